@@ -1,0 +1,144 @@
+/*
+ * npgw_compile.h: the policy compiler. Cluster model (lib/k8s) -> rule set:
+ * address classes (stage 1) and class-pair ACL rules (stage 2). Pure C, no
+ * DPDK, deterministic: the same cluster gives the same rule set, byte for
+ * byte.
+ *
+ * Why classes (see DESIGN.md): two addresses share a class when every
+ * selector, every ipBlock and every named port of every policy treats them
+ * alike. Pods of one Deployment collapse into one class, so the ACL grows
+ * with the number of distinct behaviours, not with pods x peers, and a pod
+ * that joins an existing class changes only the stage-1 table.
+ *
+ * Per packet, the data plane:
+ *  1. looks up the class of the source and of the destination address in
+ *     the stage-1 table (longest prefix match over `stage1`, the family's
+ *     default class on a miss);
+ *  2. classifies the key (protocol, src class, dst class, dst port) against
+ *     `rules` with NPGW_COMPILE_N_CATEGORIES categories. Category
+ *     NPGW_COMPILE_CAT_EGRESS gives the egress side's result, category
+ *     NPGW_COMPILE_CAT_INGRESS the ingress side's. A result of 0 means
+ *     "not isolated" on that side; otherwise it is a meta index + 1 and the
+ *     meta says allow or deny and which policy and rule decided.
+ *  3. The packet is allowed iff neither side's meta says deny.
+ *
+ * Threads: control thread only. The result is immutable once returned and
+ * may be read from any thread.
+ */
+#ifndef NPGW_COMPILE_H
+#define NPGW_COMPILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "npgw_common.h"
+#include "npgw_k8s.h"
+
+/* ACL categories. The count must be a multiple of
+ * RTE_ACL_RESULTS_MULTIPLIER (4 on x86); the spare ones are where
+ * AdminNetworkPolicy tiers fit later. */
+enum {
+	NPGW_COMPILE_CAT_EGRESS = 0,
+	NPGW_COMPILE_CAT_INGRESS = 1,
+	NPGW_COMPILE_N_CATEGORIES = 4,
+};
+
+enum npgw_compile_dir {
+	NPGW_COMPILE_EGRESS = 0,
+	NPGW_COMPILE_INGRESS = 1,
+};
+
+enum npgw_compile_action {
+	NPGW_COMPILE_ALLOW = 1,
+	/* The per-pod default deny of a pod isolated in that direction. */
+	NPGW_COMPILE_DENY = 2,
+};
+
+/* Priority bands: every allow rule outranks every default deny. Within the
+ * allow band, earlier (policy, direction, rule) ranks higher, so the policy
+ * and rule reported for an allowed packet are the first that allow it in
+ * cluster order (policies sorted by namespace/name). */
+#define NPGW_COMPILE_PRIO_DENY 1u
+#define NPGW_COMPILE_PRIO_ALLOW_MAX 0x1fffffffu /* RTE_ACL_MAX_PRIORITY */
+
+/* What an ACL result means. */
+struct npgw_compile_meta {
+	uint8_t action; /* enum npgw_compile_action */
+	uint8_t dir; /* enum npgw_compile_dir */
+	uint32_t policy; /* index into the cluster's policies at compile time */
+	char *policy_ns;
+	char *policy_name;
+	int32_t rule; /* rule index within its direction; -1 for a deny */
+};
+
+/* One ACL rule: every field inclusive; proto_mask 0 means any protocol. */
+struct npgw_compile_rule {
+	uint8_t proto;
+	uint8_t proto_mask;
+	uint16_t port_lo;
+	uint16_t port_hi;
+	uint32_t src_lo;
+	uint32_t src_hi;
+	uint32_t dst_lo;
+	uint32_t dst_hi;
+	uint32_t categories; /* bit i: category i */
+	uint32_t priority;
+	uint32_t userdata; /* meta index + 1, never 0 */
+};
+
+/* A stage-1 entry: every address inside prefix whose longest match is this
+ * entry belongs to class_id. Pod addresses are host entries (/32, /128);
+ * ipBlock cidrs and excepts are prefixes. Prefixes of length 0 are not
+ * entries: they set the family's default class. */
+struct npgw_compile_stage1 {
+	struct npgw_prefix prefix;
+	uint32_t class_id;
+};
+
+/* A class, described for people (explain, status). */
+struct npgw_compile_class {
+	uint32_t n_pod_addrs; /* pod addresses in the class */
+	char *example; /* "ns/pod" or a prefix, the first member */
+	int32_t isolated_ingress_by; /* first policy isolating it, or -1 */
+	int32_t isolated_egress_by;
+};
+
+struct npgw_compile_result {
+	struct npgw_compile_class *classes;
+	uint32_t n_classes;
+	struct npgw_compile_stage1 *stage1; /* sorted: family, then prefix */
+	size_t n_stage1;
+	uint32_t default_class4; /* class of an IPv4 address no entry covers */
+	uint32_t default_class6;
+	struct npgw_compile_rule *rules; /* sorted, no duplicates */
+	size_t n_rules;
+	struct npgw_compile_meta *metas;
+	uint32_t n_metas;
+};
+
+/*
+ * Compile a validated cluster. Returns the rule set, or NULL with *err set
+ * to a negative errno (-ENOMEM; -E2BIG when the classes or rules exceed
+ * what the ACL can hold). Control thread. Free with npgw_compile_free.
+ */
+struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *err);
+
+/* Free a result. Accepts NULL. */
+void npgw_compile_free(struct npgw_compile_result *r);
+
+/*
+ * Class of an address by a linear scan of stage1 (longest match).
+ * For tests and tools; the data plane uses rte_lpm. Any thread.
+ */
+uint32_t npgw_compile_class_of(const struct npgw_compile_result *r, const struct npgw_addr *a);
+
+/*
+ * True when the ACL parts of two results are identical (same classes
+ * count, same rules), so the ACL built for one serves the other: the case of
+ * pod churn that creates no new class.
+ */
+bool npgw_compile_same_acl(const struct npgw_compile_result *a,
+			   const struct npgw_compile_result *b);
+
+#endif /* NPGW_COMPILE_H */

@@ -1,0 +1,223 @@
+/*
+ * npgw_k8s.h: the cluster model. Kubernetes NetworkPolicy
+ * (networking.k8s.io/v1), Pod (v1) and Namespace (v1) objects read from YAML
+ * or JSON into plain C structures, validated, with no DPDK dependency.
+ *
+ * The model is what the compiler reads. Everything in it has been validated:
+ * a selector operator has the right number of values, a CIDR parses, an
+ * except lies inside its cidr, ports are in range, endPort >= port, and so on.
+ * Defaults are filled in: protocol is TCP when omitted; policy types are
+ * inferred when omitted (Ingress always, Egress when an egress section is
+ * present); a Namespace carries its implicit kubernetes.io/metadata.name
+ * label.
+ *
+ * Threads: every function here is for the control thread (or any single
+ * thread that owns the cluster); nothing is shared.
+ */
+#ifndef NPGW_K8S_H
+#define NPGW_K8S_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "npgw_common.h"
+
+#define NPGW_K8S_NS_NAME_LABEL "kubernetes.io/metadata.name"
+
+/* Where an object came from, for messages and explain output. */
+struct npgw_k8s_origin {
+	char *file;
+	uint32_t line;
+	uint32_t col;
+};
+
+struct npgw_k8s_label {
+	char *key;
+	char *value;
+};
+
+/* A set of labels, sorted by key, keys unique. */
+struct npgw_k8s_labels {
+	struct npgw_k8s_label *v;
+	size_t n;
+};
+
+enum npgw_k8s_sel_op {
+	NPGW_K8S_OP_IN,
+	NPGW_K8S_OP_NOT_IN,
+	NPGW_K8S_OP_EXISTS,
+	NPGW_K8S_OP_DOES_NOT_EXIST,
+};
+
+struct npgw_k8s_expr {
+	char *key;
+	enum npgw_k8s_sel_op op;
+	char **values; /* sorted, unique; empty for Exists / DoesNotExist */
+	size_t n_values;
+};
+
+/* A label selector. matchLabels AND every matchExpression. An empty
+ * selector (no labels, no expressions) matches everything. */
+struct npgw_k8s_selector {
+	struct npgw_k8s_labels match_labels;
+	struct npgw_k8s_expr *exprs;
+	size_t n_exprs;
+};
+
+/* A peer of a rule: either ipBlock, or pod and/or namespace selectors.
+ *  - pod selector only: pods of the policy's namespace matching it;
+ *  - namespace selector only: every pod of the matching namespaces;
+ *  - both: pods matching the pod selector in namespaces matching the
+ *    namespace selector. */
+struct npgw_k8s_peer {
+	bool has_pod_selector;
+	struct npgw_k8s_selector pod_selector;
+	bool has_ns_selector;
+	struct npgw_k8s_selector ns_selector;
+	bool has_ip_block;
+	struct npgw_prefix cidr;
+	struct npgw_prefix *except; /* each inside cidr, same family */
+	size_t n_except;
+};
+
+/* A port of a rule. Exactly one of: any port of the protocol (has_port
+ * false), a number (port, with end_port >= port for a range, or 0), or a
+ * named port (name non-NULL, resolved per destination pod). */
+struct npgw_k8s_port {
+	uint8_t protocol; /* NPGW_PROTO_TCP, _UDP or _SCTP */
+	bool has_port;
+	uint16_t port;
+	uint16_t end_port; /* 0: no range */
+	char *name; /* named port, or NULL */
+};
+
+/* One ingress or egress rule. n_peers == 0: every peer. n_ports == 0: every
+ * port and protocol. */
+struct npgw_k8s_rule {
+	struct npgw_k8s_peer *peers;
+	size_t n_peers;
+	struct npgw_k8s_port *ports;
+	size_t n_ports;
+};
+
+struct npgw_k8s_policy {
+	char *namespace;
+	char *name;
+	struct npgw_k8s_origin origin;
+	struct npgw_k8s_selector pod_selector;
+	bool isolates_ingress; /* Ingress in policyTypes (explicit or inferred) */
+	bool isolates_egress; /* Egress in policyTypes (explicit or inferred) */
+	struct npgw_k8s_rule *ingress;
+	size_t n_ingress;
+	struct npgw_k8s_rule *egress;
+	size_t n_egress;
+};
+
+struct npgw_k8s_container_port {
+	char *name; /* NULL when unnamed */
+	uint16_t port;
+	uint8_t protocol;
+};
+
+struct npgw_k8s_pod {
+	char *namespace;
+	char *name;
+	struct npgw_k8s_origin origin;
+	struct npgw_k8s_labels labels;
+	bool host_network;
+	char *phase; /* status.phase, NULL when absent */
+	struct npgw_addr *addrs; /* status.podIPs (or podIP), unique */
+	size_t n_addrs;
+	struct npgw_k8s_container_port *ports; /* every container's ports */
+	size_t n_ports;
+};
+
+struct npgw_k8s_namespace {
+	char *name;
+	struct npgw_k8s_origin origin;
+	struct npgw_k8s_labels labels; /* includes kubernetes.io/metadata.name */
+};
+
+/*
+ * The cluster: every object sorted by (namespace, name) so that everything
+ * computed from it is deterministic. Objects are owned by the cluster: every
+ * pointer in it, strings, arrays and objects, comes from malloc and is freed
+ * by npgw_k8s_cluster_free, so code that builds a cluster by hand (tests,
+ * generators) allocates the same way and calls npgw_k8s_cluster_sort.
+ */
+struct npgw_k8s_cluster {
+	struct npgw_k8s_namespace **namespaces;
+	size_t n_namespaces;
+	struct npgw_k8s_pod **pods;
+	size_t n_pods;
+	struct npgw_k8s_policy **policies;
+	size_t n_policies;
+};
+
+/* An empty cluster, or NULL on allocation failure. Control thread. */
+struct npgw_k8s_cluster *npgw_k8s_cluster_new(void);
+
+/* Free a cluster and every object in it. Accepts NULL. */
+void npgw_k8s_cluster_free(struct npgw_k8s_cluster *c);
+
+/*
+ * Read objects from a file or a directory (every .yaml, .yml and .json in
+ * it, in name order, not recursive) into c. Multi-document YAML, JSON, and
+ * kind: List (kubectl -o yaml / -o json) are read. Objects of other kinds
+ * are ignored; fields npgw does not use outside a NetworkPolicy spec are
+ * ignored; unknown fields inside a NetworkPolicy spec are errors.
+ *
+ * Every error and warning goes to diags, each naming file, line, column and
+ * field path; all errors of a file are reported. Returns 0 when no error was
+ * found, -EINVAL when diags holds errors (c then holds only the objects that
+ * were read without error; callers that want all or nothing discard it),
+ * or another negative errno (-ENOENT, -EIO, -ENOMEM).
+ */
+int npgw_k8s_load_path(struct npgw_k8s_cluster *c, const char *path, struct npgw_diags *diags);
+
+/*
+ * Same as npgw_k8s_load_path for text already in memory (the control
+ * socket's apply). name is used as the file name in messages.
+ */
+int npgw_k8s_load_buffer(struct npgw_k8s_cluster *c, const char *name, const char *buf,
+			 size_t len, struct npgw_diags *diags);
+
+/*
+ * Checks that span objects: duplicates (same kind, namespace and name
+ * across files), and two pods that claim the same address. Returns 0 or
+ * -EINVAL with the reasons in diags.
+ */
+int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diags *diags);
+
+/* Sort every object list by (namespace, name), and every label set by key.
+ * Control thread. */
+void npgw_k8s_cluster_sort(struct npgw_k8s_cluster *c);
+
+/* True when the selector matches the labels. */
+bool npgw_k8s_selector_matches(const struct npgw_k8s_selector *s, const struct npgw_k8s_labels *l);
+
+/* The value of key in l, or NULL. */
+const char *npgw_k8s_label_get(const struct npgw_k8s_labels *l, const char *key);
+
+/* Find an object by namespace and name (binary search), or NULL. */
+const struct npgw_k8s_pod *npgw_k8s_find_pod(const struct npgw_k8s_cluster *c, const char *ns,
+					     const char *name);
+const struct npgw_k8s_namespace *npgw_k8s_find_namespace(const struct npgw_k8s_cluster *c,
+							 const char *name);
+
+/*
+ * The labels of namespace ns: those of its Namespace object, or, when the
+ * cluster has none, only the implicit kubernetes.io/metadata.name label.
+ * *tmp is storage for that implicit label. Never NULL.
+ */
+const struct npgw_k8s_labels *npgw_k8s_namespace_labels(const struct npgw_k8s_cluster *c,
+							const char *ns,
+							struct npgw_k8s_label *tmp,
+							struct npgw_k8s_labels *tmp_set);
+
+/* True when the pod takes part in policy: not hostNetwork, and not in a
+ * terminal phase (Succeeded, Failed), whose addresses may be reused. */
+bool npgw_k8s_pod_is_policy_target(const struct npgw_k8s_pod *p);
+
+#endif /* NPGW_K8S_H */

@@ -1,0 +1,107 @@
+/*
+ * npgw_ruleset.h: one immutable generation of the tables the data plane
+ * classifies with, built from a compile result (lib/compile):
+ *  - stage 1: address -> class, rte_lpm for IPv4 and rte_lpm6 for IPv6;
+ *  - stage 2: one rte_acl context over (protocol, src class, dst class,
+ *    dst port) with NPGW_COMPILE_N_CATEGORIES categories, so one classify
+ *    call gives the egress and the ingress result of every packet. Classes
+ *    are family-independent, so one context serves IPv4 and IPv6;
+ *  - the compile result itself, whose metas map every ACL result back to
+ *    (namespace, policy, direction, rule).
+ *
+ * A generation is built by the control thread and never changes after
+ * npgw_ruleset_build returns; workers and explain read it concurrently
+ * through npgw_ruleset_classify_burst, which is the one classify path of
+ * the product.
+ */
+#ifndef NPGW_RULESET_H
+#define NPGW_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "npgw_common.h"
+#include "npgw_compile.h"
+
+struct npgw_ruleset;
+
+/* What classification needs of a packet. */
+struct npgw_ruleset_tuple {
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;
+	uint16_t dport; /* host order; 0 for protocols without ports */
+	uint8_t src[16]; /* IPv4 in the first 4 bytes, network order */
+	uint8_t dst[16];
+};
+
+/* The decision for one tuple. egress / ingress: meta index + 1 of the
+ * deciding rule, 0 when that side is not isolated. */
+struct npgw_ruleset_verdict {
+	uint32_t src_class;
+	uint32_t dst_class;
+	uint32_t egress;
+	uint32_t ingress;
+	bool allowed;
+};
+
+/* The largest burst npgw_ruleset_classify_burst takes in one call. */
+#define NPGW_RULESET_MAX_BURST 64
+
+/*
+ * Build a generation from cr, which it takes over (freed with the
+ * generation, also on failure). generation is the number it carries.
+ * When prev is not NULL and its ACL is the same (npgw_compile_same_acl),
+ * the rte_acl context is shared instead of rebuilt: pod churn that makes no
+ * new class costs only stage-1 tables. Returns NULL with *err a negative
+ * errno on failure. Control thread only; EAL must be running.
+ */
+struct npgw_ruleset *npgw_ruleset_build(struct npgw_compile_result *cr, uint64_t generation,
+					const struct npgw_ruleset *prev, int *err);
+
+/* Free a generation (no reader may still use it). Accepts NULL.
+ * Control thread only. */
+void npgw_ruleset_free(struct npgw_ruleset *rs);
+
+/*
+ * Classify n tuples (n <= NPGW_RULESET_MAX_BURST): stage-1 lookups in
+ * bulk, then one rte_acl_classify call for the burst. Writes out[0..n-1].
+ * Returns n, or a negative errno for bad arguments. Any lcore, lock-free,
+ * no allocation.
+ */
+int npgw_ruleset_classify_burst(const struct npgw_ruleset *rs,
+				const struct npgw_ruleset_tuple *tuples, unsigned int n,
+				struct npgw_ruleset_verdict *out);
+
+/* The class of one address. Any thread. */
+uint32_t npgw_ruleset_class_of(const struct npgw_ruleset *rs, const struct npgw_addr *a);
+
+/* The compile result the generation was built from (metas, classes). */
+const struct npgw_compile_result *npgw_ruleset_compiled(const struct npgw_ruleset *rs);
+
+/* The meta of a verdict side, or NULL for 0 (not isolated). */
+const struct npgw_compile_meta *npgw_ruleset_meta(const struct npgw_ruleset *rs, uint32_t result);
+
+uint64_t npgw_ruleset_generation(const struct npgw_ruleset *rs);
+
+/* Facts for status and benchmarks. */
+struct npgw_ruleset_info {
+	uint64_t generation;
+	uint32_t n_classes;
+	size_t n_stage1;
+	size_t n_acl_rules;
+	size_t acl_bytes; /* rte_acl memory of the context */
+	bool acl_shared; /* reused from the previous generation */
+	double build_seconds; /* stage 1 + ACL build */
+};
+void npgw_ruleset_get_info(const struct npgw_ruleset *rs, struct npgw_ruleset_info *info);
+
+/*
+ * Force an rte_acl classify algorithm (enum rte_acl_classify_alg) on this
+ * generation's context, for tests that run every algorithm. Returns 0,
+ * or -ENOTSUP when this machine or EAL cannot run it. Control thread, on a
+ * generation that no worker uses yet.
+ */
+int npgw_ruleset_set_acl_alg(struct npgw_ruleset *rs, int alg);
+
+#endif /* NPGW_RULESET_H */

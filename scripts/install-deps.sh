@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian 12 packages npgw needs to build, test and run its demo.
+# Idempotent: does nothing when every package is present already.
+set -eu
+
+PKGS="build-essential meson ninja-build pkg-config \
+libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev \
+iproute2 ethtool python3-scapy"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing; run as root to install them" >&2
+	exit 1
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

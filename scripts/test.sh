@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install what is missing, build twice (normal, and ASan+UBSan), and run
+# every test in both builds. This is README command (2) and all .ci/run does.
+set -eu
+cd "$(dirname "$0")/.."
+
+sh scripts/install-deps.sh
+
+run_suite() {
+	dir=$1
+	shift
+	BUILD_DIR=$dir sh scripts/build.sh "$@"
+	# --print-errorlogs shows a failing test's output; each test prints its
+	# CUnit summary, which the log below repeats so a reader sees the counts.
+	if ! meson test -C "$dir" --print-errorlogs --num-processes 2; then
+		echo "test.sh: tests failed in $dir" >&2
+		exit 1
+	fi
+	grep -hE '^ *(Run Summary|suites|tests|asserts) ' "$dir/meson-logs/testlog.txt" || true
+}
+
+echo "== normal build =="
+run_suite build
+echo "== ASan + UBSan build =="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+echo "test.sh: all tests passed in both builds"
