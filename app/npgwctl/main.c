@@ -9,6 +9,7 @@
 
 static const struct npgwctl_command *const commands[] = {
 	&npgwctl_cmd_validate,
+	&npgwctl_cmd_explain,
 };
 
 static void usage(FILE *out)

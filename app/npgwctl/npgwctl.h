@@ -20,5 +20,6 @@ struct npgwctl_command {
 };
 
 extern const struct npgwctl_command npgwctl_cmd_validate;
+extern const struct npgwctl_command npgwctl_cmd_explain;
 
 #endif /* NPGWCTL_H */
