@@ -201,7 +201,8 @@ static int add_block_peer(struct ctx *x, const struct npgw_k8s_peer *peer, struc
 	if (key == NULL)
 		return -ENOMEM;
 	key[0] = peer->cidr;
-	memcpy(key + 1, peer->except, peer->n_except * sizeof(*key));
+	if (peer->n_except > 0)
+		memcpy(key + 1, peer->except, peer->n_except * sizeof(*key));
 	id = intern_put(&x->block_keys, key, (uint32_t)(n * sizeof(*key)), &added);
 	free(key);
 	if (id < 0)
@@ -603,7 +604,8 @@ static int number_classes(struct ctx *x)
 	 * and qsort is not stable, so compare explicitly. */
 	for (size_t i = 0; i < x->n_stage1; i++)
 		x->stage1[i].class_id = x->final_of_tmp[x->stage1[i].class_id];
-	qsort(x->stage1, x->n_stage1, sizeof(*x->stage1), cmp_stage1);
+	if (x->n_stage1 > 0)
+		qsort(x->stage1, x->n_stage1, sizeof(*x->stage1), cmp_stage1);
 	for (size_t i = 0; i < x->n_stage1; i++) {
 		if (n > 0 && npgw_prefix_cmp(&x->stage1[n - 1].prefix, &x->stage1[i].prefix) == 0) {
 			if (res->classes[x->stage1[i].class_id].n_pod_addrs > 0 &&
@@ -978,6 +980,8 @@ static void sort_rules(struct npgw_compile_result *res)
 {
 	size_t n = 0;
 
+	if (res->n_rules == 0)
+		return;
 	qsort(res->rules, res->n_rules, sizeof(*res->rules), cmp_rule);
 	for (size_t i = 0; i < res->n_rules; i++)
 		if (n == 0 || memcmp(&res->rules[n - 1], &res->rules[i], sizeof(res->rules[i])) != 0)
@@ -1090,5 +1094,5 @@ bool npgw_compile_same_acl(const struct npgw_compile_result *a,
 			   const struct npgw_compile_result *b)
 {
 	return a->n_classes == b->n_classes && a->n_rules == b->n_rules &&
-	       memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) == 0;
+	       (a->n_rules == 0 || memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) == 0);
 }
