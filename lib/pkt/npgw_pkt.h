@@ -82,9 +82,12 @@ struct npgw_pkt_info {
 	uint16_t sport, dport; /* host order; 0 when the protocol has no ports
 				  or the packet is a non-first fragment */
 	uint16_t l3_off;       /* IP header offset from the frame start */
-	uint16_t l4_off;       /* L4 header offset (after IPv6 extension
-				  headers); 0 when the packet carries no L4
-				  header (non-first fragment, no-next-header) */
+	uint16_t l4_off;       /* offset of the upper-layer header (after
+				  IPv6 extension headers), for any protocol
+				  (ESP, GRE... too; only TCP, UDP, SCTP and
+				  ICMP are checked to be whole); 0 when the
+				  packet carries none: non-first fragment,
+				  no-next-header */
 	uint16_t l3_len;       /* IP packet length as its header says: IPv4
 				  total length, or 40 + IPv6 payload length;
 				  l3_off + l3_len <= len, padding excluded */
