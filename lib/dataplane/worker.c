@@ -25,6 +25,17 @@ static inline void drop_pkt(struct dp_worker *w, unsigned int *n_drop, struct rt
 	w->drop[(*n_drop)++] = m;
 }
 
+/*
+ * Frame types that carry IP the parser does not open (MPLS, PPPoE session,
+ * 802.1ah PBB). Passing them as "non-IP" would carry IP past the policy, so
+ * they are dropped whatever non_ip says.
+ */
+static inline bool carries_ip(uint16_t ethertype)
+{
+	return ethertype == 0x8847 || ethertype == 0x8848 || ethertype == 0x8864 ||
+	       ethertype == 0x88e7;
+}
+
 /* Parse packet i into the action arrays; IP packets get a tuple. */
 static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nt)
 {
@@ -40,6 +51,11 @@ static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsign
 		return nt;
 	}
 	if (kind == NPGW_PKT_NON_IP) {
+		if (carries_ip(info.ethertype)) {
+			w->action[i] = DP_DROP;
+			w->reason[i] = NPGW_DROP_ENCAP_IP;
+			return nt;
+		}
 		w->action[i] = w->dp->non_ip_pass ? DP_FORWARD : DP_DROP;
 		w->reason[i] = NPGW_DROP_NON_IP;
 		if (w->dp->non_ip_pass)

@@ -50,10 +50,11 @@ enum ext_kind {
 	EXT_GENERIC,   /* length byte in 8-byte units, not counting the first 8 */
 	EXT_AH,        /* length byte in 4-byte units, not counting the first 2 */
 	EXT_FRAG,      /* fixed 8 bytes */
+	EXT_ROUTING,   /* as EXT_GENERIC; refused while segments are left */
 };
 
 static const uint8_t ext_kind[256] = {
-	[0] = EXT_HBH,	   [43] = EXT_GENERIC,	[44] = EXT_FRAG,     [51] = EXT_AH,
+	[0] = EXT_HBH,	   [43] = EXT_ROUTING,	[44] = EXT_FRAG,     [51] = EXT_AH,
 	[60] = EXT_GENERIC,  [135] = EXT_GENERIC, [139] = EXT_GENERIC, [140] = EXT_GENERIC,
 	[253] = EXT_GENERIC, [254] = EXT_GENERIC,
 };
@@ -143,6 +144,33 @@ static inline enum npgw_drop_reason parse_l4(const uint8_t *l4, uint32_t avail,
 	}
 }
 
+/*
+ * Walk the IPv4 options (at most 40 bytes). Loose and strict source routes
+ * make the destination in the header a waypoint, not where the packet
+ * ends up, so policy on it would be checked against the wrong pod: refused.
+ * A malformed option list (a length below 2 or past the header) is refused
+ * too, as a router would.
+ */
+static inline enum npgw_drop_reason check_ipv4_options(const uint8_t *o, uint32_t len)
+{
+	for (uint32_t i = 0; i < len;) {
+		uint8_t type = o[i];
+
+		if (type == 0) /* end of options */
+			break;
+		if (type == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || o[i + 1] > len - i)
+			return NPGW_DROP_IPV4_BAD_IHL;
+		if (type == 0x83 || type == 0x89) /* LSRR, SSRR */
+			return NPGW_DROP_IPV4_SOURCE_ROUTE;
+		i += o[i + 1];
+	}
+	return NPGW_DROP_NONE;
+}
+
 /* IPv4 at ip, with avail bytes left in the frame. */
 static inline enum npgw_drop_reason parse_ipv4(const uint8_t *ip, uint32_t avail,
 					       struct npgw_pkt_info *info)
@@ -160,6 +188,12 @@ static inline enum npgw_drop_reason parse_ipv4(const uint8_t *ip, uint32_t avail
 	tot = rd16(ip + 2);
 	if (tot < ihl || tot > avail)
 		return NPGW_DROP_IPV4_BAD_LENGTH;
+	if (ihl > IPV4_MIN_HLEN) {
+		enum npgw_drop_reason r = check_ipv4_options(ip + IPV4_MIN_HLEN, ihl - IPV4_MIN_HLEN);
+
+		if (r != NPGW_DROP_NONE)
+			return r;
+	}
 
 	info->family = 4;
 	info->proto = ip[9];
@@ -239,6 +273,14 @@ static inline enum npgw_drop_reason parse_ipv6(const uint8_t *ip, uint32_t avail
 				}
 				info->is_first_fragment = 1;
 			}
+			break;
+		case EXT_ROUTING:
+			/* Segments left: the destination in the header is the
+			 * next waypoint, not the final one; refused, as for
+			 * IPv4 source routes. */
+			if (h[3] != 0)
+				return NPGW_DROP_IPV6_ROUTING;
+			hlen = ((uint32_t)h[1] + 1) * 8;
 			break;
 		default: /* hop-by-hop and the 8-byte-unit headers */
 			hlen = ((uint32_t)h[1] + 1) * 8;

@@ -379,6 +379,25 @@ static void test_non_ip_dropped_when_configured(void)
 	teardown();
 }
 
+static void test_frames_that_carry_ip_never_pass_as_non_ip(void)
+{
+	static const uint16_t types[] = {0x8847, 0x8848, 0x8864, 0x88e7};
+	uint8_t f[60] = {0};
+
+	setup(2, true, true);
+	memcpy(f, mac_b, 6);
+	memcpy(f + 6, mac_a, 6);
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(types); i++) {
+		f[12] = (uint8_t)(types[i] >> 8);
+		f[13] = (uint8_t)types[i];
+		inject_bytes(0, f, sizeof(f));
+	}
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_ENCAP_IP), NPGW_ARRAY_SIZE(types));
+	teardown();
+}
+
 static void test_malformed_frames_are_dropped_by_reason(void)
 {
 	uint8_t b[128];
@@ -544,6 +563,8 @@ int npgw_test_register(void)
 		{"fail_open_forwards_until_first_generation",
 		 test_fail_open_forwards_until_first_generation},
 		{"non_ip_dropped_when_configured", test_non_ip_dropped_when_configured},
+		{"frames_that_carry_ip_never_pass_as_non_ip",
+		 test_frames_that_carry_ip_never_pass_as_non_ip},
 		{"malformed_frames_are_dropped_by_reason", test_malformed_frames_are_dropped_by_reason},
 		{"bridge_learns_macs_and_floods_unknown", test_bridge_learns_macs_and_floods_unknown},
 		{"swap_1000_generations_under_traffic_loses_nothing",

@@ -1249,7 +1249,8 @@ static const char *check_result(const uint8_t *b, uint32_t len, enum npgw_pkt_ki
 {
 	switch (k) {
 	case NPGW_PKT_DROP:
-		if (r < NPGW_DROP_ETH_TRUNCATED || r > NPGW_DROP_FRAG_TINY ||
+		if (((r < NPGW_DROP_ETH_TRUNCATED || r > NPGW_DROP_FRAG_TINY) &&
+		     r != NPGW_DROP_IPV6_ROUTING && r != NPGW_DROP_IPV4_SOURCE_ROUTE) ||
 		    npgw_drop_name(r) == NULL)
 			return "drop without a parser reason";
 		return NULL;
@@ -1379,6 +1380,52 @@ static void test_random_mutations_never_misbehave(void)
 	free(frames);
 }
 
+/* A source route makes the header's destination a waypoint: refused, in
+ * both families; a malformed option list is refused too. */
+static void test_source_routes_are_refused(void)
+{
+	struct spec s = v4(NPGW_PROTO_TCP);
+	struct frame f;
+	struct npgw_pkt_info info;
+	enum npgw_drop_reason r;
+	static const uint8_t opts[][4] = {
+		{0x83, 3, 4, 0}, /* LSRR */
+		{0x89, 3, 4, 0}, /* SSRR */
+		{0x01, 0x83, 3, 4}, /* LSRR after a no-op */
+	};
+
+	s.v4_opt_words = 1;
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(opts); i++) {
+		build(&s, &f);
+		memcpy(f.b + f.l3 + 20, opts[i], 4);
+		CU_ASSERT_EQUAL(parse_frame(&f, &info, &r), NPGW_PKT_DROP);
+		CU_ASSERT_EQUAL(r, NPGW_DROP_IPV4_SOURCE_ROUTE);
+	}
+	/* record route (7) is harmless */
+	build(&s, &f);
+	memcpy(f.b + f.l3 + 20, "\x07\x03\x04\x00", 4);
+	CU_ASSERT_EQUAL(parse_frame(&f, &info, &r), NPGW_PKT_IP);
+	/* an option length of 1, and one past the header */
+	build(&s, &f);
+	memcpy(f.b + f.l3 + 20, "\x07\x01\x00\x00", 4);
+	CU_ASSERT_EQUAL(parse_frame(&f, &info, &r), NPGW_PKT_DROP);
+	CU_ASSERT_EQUAL(r, NPGW_DROP_IPV4_BAD_IHL);
+	build(&s, &f);
+	memcpy(f.b + f.l3 + 20, "\x07\x09\x00\x00", 4);
+	CU_ASSERT_EQUAL(parse_frame(&f, &info, &r), NPGW_PKT_DROP);
+	CU_ASSERT_EQUAL(r, NPGW_DROP_IPV4_BAD_IHL);
+
+	/* IPv6 routing header: passes with no segments left, refused with */
+	struct spec s6 = v6(NPGW_PROTO_UDP);
+
+	add_ext(&s6, 43, 2);
+	build(&s6, &f);
+	CU_ASSERT_EQUAL(parse_frame(&f, &info, &r), NPGW_PKT_IP);
+	f.b[f.ext_off[0] + 3] = 1;
+	CU_ASSERT_EQUAL(parse_frame(&f, &info, &r), NPGW_PKT_DROP);
+	CU_ASSERT_EQUAL(r, NPGW_DROP_IPV6_ROUTING);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo wellformed[] = {
@@ -1406,6 +1453,7 @@ int npgw_test_register(void)
 		{"IPv6 version, length, jumbogram", test_ipv6_malformed},
 		{"IPv6 bad extension chains", test_ipv6_bad_extension_chains},
 		{"tiny first fragments", test_tiny_first_fragments},
+		{"source routes are refused", test_source_routes_are_refused},
 		{"TCP offset and UDP length", test_l4_malformed},
 		{"truncation at every byte", test_truncation_at_every_byte},
 		{"truncation inside IP, length consistent",
