@@ -36,6 +36,20 @@ static inline bool carries_ip(uint16_t ethertype)
 	       ethertype == 0x88e7;
 }
 
+/*
+ * IPv6 neighbour discovery and multicast listener messages: what ARP is to
+ * IPv4, the link's own control traffic. NetworkPolicy does not govern it
+ * (a node answers it for its pods), so types 130-137 and 143 pass as
+ * non-IP frames do. Receivers accept them only with hop limit 255
+ * (RFC 4861, 3810), so nothing from beyond the link gets through this way.
+ */
+static inline bool is_link_control(const struct npgw_pkt_info *info)
+{
+	uint8_t t = info->icmp_type;
+
+	return (t >= 130 && t <= 137) || t == 143;
+}
+
 /* Parse packet i into the action arrays; IP packets get a tuple. */
 static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nt)
 {
@@ -56,6 +70,13 @@ static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsign
 			w->reason[i] = NPGW_DROP_ENCAP_IP;
 			return nt;
 		}
+		w->action[i] = w->dp->non_ip_pass ? DP_FORWARD : DP_DROP;
+		w->reason[i] = NPGW_DROP_NON_IP;
+		if (w->dp->non_ip_pass)
+			w->st.non_ip++;
+		return nt;
+	}
+	if (unlikely(info.proto == NPGW_PROTO_ICMPV6 && is_link_control(&info))) {
 		w->action[i] = w->dp->non_ip_pass ? DP_FORWARD : DP_DROP;
 		w->reason[i] = NPGW_DROP_NON_IP;
 		if (w->dp->non_ip_pass)

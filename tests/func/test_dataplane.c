@@ -379,6 +379,28 @@ static void test_non_ip_dropped_when_configured(void)
 	teardown();
 }
 
+static void test_ipv6_neighbour_discovery_passes_like_arp(void)
+{
+	char *y = with_policies();
+	uint8_t b[128];
+	size_t len;
+
+	setup(2, false, true);
+	publish(y);
+	/* b isolates ingress (TCP 80 from a only): a neighbour solicitation
+	 * from c still reaches it, an echo request does not */
+	len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+	b[14 + 40] = 135;
+	inject_bytes(0, b, len);
+	b[14 + 40] = 128;
+	inject_bytes(0, b, len);
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 1);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS), 1);
+	free(y);
+	teardown();
+}
+
 static void test_frames_that_carry_ip_never_pass_as_non_ip(void)
 {
 	static const uint16_t types[] = {0x8847, 0x8848, 0x8864, 0x88e7};
@@ -563,6 +585,8 @@ int npgw_test_register(void)
 		{"fail_open_forwards_until_first_generation",
 		 test_fail_open_forwards_until_first_generation},
 		{"non_ip_dropped_when_configured", test_non_ip_dropped_when_configured},
+		{"ipv6_neighbour_discovery_passes_like_arp",
+		 test_ipv6_neighbour_discovery_passes_like_arp},
 		{"frames_that_carry_ip_never_pass_as_non_ip",
 		 test_frames_that_carry_ip_never_pass_as_non_ip},
 		{"malformed_frames_are_dropped_by_reason", test_malformed_frames_are_dropped_by_reason},
