@@ -1,20 +1,15 @@
 /*
  * load.c: npgw_k8s_load_path and npgw_k8s_load_buffer: read files and
- * directories with a size limit, check the encoding, pick the front-end,
- * and hand each document to the object reader.
- *
- * Front-end choice: a name ending in .json is JSON, .yaml / .yml is YAML;
- * any other name (a buffer from the control socket, /dev/stdin) is JSON
- * when its first non-blank character is '{' or '[' (what kubectl -o json
- * prints), YAML otherwise.
+ * directories, and hand each document to the object reader. lib/doc reads
+ * the file with its size limit, checks the encoding and picks the front-end
+ * (npgw_doc_parse: .json is JSON, .yaml / .yml YAML, any other name by its
+ * first character).
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "k8s_private.h"
 
@@ -25,60 +20,27 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static bool is_json(const char *name, const char *buf, size_t len)
-{
-	size_t i = 0;
-
-	if (ends_with(name, ".json"))
-		return true;
-	if (ends_with(name, ".yaml") || ends_with(name, ".yml"))
-		return false;
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		i = 3;
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r'))
-		i++;
-	return i < len && (buf[i] == '{' || buf[i] == '[');
-}
-
-static int on_doc(void *arg, const struct doc_node *root, bool had_errors)
+static int on_doc(void *arg, const struct npgw_doc_node *root, bool had_errors)
 {
 	struct k8s_ctx *x = arg;
 
 	x->tainted = had_errors;
 	k8s_object(x, root, "", NULL);
-	return x->nomem ? -ENOMEM : 0;
+	return x->rd.nomem ? -ENOMEM : 0;
 }
 
 /* Load one buffer without sorting. */
 static int load_buffer(struct npgw_k8s_cluster *c, const char *name, const char *buf, size_t len,
 		       struct npgw_diags *diags)
 {
-	struct doc_sink sink = {.diags = diags, .file = name};
-	struct k8s_ctx x = {.c = c, .diags = diags, .file = name};
-	uint32_t line, col;
-	const char *why;
+	struct npgw_doc_sink sink = {.diags = diags, .file = name, .what = "Kubernetes objects"};
+	struct k8s_ctx x = {.c = c, .rd = {.diags = diags, .file = name}};
 	int rc;
 
-	if (len > NPGW_K8S_MAX_FILE_SIZE) {
-		if (npgw_diags_add(diags, NPGW_SEV_ERROR, name, 0, 0, "",
-				   "larger than the limit of %u MiB",
-				   NPGW_K8S_MAX_FILE_SIZE / 1024 / 1024) < 0)
-			return -ENOMEM;
-		return -EINVAL;
-	}
-	if ((why = doc_check_utf8(buf, len, &line, &col)) != NULL) {
-		if (npgw_diags_add(diags, NPGW_SEV_ERROR, name, line, col, "",
-				   "%s: input must be UTF-8 text", why) < 0)
-			return -ENOMEM;
-		return -EINVAL;
-	}
-	if (is_json(name, buf, len))
-		rc = doc_parse_json(&sink, buf, len, on_doc, &x);
-	else
-		rc = doc_parse_yaml(&sink, buf, len, on_doc, &x);
-	if (rc == -ENOMEM || x.nomem || sink.nomem)
+	rc = npgw_doc_parse(&sink, buf, len, on_doc, &x);
+	if (rc == -ENOMEM || x.rd.nomem || sink.nomem)
 		return -ENOMEM;
-	return sink.errors || x.errors || rc < 0 ? -EINVAL : 0;
+	return sink.errors || x.rd.errors || rc < 0 ? -EINVAL : 0;
 }
 
 int npgw_k8s_load_buffer(struct npgw_k8s_cluster *c, const char *name, const char *buf,
@@ -90,66 +52,21 @@ int npgw_k8s_load_buffer(struct npgw_k8s_cluster *c, const char *name, const cha
 	return rc;
 }
 
-/* Read at most NPGW_K8S_MAX_FILE_SIZE + 1 bytes of fd: one more than the
- * limit is enough to know the file is too large. */
-static int read_capped(int fd, char **out, size_t *len)
-{
-	size_t cap = 64 * 1024, n = 0;
-	struct stat st;
-	char *buf;
-
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-		cap = (size_t)NPGW_MIN((uint64_t)st.st_size + 1,
-				       (uint64_t)NPGW_K8S_MAX_FILE_SIZE + 1);
-	buf = malloc(cap);
-	if (buf == NULL)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			size_t ncap = NPGW_MIN(cap * 2, (size_t)NPGW_K8S_MAX_FILE_SIZE + 1);
-			char *nb;
-
-			if (ncap == cap)
-				break; /* over the limit: the caller says so */
-			nb = realloc(buf, ncap);
-			if (nb == NULL) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			free(buf);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int load_file(struct npgw_k8s_cluster *c, const char *path, struct npgw_diags *diags)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, rc;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	rc = read_capped(fd, &buf, &len);
-	close(fd);
+	rc = npgw_doc_read_file(path, &buf, &len);
+	if (rc == -EFBIG) {
+		/* the words npgw_doc_parse uses for a buffer over the limit */
+		if (npgw_diags_add(diags, NPGW_SEV_ERROR, path, 0, 0, "",
+				   "larger than the limit of %u MiB",
+				   NPGW_DOC_MAX_FILE_SIZE / 1024 / 1024) < 0)
+			return -ENOMEM;
+		return -EINVAL;
+	}
 	if (rc < 0)
 		return rc;
 	rc = load_buffer(c, path, buf, len, diags);
@@ -191,7 +108,7 @@ static int load_dir(struct npgw_k8s_cluster *c, const char *path, struct npgw_di
 	while ((de = readdir(d)) != NULL) {
 		if (!wanted(de->d_name))
 			continue;
-		if (k8s_grow((void **)&names, &cap, n, sizeof(*names)) < 0 ||
+		if (npgw_doc_grow((void **)&names, &cap, n, sizeof(*names)) < 0 ||
 		    (names[n] = strdup(de->d_name)) == NULL) {
 			rc = -ENOMEM;
 			break;

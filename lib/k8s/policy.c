@@ -21,7 +21,7 @@
 
 static void nomem(struct k8s_ctx *x)
 {
-	x->nomem = true;
+	x->rd.nomem = true;
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -51,32 +51,33 @@ static bool parse_op(const char *s, enum npgw_k8s_sel_op *op)
 	return false;
 }
 
-static void expr_values(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void expr_values(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 			struct npgw_k8s_expr *e)
 {
-	char p[K8S_PATH_MAX];
+	char p[NPGW_DOC_PATH_MAX];
 	size_t k = 0;
 
-	if (!k8s_want(x, n, DOC_SEQ, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	e->values = calloc(n->n ? n->n : 1, sizeof(*e->values));
 	if (e->values == NULL)
 		return nomem(x);
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *v = &n->kids[i];
+		const struct npgw_doc_node *v = &n->kids[i];
 		const char *why;
 
-		k8s_path_index(p, path, i);
-		if (!k8s_want(x, v, DOC_STR, p))
+		npgw_doc_path_index(p, path, i);
+		if (!npgw_doc_want(&x->rd, v, NPGW_DOC_STR, p))
 			continue;
 		if ((why = k8s_check_label_value(v->text)) != NULL) {
-			k8s_err(x, v, p, "invalid label value \"%.80s\": %s", v->text, why);
+			npgw_doc_err(&x->rd, v, p, "invalid label value \"%.80s\": %s", v->text,
+				     why);
 			continue;
 		}
 		if ((e->values[e->n_values++] = strdup(v->text)) == NULL)
 			nomem(x);
 	}
-	if (x->nomem)
+	if (x->rd.nomem)
 		return;
 	/* sorted and unique, as the header promises */
 	qsort(e->values, e->n_values, sizeof(*e->values), str_cmp);
@@ -89,17 +90,17 @@ static void expr_values(struct k8s_ctx *x, const struct doc_node *n, const char 
 	e->n_values = k;
 }
 
-static void expression(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void expression(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		       struct npgw_k8s_expr *e)
 {
-	const struct doc_node *key = NULL, *op = NULL, *values = NULL;
-	char p[K8S_PATH_MAX];
+	const struct npgw_doc_node *key = NULL, *op = NULL, *values = NULL;
+	char p[NPGW_DOC_PATH_MAX];
 	const char *why;
 
-	if (!k8s_want(x, n, DOC_MAP, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *f = &n->kids[i];
+		const struct npgw_doc_node *f = &n->kids[i];
 
 		if (strcmp(f->key, "key") == 0)
 			key = f;
@@ -108,165 +109,173 @@ static void expression(struct k8s_ctx *x, const struct doc_node *n, const char *
 		else if (strcmp(f->key, "values") == 0)
 			values = f;
 		else
-			k8s_err_key(x, f, k8s_path(p, path, f->key),
-				    "unknown field \"%.64s\" (a match expression has key, operator "
-				    "and values)",
-				    f->key);
+			npgw_doc_err_key(
+				&x->rd, f, npgw_doc_path(p, path, f->key),
+				"unknown field \"%.64s\" (a match expression has key, operator "
+				"and values)",
+				f->key);
 	}
-	if (key != NULL && key->type == DOC_NULL)
+	if (key != NULL && key->type == NPGW_DOC_NULL)
 		key = NULL;
-	if (op != NULL && op->type == DOC_NULL)
+	if (op != NULL && op->type == NPGW_DOC_NULL)
 		op = NULL;
-	if (values != NULL && values->type == DOC_NULL)
+	if (values != NULL && values->type == NPGW_DOC_NULL)
 		values = NULL;
-	k8s_path(p, path, "key");
+	npgw_doc_path(p, path, "key");
 	if (key == NULL)
-		k8s_err(x, n, p, "missing required field");
-	else if (k8s_get_str(x, key, p, &e->key) && (why = k8s_check_label_key(e->key)) != NULL)
-		k8s_err(x, key, p, "invalid label key \"%.80s\": %s", e->key, why);
+		npgw_doc_err(&x->rd, n, p, "missing required field");
+	else if (npgw_doc_get_str(&x->rd, key, p, &e->key) &&
+		 (why = k8s_check_label_key(e->key)) != NULL)
+		npgw_doc_err(&x->rd, key, p, "invalid label key \"%.80s\": %s", e->key, why);
 	if (values != NULL)
-		expr_values(x, values, k8s_path(p, path, "values"), e);
-	k8s_path(p, path, "operator");
+		expr_values(x, values, npgw_doc_path(p, path, "values"), e);
+	npgw_doc_path(p, path, "operator");
 	if (op == NULL) {
-		k8s_err(x, n, p, "missing required field");
+		npgw_doc_err(&x->rd, n, p, "missing required field");
 		return;
 	}
-	if (!k8s_want(x, op, DOC_STR, p))
+	if (!npgw_doc_want(&x->rd, op, NPGW_DOC_STR, p))
 		return;
 	if (!parse_op(op->text, &e->op)) {
-		k8s_err(x, op, p, "unknown operator \"%.64s\" (In, NotIn, Exists or DoesNotExist)",
-			op->text);
+		npgw_doc_err(&x->rd, op, p,
+			     "unknown operator \"%.64s\" (In, NotIn, Exists or DoesNotExist)",
+			     op->text);
 		return;
 	}
-	k8s_path(p, path, "values");
+	npgw_doc_path(p, path, "values");
 	if ((e->op == NPGW_K8S_OP_IN || e->op == NPGW_K8S_OP_NOT_IN) &&
 	    (values == NULL || values->n == 0))
-		k8s_err(x, values ? values : n, p, "operator %s needs at least one value",
-			op->text);
+		npgw_doc_err(&x->rd, values ? values : n, p, "operator %s needs at least one value",
+			     op->text);
 	if ((e->op == NPGW_K8S_OP_EXISTS || e->op == NPGW_K8S_OP_DOES_NOT_EXIST) &&
-	    values != NULL && values->type == DOC_SEQ && values->n > 0)
-		k8s_err(x, values, p, "operator %s takes no values", op->text);
+	    values != NULL && values->type == NPGW_DOC_SEQ && values->n > 0)
+		npgw_doc_err(&x->rd, values, p, "operator %s takes no values", op->text);
 }
 
-static void selector(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void selector(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		     struct npgw_k8s_selector *s)
 {
-	char p[K8S_PATH_MAX], q[K8S_PATH_MAX];
+	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX];
 
-	if (!k8s_want(x, n, DOC_MAP, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *f = &n->kids[i];
+		const struct npgw_doc_node *f = &n->kids[i];
 
-		k8s_path(p, path, f->key);
-		if (f->type == DOC_NULL)
+		npgw_doc_path(p, path, f->key);
+		if (f->type == NPGW_DOC_NULL)
 			continue;
 		if (strcmp(f->key, "matchLabels") == 0) {
 			k8s_get_labels(x, f, p, &s->match_labels);
 		} else if (strcmp(f->key, "matchExpressions") == 0) {
-			if (!k8s_want(x, f, DOC_SEQ, p))
+			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
 				continue;
 			s->exprs = calloc(f->n ? f->n : 1, sizeof(*s->exprs));
 			if (s->exprs == NULL)
 				return nomem(x);
 			s->n_exprs = f->n;
 			for (size_t k = 0; k < f->n; k++)
-				expression(x, &f->kids[k], k8s_path_index(q, p, k), &s->exprs[k]);
+				expression(x, &f->kids[k], npgw_doc_path_index(q, p, k),
+					   &s->exprs[k]);
 		} else {
-			k8s_err_key(x, f, p,
-				    "unknown field \"%.64s\" (a label selector has matchLabels and "
-				    "matchExpressions)",
-				    f->key);
+			npgw_doc_err_key(
+				&x->rd, f, p,
+				"unknown field \"%.64s\" (a label selector has matchLabels and "
+				"matchExpressions)",
+				f->key);
 		}
 	}
 }
 
 /* ---- peers ---- */
 
-static bool cidr(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static bool cidr(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		 struct npgw_prefix *out)
 {
 	char buf[64];
 	bool host_bits;
 
-	if (!k8s_want(x, n, DOC_STR, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_STR, path))
 		return false;
 	if (npgw_prefix_parse(n->text, out, &host_bits) < 0) {
-		k8s_err(x, n, path, "\"%.64s\" is not a valid CIDR (such as 10.0.0.0/8 or fd00::/64)",
-			n->text);
+		npgw_doc_err(&x->rd, n, path,
+			     "\"%.64s\" is not a valid CIDR (such as 10.0.0.0/8 or fd00::/64)",
+			     n->text);
 		return false;
 	}
 	if (host_bits)
-		k8s_warn(x, n, path, "%s has host bits set: read as %s", n->text,
-			 npgw_prefix_format(out, buf, sizeof(buf)));
+		npgw_doc_warn(&x->rd, n, path, "%s has host bits set: read as %s", n->text,
+			      npgw_prefix_format(out, buf, sizeof(buf)));
 	return true;
 }
 
-static void ip_block(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void ip_block(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		     struct npgw_k8s_peer *peer)
 {
-	const struct doc_node *c = NULL, *ex = NULL;
-	char p[K8S_PATH_MAX], q[K8S_PATH_MAX], b1[64], b2[64];
+	const struct npgw_doc_node *c = NULL, *ex = NULL;
+	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX], b1[64], b2[64];
 	bool have_cidr;
 
-	if (!k8s_want(x, n, DOC_MAP, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *f = &n->kids[i];
+		const struct npgw_doc_node *f = &n->kids[i];
 
 		if (strcmp(f->key, "cidr") == 0)
-			c = f->type == DOC_NULL ? NULL : f;
+			c = f->type == NPGW_DOC_NULL ? NULL : f;
 		else if (strcmp(f->key, "except") == 0)
-			ex = f->type == DOC_NULL ? NULL : f;
+			ex = f->type == NPGW_DOC_NULL ? NULL : f;
 		else
-			k8s_err_key(x, f, k8s_path(p, path, f->key),
-				    "unknown field \"%.64s\" (an ipBlock has cidr and except)", f->key);
+			npgw_doc_err_key(&x->rd, f, npgw_doc_path(p, path, f->key),
+					 "unknown field \"%.64s\" (an ipBlock has cidr and except)",
+					 f->key);
 	}
-	k8s_path(p, path, "cidr");
+	npgw_doc_path(p, path, "cidr");
 	if (c == NULL) {
-		k8s_err(x, n, p, "missing required field");
+		npgw_doc_err(&x->rd, n, p, "missing required field");
 		have_cidr = false;
 	} else {
 		have_cidr = cidr(x, c, p, &peer->cidr);
 	}
-	k8s_path(p, path, "except");
-	if (ex == NULL || !k8s_want(x, ex, DOC_SEQ, p))
+	npgw_doc_path(p, path, "except");
+	if (ex == NULL || !npgw_doc_want(&x->rd, ex, NPGW_DOC_SEQ, p))
 		return;
 	peer->except = calloc(ex->n ? ex->n : 1, sizeof(*peer->except));
 	if (peer->except == NULL)
 		return nomem(x);
 	for (size_t i = 0; i < ex->n; i++) {
-		const struct doc_node *e = &ex->kids[i];
+		const struct npgw_doc_node *e = &ex->kids[i];
 		struct npgw_prefix pf;
 
-		k8s_path_index(q, p, i);
+		npgw_doc_path_index(q, p, i);
 		if (!cidr(x, e, q, &pf) || !have_cidr)
 			continue;
 		npgw_prefix_format(&pf, b1, sizeof(b1));
 		npgw_prefix_format(&peer->cidr, b2, sizeof(b2));
 		if (pf.addr.family != peer->cidr.addr.family)
-			k8s_err(x, e, q, "except %s is IPv%u but cidr %s is IPv%u", b1,
-				pf.addr.family, b2, peer->cidr.addr.family);
+			npgw_doc_err(&x->rd, e, q, "except %s is IPv%u but cidr %s is IPv%u", b1,
+				     pf.addr.family, b2, peer->cidr.addr.family);
 		else if (!npgw_prefix_covers(&peer->cidr, &pf) || pf.len == peer->cidr.len)
-			k8s_err(x, e, q, "except %s is not strictly inside cidr %s", b1, b2);
+			npgw_doc_err(&x->rd, e, q, "except %s is not strictly inside cidr %s", b1,
+				     b2);
 		else
 			peer->except[peer->n_except++] = pf;
 	}
 }
 
-static void peer(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void peer(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		 struct npgw_k8s_peer *pr)
 {
-	const struct doc_node *ipb = NULL;
-	char p[K8S_PATH_MAX];
+	const struct npgw_doc_node *ipb = NULL;
+	char p[NPGW_DOC_PATH_MAX];
 
-	if (!k8s_want(x, n, DOC_MAP, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *f = &n->kids[i];
+		const struct npgw_doc_node *f = &n->kids[i];
 
-		k8s_path(p, path, f->key);
-		if (f->type == DOC_NULL)
+		npgw_doc_path(p, path, f->key);
+		if (f->type == NPGW_DOC_NULL)
 			continue;
 		if (strcmp(f->key, "podSelector") == 0) {
 			pr->has_pod_selector = true;
@@ -279,184 +288,190 @@ static void peer(struct k8s_ctx *x, const struct doc_node *n, const char *path,
 			ipb = f;
 			ip_block(x, f, p, pr);
 		} else {
-			k8s_err_key(x, f, p,
-				    "unknown field \"%.64s\" (a peer has podSelector, "
-				    "namespaceSelector or ipBlock)",
-				    f->key);
+			npgw_doc_err_key(&x->rd, f, p,
+					 "unknown field \"%.64s\" (a peer has podSelector, "
+					 "namespaceSelector or ipBlock)",
+					 f->key);
 		}
 	}
 	if (!pr->has_pod_selector && !pr->has_ns_selector && !pr->has_ip_block)
-		k8s_err(x, n, path,
+		npgw_doc_err(
+			&x->rd, n, path,
 			"a peer needs podSelector, namespaceSelector or ipBlock (to allow every "
 			"peer, leave out the whole list)");
 	else if (ipb != NULL && (pr->has_pod_selector || pr->has_ns_selector))
-		k8s_err_key(x, ipb, k8s_path(p, path, "ipBlock"),
-			    "ipBlock cannot be combined with podSelector or namespaceSelector in "
-			    "one peer (make them two peers)");
+		npgw_doc_err_key(
+			&x->rd, ipb, npgw_doc_path(p, path, "ipBlock"),
+			"ipBlock cannot be combined with podSelector or namespaceSelector in "
+			"one peer (make them two peers)");
 }
 
 /* ---- ports ---- */
 
-static void port(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void port(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		 struct npgw_k8s_port *pt)
 {
-	const struct doc_node *proto = NULL, *num = NULL, *end = NULL;
-	char p[K8S_PATH_MAX];
+	const struct npgw_doc_node *proto = NULL, *num = NULL, *end = NULL;
+	char p[NPGW_DOC_PATH_MAX];
 	uint16_t end_port = 0;
 	bool port_ok = false;
 	const char *why;
 
 	pt->protocol = NPGW_PROTO_TCP;
-	if (!k8s_want(x, n, DOC_MAP, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *f = &n->kids[i];
+		const struct npgw_doc_node *f = &n->kids[i];
 
 		if (strcmp(f->key, "protocol") == 0)
-			proto = f->type == DOC_NULL ? NULL : f;
+			proto = f->type == NPGW_DOC_NULL ? NULL : f;
 		else if (strcmp(f->key, "port") == 0)
-			num = f->type == DOC_NULL ? NULL : f;
+			num = f->type == NPGW_DOC_NULL ? NULL : f;
 		else if (strcmp(f->key, "endPort") == 0)
-			end = f->type == DOC_NULL ? NULL : f;
+			end = f->type == NPGW_DOC_NULL ? NULL : f;
 		else
-			k8s_err_key(x, f, k8s_path(p, path, f->key),
-				    "unknown field \"%.64s\" (a port has protocol, port and endPort)",
-				    f->key);
+			npgw_doc_err_key(
+				&x->rd, f, npgw_doc_path(p, path, f->key),
+				"unknown field \"%.64s\" (a port has protocol, port and endPort)",
+				f->key);
 	}
 	if (proto != NULL)
-		k8s_get_proto(x, proto, k8s_path(p, path, "protocol"), &pt->protocol);
-	k8s_path(p, path, "port");
-	if (num != NULL && num->type == DOC_STR) {
+		k8s_get_proto(x, proto, npgw_doc_path(p, path, "protocol"), &pt->protocol);
+	npgw_doc_path(p, path, "port");
+	if (num != NULL && num->type == NPGW_DOC_STR) {
 		if ((why = k8s_check_port_name(num->text)) != NULL) {
 			bool digits = num->text[strspn(num->text, "0123456789")] == '\0';
 
-			k8s_err(x, num, p, "invalid port name \"%.64s\": %s%s", num->text, why,
-				digits ? " (write a port number without quotes)" : "");
+			npgw_doc_err(&x->rd, num, p, "invalid port name \"%.64s\": %s%s", num->text,
+				     why, digits ? " (write a port number without quotes)" : "");
 		} else if ((pt->name = strdup(num->text)) == NULL) {
 			nomem(x);
 		} else {
 			pt->has_port = true;
 		}
-	} else if (num != NULL && (num->type == DOC_INT || num->type == DOC_FLOAT)) {
+	} else if (num != NULL && (num->type == NPGW_DOC_INT || num->type == NPGW_DOC_FLOAT)) {
 		port_ok = k8s_get_port(x, num, p, &pt->port);
 		pt->has_port = port_ok;
 	} else if (num != NULL) {
-		k8s_err(x, num, p, "expected a port number or a port name, got %s",
-			doc_type_name(num));
+		npgw_doc_err(&x->rd, num, p, "expected a port number or a port name, got %s",
+			     npgw_doc_type_name(num));
 	}
 	if (end == NULL)
 		return;
-	k8s_path(p, path, "endPort");
+	npgw_doc_path(p, path, "endPort");
 	if (!k8s_get_port(x, end, p, &end_port))
 		return;
 	if (num == NULL)
-		k8s_err(x, end, p, "endPort needs port (the start of the range)");
-	else if (num->type == DOC_STR)
-		k8s_err(x, end, p, "endPort cannot be used with a named port (\"%.64s\")", num->text);
+		npgw_doc_err(&x->rd, end, p, "endPort needs port (the start of the range)");
+	else if (num->type == NPGW_DOC_STR)
+		npgw_doc_err(&x->rd, end, p, "endPort cannot be used with a named port (\"%.64s\")",
+			     num->text);
 	else if (port_ok && end_port < pt->port)
-		k8s_err(x, end, p, "%u is below port %u", end_port, pt->port);
+		npgw_doc_err(&x->rd, end, p, "%u is below port %u", end_port, pt->port);
 	else
 		pt->end_port = end_port;
 }
 
 /* ---- rules ---- */
 
-static void rule(struct k8s_ctx *x, const struct doc_node *n, const char *path, bool ingress,
+static void rule(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path, bool ingress,
 		 struct npgw_k8s_rule *r)
 {
 	const char *peers_key = ingress ? "from" : "to";
-	char p[K8S_PATH_MAX], q[K8S_PATH_MAX];
+	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX];
 
-	if (n->type == DOC_NULL) {
-		k8s_err(x, n, path, "a rule is null: write {} to allow everything");
+	if (n->type == NPGW_DOC_NULL) {
+		npgw_doc_err(&x->rd, n, path, "a rule is null: write {} to allow everything");
 		return;
 	}
-	if (!k8s_want(x, n, DOC_MAP, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
 		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *f = &n->kids[i];
+		const struct npgw_doc_node *f = &n->kids[i];
 
-		k8s_path(p, path, f->key);
-		if (f->type == DOC_NULL)
+		npgw_doc_path(p, path, f->key);
+		if (f->type == NPGW_DOC_NULL)
 			continue;
 		if (strcmp(f->key, peers_key) == 0) {
-			if (!k8s_want(x, f, DOC_SEQ, p))
+			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
 				continue;
 			r->peers = calloc(f->n ? f->n : 1, sizeof(*r->peers));
 			if (r->peers == NULL)
 				return nomem(x);
 			r->n_peers = f->n;
 			for (size_t k = 0; k < f->n; k++)
-				peer(x, &f->kids[k], k8s_path_index(q, p, k), &r->peers[k]);
+				peer(x, &f->kids[k], npgw_doc_path_index(q, p, k), &r->peers[k]);
 		} else if (strcmp(f->key, "ports") == 0) {
-			if (!k8s_want(x, f, DOC_SEQ, p))
+			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
 				continue;
 			r->ports = calloc(f->n ? f->n : 1, sizeof(*r->ports));
 			if (r->ports == NULL)
 				return nomem(x);
 			r->n_ports = f->n;
 			for (size_t k = 0; k < f->n; k++)
-				port(x, &f->kids[k], k8s_path_index(q, p, k), &r->ports[k]);
+				port(x, &f->kids[k], npgw_doc_path_index(q, p, k), &r->ports[k]);
 		} else {
-			k8s_err_key(x, f, p, "unknown field \"%.64s\" (an %s rule has %s and ports)",
-				    f->key, ingress ? "ingress" : "egress", peers_key);
+			npgw_doc_err_key(&x->rd, f, p,
+					 "unknown field \"%.64s\" (an %s rule has %s and ports)",
+					 f->key, ingress ? "ingress" : "egress", peers_key);
 		}
 	}
 }
 
-static void rules(struct k8s_ctx *x, const struct doc_node *n, const char *path, bool ingress,
+static void rules(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path, bool ingress,
 		  struct npgw_k8s_rule **out, size_t *n_out)
 {
-	char p[K8S_PATH_MAX];
+	char p[NPGW_DOC_PATH_MAX];
 
-	if (!k8s_want(x, n, DOC_SEQ, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	*out = calloc(n->n ? n->n : 1, sizeof(**out));
 	if (*out == NULL)
 		return nomem(x);
 	*n_out = n->n;
 	for (size_t i = 0; i < n->n; i++)
-		rule(x, &n->kids[i], k8s_path_index(p, path, i), ingress, &(*out)[i]);
+		rule(x, &n->kids[i], npgw_doc_path_index(p, path, i), ingress, &(*out)[i]);
 }
 
 /* policyTypes: a list of "Ingress" / "Egress", each at most once. */
-static void policy_types(struct k8s_ctx *x, const struct doc_node *n, const char *path,
+static void policy_types(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 			 bool *have, bool *in, bool *eg)
 {
-	char p[K8S_PATH_MAX];
+	char p[NPGW_DOC_PATH_MAX];
 
-	if (!k8s_want(x, n, DOC_SEQ, path))
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	/* An empty list is defaulted by the API server as if omitted. */
 	*have = n->n > 0;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct doc_node *t = &n->kids[i];
+		const struct npgw_doc_node *t = &n->kids[i];
 		bool *flag;
 
-		k8s_path_index(p, path, i);
-		if (!k8s_want(x, t, DOC_STR, p))
+		npgw_doc_path_index(p, path, i);
+		if (!npgw_doc_want(&x->rd, t, NPGW_DOC_STR, p))
 			continue;
 		if (strcmp(t->text, "Ingress") == 0) {
 			flag = in;
 		} else if (strcmp(t->text, "Egress") == 0) {
 			flag = eg;
 		} else {
-			k8s_err(x, t, p, "unknown policy type \"%.64s\" (Ingress or Egress)", t->text);
+			npgw_doc_err(&x->rd, t, p,
+				     "unknown policy type \"%.64s\" (Ingress or Egress)", t->text);
 			continue;
 		}
 		if (*flag)
-			k8s_err(x, t, p, "policy type %s is listed twice", t->text);
+			npgw_doc_err(&x->rd, t, p, "policy type %s is listed twice", t->text);
 		*flag = true;
 	}
 }
 
-struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct doc_node *root,
+struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct npgw_doc_node *root,
 				   const char *prefix)
 {
 	struct npgw_k8s_policy *pol = calloc(1, sizeof(*pol));
-	const struct doc_node *spec;
+	const struct npgw_doc_node *spec;
 	bool have_types = false, t_in = false, t_eg = false, have_sel = false;
-	char sp[K8S_PATH_MAX], p[K8S_PATH_MAX];
+	char sp[NPGW_DOC_PATH_MAX], p[NPGW_DOC_PATH_MAX];
 
 	if (pol == NULL) {
 		nomem(x);
@@ -464,19 +479,19 @@ struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct doc_node *roo
 	}
 	k8s_set_origin(x, &pol->origin, root);
 	k8s_get_meta(x, root, prefix, &pol->namespace, &pol->name);
-	k8s_path(sp, prefix, "spec");
-	spec = doc_get(root, "spec");
+	npgw_doc_path(sp, prefix, "spec");
+	spec = npgw_doc_get(root, "spec");
 	if (spec == NULL) {
-		k8s_err(x, root, sp, "missing required field");
+		npgw_doc_err(&x->rd, root, sp, "missing required field");
 		return pol;
 	}
-	if (!k8s_want(x, spec, DOC_MAP, sp))
+	if (!npgw_doc_want(&x->rd, spec, NPGW_DOC_MAP, sp))
 		return pol;
 	for (size_t i = 0; i < spec->n; i++) {
-		const struct doc_node *f = &spec->kids[i];
+		const struct npgw_doc_node *f = &spec->kids[i];
 
-		k8s_path(p, sp, f->key);
-		if (f->type == DOC_NULL)
+		npgw_doc_path(p, sp, f->key);
+		if (f->type == NPGW_DOC_NULL)
 			continue;
 		if (strcmp(f->key, "podSelector") == 0) {
 			have_sel = true;
@@ -488,16 +503,17 @@ struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct doc_node *roo
 		} else if (strcmp(f->key, "egress") == 0) {
 			rules(x, f, p, false, &pol->egress, &pol->n_egress);
 		} else {
-			k8s_err_key(x, f, p,
-				    "unknown field \"%.64s\" (a NetworkPolicy spec has podSelector, "
-				    "policyTypes, ingress and egress)",
-				    f->key);
+			npgw_doc_err_key(
+				&x->rd, f, p,
+				"unknown field \"%.64s\" (a NetworkPolicy spec has podSelector, "
+				"policyTypes, ingress and egress)",
+				f->key);
 		}
 	}
 	if (!have_sel)
-		k8s_err(x, spec, k8s_path(p, sp, "podSelector"),
-			"missing required field (write podSelector: {} to select every pod of "
-			"the namespace)");
+		npgw_doc_err(&x->rd, spec, npgw_doc_path(p, sp, "podSelector"),
+			     "missing required field (write podSelector: {} to select every pod of "
+			     "the namespace)");
 	if (have_types) {
 		pol->isolates_ingress = t_in;
 		pol->isolates_egress = t_eg;

@@ -6,11 +6,14 @@
  * exceeded: memory and time stay bounded by the input size.
  *
  * Refused on purpose:
- *  - anchors and aliases: Kubernetes objects never need them, and they are
- *    how alias bombs ("billion laughs") and cycles are built;
+ *  - anchors and aliases: neither Kubernetes objects nor the gateway
+ *    config need them, and they are how alias bombs ("billion laughs") and
+ *    cycles are built;
  *  - tags other than the YAML core ones (!!str, !!int, !!bool, !!null,
  *    !!float, !!map, !!seq): a tag such as !!python/object means the file
- *    was not written for Kubernetes.
+ *    was not written for npgw.
+ * Messages about these name what the sink's input holds (sink->what:
+ * "Kubernetes objects" for lib/k8s).
  * Plain scalars are typed as go-yaml v2 (YAML 1.1) types them, since that
  * is what kubectl and the API server read: `yes` is a boolean, `80` an
  * integer, `"80"` a string.
@@ -20,7 +23,7 @@
 
 #include <yaml.h>
 
-#include "k8s_private.h"
+#include "doc_private.h"
 
 #define CORE_TAG "tag:yaml.org,2002:"
 
@@ -31,7 +34,7 @@ static uint32_t u32(size_t v)
 
 /* Type a scalar event from its style and tag. Returns false (reported)
  * when the tag is refused or does not fit the text. */
-static bool scalar_type(struct doc_sink *sink, const yaml_event_t *ev, enum doc_type *t,
+static bool scalar_type(struct npgw_doc_sink *sink, const yaml_event_t *ev, enum npgw_doc_type *t,
 			uint8_t *flags)
 {
 	const char *tag = (const char *)ev->data.scalar.tag;
@@ -40,73 +43,75 @@ static bool scalar_type(struct doc_sink *sink, const yaml_event_t *ev, enum doc_
 	uint32_t line = u32(ev->start_mark.line + 1), col = u32(ev->start_mark.column + 1);
 	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	uint8_t f = 0;
-	enum doc_type r;
+	enum npgw_doc_type r;
 
 	*flags = 0;
 	if (tag == NULL) {
-		*t = plain ? doc_resolve_plain(v, len, flags) : DOC_STR;
+		*t = plain ? npgw_doc_resolve_plain(v, len, flags) : NPGW_DOC_STR;
 		return true;
 	}
 	if (strcmp(tag, "!") == 0 || strcmp(tag, CORE_TAG "str") == 0) {
-		*t = DOC_STR;
+		*t = NPGW_DOC_STR;
 		return true;
 	}
-	r = doc_resolve_plain(v, len, &f);
-	if (strcmp(tag, CORE_TAG "int") == 0 && r == DOC_INT) {
-		*t = DOC_INT;
-		*flags = f & DOC_F_ODD_INT;
+	r = npgw_doc_resolve_plain(v, len, &f);
+	if (strcmp(tag, CORE_TAG "int") == 0 && r == NPGW_DOC_INT) {
+		*t = NPGW_DOC_INT;
+		*flags = f & NPGW_DOC_F_ODD_INT;
 		return true;
 	}
-	if ((strcmp(tag, CORE_TAG "bool") == 0 && r == DOC_BOOL) ||
-	    (strcmp(tag, CORE_TAG "null") == 0 && r == DOC_NULL)) {
+	if ((strcmp(tag, CORE_TAG "bool") == 0 && r == NPGW_DOC_BOOL) ||
+	    (strcmp(tag, CORE_TAG "null") == 0 && r == NPGW_DOC_NULL)) {
 		*t = r;
 		return true;
 	}
-	if (strcmp(tag, CORE_TAG "float") == 0 && (r == DOC_FLOAT || r == DOC_INT)) {
-		*t = DOC_FLOAT;
+	if (strcmp(tag, CORE_TAG "float") == 0 && (r == NPGW_DOC_FLOAT || r == NPGW_DOC_INT)) {
+		*t = NPGW_DOC_FLOAT;
 		return true;
 	}
 	if (strncmp(tag, CORE_TAG, strlen(CORE_TAG)) == 0 &&
 	    (strcmp(tag, CORE_TAG "int") == 0 || strcmp(tag, CORE_TAG "bool") == 0 ||
 	     strcmp(tag, CORE_TAG "null") == 0 || strcmp(tag, CORE_TAG "float") == 0))
-		doc_error(sink, line, col, "\"%.64s\" is not a valid !!%s", v,
-			  tag + strlen(CORE_TAG));
+		npgw_doc_error(sink, line, col, "\"%.64s\" is not a valid !!%s", v,
+			       tag + strlen(CORE_TAG));
 	else
-		doc_error(sink, line, col,
-			  "YAML tag \"%.64s\" is not allowed: Kubernetes objects use only plain YAML",
-			  tag);
+		npgw_doc_error(sink, line, col,
+			       "YAML tag \"%.64s\" is not allowed: %s use only plain YAML", tag,
+			       doc_what(sink));
 	return false;
 }
 
-static bool collection_tag_ok(struct doc_sink *sink, const char *tag, const char *want,
+static bool collection_tag_ok(struct npgw_doc_sink *sink, const char *tag, const char *want,
 			      const yaml_event_t *ev)
 {
 	if (tag == NULL || strcmp(tag, "!") == 0 || strcmp(tag, want) == 0)
 		return true;
-	doc_error(sink, u32(ev->start_mark.line + 1), u32(ev->start_mark.column + 1),
-		  "YAML tag \"%.64s\" is not allowed: Kubernetes objects use only plain YAML", tag);
+	npgw_doc_error(sink, u32(ev->start_mark.line + 1), u32(ev->start_mark.column + 1),
+		       "YAML tag \"%.64s\" is not allowed: %s use only plain YAML", tag,
+		       doc_what(sink));
 	return false;
 }
 
 /* Only the first anchor or alias of a file is reported: an alias bomb has
  * thousands, and one message says it all. The documents holding the
  * others are refused all the same. */
-static void refuse_anchor(struct doc_sink *sink, const yaml_event_t *ev)
+static void refuse_anchor(struct npgw_doc_sink *sink, const yaml_event_t *ev)
 {
 	if (sink->anchors++ > 0) {
 		sink->errors++;
 		return;
 	}
-	doc_error(sink, u32(ev->start_mark.line + 1), u32(ev->start_mark.column + 1),
-		  "YAML anchors and aliases are not supported (Kubernetes objects never need "
-		  "them; they are how alias bombs are built)");
+	npgw_doc_error(sink, u32(ev->start_mark.line + 1), u32(ev->start_mark.column + 1),
+		       "YAML anchors and aliases are not supported (%s never need them; they "
+		       "are how alias bombs are built)",
+		       doc_what(sink));
 }
 
 /* Feed one event to the builder. Returns 0, or < 0 to stop. */
-static int on_event(struct doc_builder *b, struct doc_sink *sink, const yaml_event_t *ev)
+static int on_event(struct doc_builder *b, struct npgw_doc_sink *sink, const yaml_event_t *ev)
 {
 	uint32_t line = u32(ev->start_mark.line + 1), col = u32(ev->start_mark.column + 1);
-	enum doc_type t;
+	enum npgw_doc_type t;
 	uint8_t flags;
 
 	switch (ev->type) {
@@ -118,12 +123,12 @@ static int on_event(struct doc_builder *b, struct doc_sink *sink, const yaml_eve
 	case YAML_ALIAS_EVENT:
 		refuse_anchor(sink, ev);
 		/* stands in as null so the tree keeps its shape */
-		return doc_scalar(b, DOC_NULL, 0, "", 0, line, col);
+		return doc_scalar(b, NPGW_DOC_NULL, 0, "", 0, line, col);
 	case YAML_SCALAR_EVENT:
 		if (ev->data.scalar.anchor != NULL)
 			refuse_anchor(sink, ev);
 		if (!scalar_type(sink, ev, &t, &flags)) {
-			t = DOC_NULL;
+			t = NPGW_DOC_NULL;
 			flags = 0;
 		}
 		return doc_scalar(b, t, flags, (const char *)ev->data.scalar.value,
@@ -133,13 +138,13 @@ static int on_event(struct doc_builder *b, struct doc_sink *sink, const yaml_eve
 			refuse_anchor(sink, ev);
 		collection_tag_ok(sink, (const char *)ev->data.sequence_start.tag, CORE_TAG "seq",
 				  ev);
-		return doc_open(b, DOC_SEQ, line, col);
+		return doc_open(b, NPGW_DOC_SEQ, line, col);
 	case YAML_MAPPING_START_EVENT:
 		if (ev->data.mapping_start.anchor != NULL)
 			refuse_anchor(sink, ev);
 		collection_tag_ok(sink, (const char *)ev->data.mapping_start.tag, CORE_TAG "map",
 				  ev);
-		return doc_open(b, DOC_MAP, line, col);
+		return doc_open(b, NPGW_DOC_MAP, line, col);
 	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
 		return doc_close(b);
@@ -148,7 +153,8 @@ static int on_event(struct doc_builder *b, struct doc_sink *sink, const yaml_eve
 	}
 }
 
-int doc_parse_yaml(struct doc_sink *sink, const char *buf, size_t len, doc_fn fn, void *arg)
+int npgw_doc_parse_yaml(struct npgw_doc_sink *sink, const char *buf, size_t len, npgw_doc_fn fn,
+			void *arg)
 {
 	struct doc_builder b;
 	yaml_parser_t parser;
@@ -169,10 +175,11 @@ int doc_parse_yaml(struct doc_sink *sink, const char *buf, size_t len, doc_fn fn
 				rc = -ENOMEM;
 				break;
 			}
-			doc_error(sink, u32(parser.problem_mark.line + 1),
-				  u32(parser.problem_mark.column + 1), "YAML: %s%s%s",
-				  parser.problem ? parser.problem : "syntax error",
-				  parser.context ? " " : "", parser.context ? parser.context : "");
+			npgw_doc_error(sink, u32(parser.problem_mark.line + 1),
+				       u32(parser.problem_mark.column + 1), "YAML: %s%s%s",
+				       parser.problem ? parser.problem : "syntax error",
+				       parser.context ? " " : "",
+				       parser.context ? parser.context : "");
 			rc = -EINVAL;
 			break;
 		}

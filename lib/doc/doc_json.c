@@ -11,7 +11,7 @@
  * recursive-descent parser gives exact line:col for every value, the exact
  * number grammar (integer vs. fraction/exponent, kept as text so the
  * reader checks ranges itself), duplicate-key detection through the shared
- * tree builder, and recursion bounded by NPGW_K8S_MAX_DEPTH.
+ * tree builder, and recursion bounded by NPGW_DOC_MAX_DEPTH.
  *
  * One JSON value per input (kubectl -o json prints one object or a List);
  * anything after it but whitespace is an error. A leading UTF-8 byte order
@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "k8s_private.h"
+#include "doc_private.h"
 
 struct jp {
-	struct doc_sink *sink;
+	struct npgw_doc_sink *sink;
 	struct doc_builder *b;
 	const char *p, *end;
 	uint32_t line, col;
@@ -47,12 +47,13 @@ static void adv(struct jp *j)
 static int fail(struct jp *j, const char *what)
 {
 	if (j->p >= j->end)
-		doc_error(j->sink, j->line, j->col, "JSON: %s, found the end of the input", what);
+		npgw_doc_error(j->sink, j->line, j->col, "JSON: %s, found the end of the input",
+			       what);
 	else if ((unsigned char)*j->p >= 0x20 && (unsigned char)*j->p < 0x7f)
-		doc_error(j->sink, j->line, j->col, "JSON: %s, found '%c'", what, *j->p);
+		npgw_doc_error(j->sink, j->line, j->col, "JSON: %s, found '%c'", what, *j->p);
 	else
-		doc_error(j->sink, j->line, j->col, "JSON: %s, found byte 0x%02x", what,
-			  (unsigned char)*j->p);
+		npgw_doc_error(j->sink, j->line, j->col, "JSON: %s, found byte 0x%02x", what,
+			       (unsigned char)*j->p);
 	return -EINVAL;
 }
 
@@ -141,9 +142,10 @@ static int parse_string(struct jp *j, size_t *len)
 			adv(j);
 		if ((rc = sbuf_put(j, &n, run, (size_t)(j->p - run))) < 0)
 			return rc;
-		if (n > NPGW_K8S_MAX_SCALAR) {
-			doc_error(j->sink, j->line, j->col, "string longer than the limit of %u bytes",
-				  NPGW_K8S_MAX_SCALAR);
+		if (n > NPGW_DOC_MAX_SCALAR) {
+			npgw_doc_error(j->sink, j->line, j->col,
+				       "string longer than the limit of %u bytes",
+				       NPGW_DOC_MAX_SCALAR);
 			return -EINVAL;
 		}
 		if (j->p >= j->end)
@@ -225,7 +227,7 @@ static int parse_number(struct jp *j)
 {
 	const char *start = j->p;
 	uint32_t line = j->line, col = j->col;
-	enum doc_type t = DOC_INT;
+	enum npgw_doc_type t = NPGW_DOC_INT;
 
 	if (*j->p == '-')
 		adv(j);
@@ -240,7 +242,7 @@ static int parse_number(struct jp *j)
 			adv(j);
 	}
 	if (j->p < j->end && *j->p == '.') {
-		t = DOC_FLOAT;
+		t = NPGW_DOC_FLOAT;
 		adv(j);
 		if (!digit(j))
 			return fail(j, "expected a digit after '.'");
@@ -248,7 +250,7 @@ static int parse_number(struct jp *j)
 			adv(j);
 	}
 	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-		t = DOC_FLOAT;
+		t = NPGW_DOC_FLOAT;
 		adv(j);
 		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
 			adv(j);
@@ -260,7 +262,7 @@ static int parse_number(struct jp *j)
 	return doc_scalar(j->b, t, 0, start, (size_t)(j->p - start), line, col);
 }
 
-static int parse_literal(struct jp *j, const char *word, enum doc_type t)
+static int parse_literal(struct jp *j, const char *word, enum npgw_doc_type t)
 {
 	size_t n = strlen(word);
 	uint32_t line = j->line, col = j->col;
@@ -279,7 +281,7 @@ static int parse_container(struct jp *j, bool is_map)
 	char close = is_map ? '}' : ']';
 	int rc;
 
-	if ((rc = doc_open(j->b, is_map ? DOC_MAP : DOC_SEQ, j->line, j->col)) < 0)
+	if ((rc = doc_open(j->b, is_map ? NPGW_DOC_MAP : NPGW_DOC_SEQ, j->line, j->col)) < 0)
 		return rc;
 	adv(j);
 	skip_ws(j);
@@ -296,7 +298,7 @@ static int parse_container(struct jp *j, bool is_map)
 				return fail(j, "expected a string key");
 			if ((rc = parse_string(j, &len)) < 0)
 				return rc;
-			if ((rc = doc_scalar(j->b, DOC_STR, 0, j->sbuf, len, line, col)) < 0)
+			if ((rc = doc_scalar(j->b, NPGW_DOC_STR, 0, j->sbuf, len, line, col)) < 0)
 				return rc;
 			skip_ws(j);
 			if (j->p >= j->end || *j->p != ':')
@@ -336,13 +338,13 @@ static int parse_value(struct jp *j)
 	case '"':
 		if ((rc = parse_string(j, &len)) < 0)
 			return rc;
-		return doc_scalar(j->b, DOC_STR, 0, j->sbuf, len, line, col);
+		return doc_scalar(j->b, NPGW_DOC_STR, 0, j->sbuf, len, line, col);
 	case 't':
-		return parse_literal(j, "true", DOC_BOOL);
+		return parse_literal(j, "true", NPGW_DOC_BOOL);
 	case 'f':
-		return parse_literal(j, "false", DOC_BOOL);
+		return parse_literal(j, "false", NPGW_DOC_BOOL);
 	case 'n':
-		return parse_literal(j, "null", DOC_NULL);
+		return parse_literal(j, "null", NPGW_DOC_NULL);
 	default:
 		if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
 			return parse_number(j);
@@ -350,7 +352,8 @@ static int parse_value(struct jp *j)
 	}
 }
 
-int doc_parse_json(struct doc_sink *sink, const char *buf, size_t len, doc_fn fn, void *arg)
+int npgw_doc_parse_json(struct npgw_doc_sink *sink, const char *buf, size_t len, npgw_doc_fn fn,
+			void *arg)
 {
 	struct doc_builder b;
 	struct jp j = {.sink = sink, .b = &b, .p = buf, .end = buf + len, .line = 1, .col = 1};

@@ -7,13 +7,16 @@
  * Nodes and strings of one document live in an arena freed when the
  * document has been converted, so a large kubectl List costs one tree at a
  * time, and freeing cannot leak on any error path.
+ *
+ * Moved here from lib/k8s (doc_* became npgw_doc_*) when the gateway
+ * config reader needed the same tree and the same diagnostics.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "k8s_private.h"
+#include "doc_private.h"
 
 /* ---- arena ---- */
 
@@ -69,7 +72,7 @@ static void arena_reset(struct doc_arena *a)
 
 /* ---- diagnostics ---- */
 
-void doc_error(struct doc_sink *s, uint32_t line, uint32_t col, const char *fmt, ...)
+void npgw_doc_error(struct npgw_doc_sink *s, uint32_t line, uint32_t col, const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -90,7 +93,7 @@ void doc_error(struct doc_sink *s, uint32_t line, uint32_t col, const char *fmt,
 
 /* ---- builder ---- */
 
-int doc_builder_init(struct doc_builder *b, struct doc_sink *sink, doc_fn fn, void *arg)
+int doc_builder_init(struct doc_builder *b, struct npgw_doc_sink *sink, npgw_doc_fn fn, void *arg)
 {
 	memset(b, 0, sizeof(*b));
 	b->arena = calloc(1, sizeof(*b->arena));
@@ -138,7 +141,7 @@ static char *arena_strdup(struct doc_arena *a, const char *s, size_t len)
 }
 
 /* Place a finished node: as the root, as a key, or as a child. */
-static int place(struct doc_builder *b, struct doc_node *n)
+static int place(struct doc_builder *b, struct npgw_doc_node *n)
 {
 	struct doc_frame *f;
 
@@ -148,10 +151,10 @@ static int place(struct doc_builder *b, struct doc_node *n)
 		return 0;
 	}
 	f = &b->stack[b->depth - 1];
-	if (f->node.type == DOC_MAP && !f->have_key) {
+	if (f->node.type == NPGW_DOC_MAP && !f->have_key) {
 		/* this node is a key */
-		if (n->type == DOC_SEQ || n->type == DOC_MAP) {
-			doc_error(b->sink, n->line, n->col, "a mapping key must be a scalar");
+		if (n->type == NPGW_DOC_SEQ || n->type == NPGW_DOC_MAP) {
+			npgw_doc_error(b->sink, n->line, n->col, "a mapping key must be a scalar");
 			f->key = "?";
 		} else {
 			f->key = n->text;
@@ -161,9 +164,9 @@ static int place(struct doc_builder *b, struct doc_node *n)
 		f->key_col = n->col;
 		return 0;
 	}
-	if (k8s_grow((void **)&f->kids, &f->cap, f->node.n, sizeof(*f->kids)) < 0)
+	if (npgw_doc_grow((void **)&f->kids, &f->cap, f->node.n, sizeof(*f->kids)) < 0)
 		return -ENOMEM;
-	if (f->node.type == DOC_MAP) {
+	if (f->node.type == NPGW_DOC_MAP) {
 		n->key = f->key;
 		n->key_line = f->key_line;
 		n->key_col = f->key_col;
@@ -175,28 +178,30 @@ static int place(struct doc_builder *b, struct doc_node *n)
 
 static int count_node(struct doc_builder *b, uint32_t line, uint32_t col)
 {
-	if (++b->nodes > NPGW_K8S_MAX_NODES) {
-		doc_error(b->sink, line, col, "document has more than %u nodes", NPGW_K8S_MAX_NODES);
+	if (++b->nodes > NPGW_DOC_MAX_NODES) {
+		npgw_doc_error(b->sink, line, col, "document has more than %u nodes",
+			       NPGW_DOC_MAX_NODES);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int doc_scalar(struct doc_builder *b, enum doc_type t, uint8_t flags, const char *text,
+int doc_scalar(struct doc_builder *b, enum npgw_doc_type t, uint8_t flags, const char *text,
 	       size_t len, uint32_t line, uint32_t col)
 {
-	struct doc_node n = {.type = (uint8_t)t, .flags = flags, .line = line, .col = col};
+	struct npgw_doc_node n = {.type = (uint8_t)t, .flags = flags, .line = line, .col = col};
 	int rc;
 
 	if ((rc = count_node(b, line, col)) < 0)
 		return rc;
-	if (len > NPGW_K8S_MAX_SCALAR) {
-		doc_error(b->sink, line, col, "scalar of %zu bytes is longer than the limit of %u",
-			  len, NPGW_K8S_MAX_SCALAR);
+	if (len > NPGW_DOC_MAX_SCALAR) {
+		npgw_doc_error(b->sink, line, col,
+			       "scalar of %zu bytes is longer than the limit of %u", len,
+			       NPGW_DOC_MAX_SCALAR);
 		return -EINVAL;
 	}
 	if (memchr(text, '\0', len) != NULL) {
-		doc_error(b->sink, line, col, "NUL character in a string");
+		npgw_doc_error(b->sink, line, col, "NUL character in a string");
 		text = "";
 		len = 0;
 	}
@@ -204,21 +209,22 @@ int doc_scalar(struct doc_builder *b, enum doc_type t, uint8_t flags, const char
 	if (n.text == NULL)
 		return -ENOMEM;
 	n.len = len;
-	if (t == DOC_BOOL)
+	if (t == NPGW_DOC_BOOL)
 		n.b = (text[0] == 't' || text[0] == 'T' || text[0] == 'y' || text[0] == 'Y' ||
 		       (len == 2 && (text[1] == 'n' || text[1] == 'N')));
 	return place(b, &n);
 }
 
-int doc_open(struct doc_builder *b, enum doc_type t, uint32_t line, uint32_t col)
+int doc_open(struct doc_builder *b, enum npgw_doc_type t, uint32_t line, uint32_t col)
 {
 	struct doc_frame *f;
 	int rc;
 
 	if ((rc = count_node(b, line, col)) < 0)
 		return rc;
-	if (b->depth >= NPGW_K8S_MAX_DEPTH) {
-		doc_error(b->sink, line, col, "nesting deeper than %d levels", NPGW_K8S_MAX_DEPTH);
+	if (b->depth >= NPGW_DOC_MAX_DEPTH) {
+		npgw_doc_error(b->sink, line, col, "nesting deeper than %d levels",
+			       NPGW_DOC_MAX_DEPTH);
 		return -EINVAL;
 	}
 	f = &b->stack[b->depth++];
@@ -231,8 +237,8 @@ int doc_open(struct doc_builder *b, enum doc_type t, uint32_t line, uint32_t col
 
 static int key_cmp(const void *a, const void *b)
 {
-	const struct doc_node *x = *(const struct doc_node *const *)a;
-	const struct doc_node *y = *(const struct doc_node *const *)b;
+	const struct npgw_doc_node *x = *(const struct npgw_doc_node *const *)a;
+	const struct npgw_doc_node *y = *(const struct npgw_doc_node *const *)b;
 	int c = strcmp(x->key, y->key);
 
 	if (c)
@@ -244,9 +250,9 @@ static int key_cmp(const void *a, const void *b)
  * with the line of the first, and drop the later ones so the readers see
  * one value per key. Sorting keeps this O(n log n) for huge maps. Returns
  * the new number of children, or -ENOMEM. */
-static long dedup_keys(struct doc_builder *b, struct doc_node *kids, size_t n)
+static long dedup_keys(struct doc_builder *b, struct npgw_doc_node *kids, size_t n)
 {
-	struct doc_node **idx;
+	struct npgw_doc_node **idx;
 	bool *drop;
 	size_t k = 0;
 
@@ -267,9 +273,9 @@ static long dedup_keys(struct doc_builder *b, struct doc_node *kids, size_t n)
 			first = i;
 			continue;
 		}
-		doc_error(b->sink, idx[i]->key_line, idx[i]->key_col,
-			  "duplicate key \"%.64s\" (first at line %u)", idx[i]->key,
-			  idx[first]->key_line);
+		npgw_doc_error(b->sink, idx[i]->key_line, idx[i]->key_col,
+			       "duplicate key \"%.64s\" (first at line %u)", idx[i]->key,
+			       idx[first]->key_line);
 		drop[idx[i] - kids] = true;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -283,7 +289,7 @@ static long dedup_keys(struct doc_builder *b, struct doc_node *kids, size_t n)
 int doc_close(struct doc_builder *b)
 {
 	struct doc_frame *f = &b->stack[b->depth - 1];
-	struct doc_node n = f->node;
+	struct npgw_doc_node n = f->node;
 
 	if (n.n > 0) {
 		n.kids = arena_alloc(b->arena, n.n * sizeof(*n.kids));
@@ -294,7 +300,7 @@ int doc_close(struct doc_builder *b)
 	free(f->kids);
 	f->kids = NULL;
 	b->depth--;
-	if (n.type == DOC_MAP) {
+	if (n.type == NPGW_DOC_MAP) {
 		long k = dedup_keys(b, n.kids, n.n);
 
 		if (k < 0)
@@ -306,7 +312,7 @@ int doc_close(struct doc_builder *b)
 
 int doc_end(struct doc_builder *b)
 {
-	struct doc_node null_root = {.type = DOC_NULL, .line = 1, .col = 1, .text = ""};
+	struct npgw_doc_node null_root = {.type = NPGW_DOC_NULL, .line = 1, .col = 1, .text = ""};
 	int rc;
 
 	rc = b->fn(b->fn_arg, b->have_root ? &b->root : &null_root,
@@ -317,32 +323,32 @@ int doc_end(struct doc_builder *b)
 
 /* ---- lookups ---- */
 
-const struct doc_node *doc_get(const struct doc_node *map, const char *key)
+const struct npgw_doc_node *npgw_doc_get(const struct npgw_doc_node *map, const char *key)
 {
-	if (map == NULL || map->type != DOC_MAP)
+	if (map == NULL || map->type != NPGW_DOC_MAP)
 		return NULL;
 	for (size_t i = 0; i < map->n; i++)
 		if (strcmp(map->kids[i].key, key) == 0)
-			return map->kids[i].type == DOC_NULL ? NULL : &map->kids[i];
+			return map->kids[i].type == NPGW_DOC_NULL ? NULL : &map->kids[i];
 	return NULL;
 }
 
-const char *doc_type_name(const struct doc_node *n)
+const char *npgw_doc_type_name(const struct npgw_doc_node *n)
 {
 	switch (n->type) {
-	case DOC_NULL:
+	case NPGW_DOC_NULL:
 		return "null";
-	case DOC_BOOL:
+	case NPGW_DOC_BOOL:
 		return "a boolean";
-	case DOC_INT:
+	case NPGW_DOC_INT:
 		return "an integer";
-	case DOC_FLOAT:
+	case NPGW_DOC_FLOAT:
 		return "a number with a fraction or exponent";
-	case DOC_STR:
+	case NPGW_DOC_STR:
 		return "a string";
-	case DOC_SEQ:
+	case NPGW_DOC_SEQ:
 		return "a list";
-	case DOC_MAP:
+	case NPGW_DOC_MAP:
 		return "a mapping";
 	}
 	return "?";
@@ -407,7 +413,7 @@ static bool is_float(const char *s)
 	return *p == '\0';
 }
 
-enum doc_type doc_resolve_plain(const char *s, size_t len, uint8_t *flags)
+enum npgw_doc_type npgw_doc_resolve_plain(const char *s, size_t len, uint8_t *flags)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
 	static const char *const bools[] = {"y",     "Y",    "yes",  "Yes",   "YES",   "n",
@@ -420,38 +426,38 @@ enum doc_type doc_resolve_plain(const char *s, size_t len, uint8_t *flags)
 	const char *d = s;
 	size_t dl = len;
 
-	*flags |= DOC_F_PLAIN;
+	*flags |= NPGW_DOC_F_PLAIN;
 	if (strlen(s) != len)
-		return DOC_STR;
+		return NPGW_DOC_STR;
 	if (is_one_of(s, nulls))
-		return DOC_NULL;
+		return NPGW_DOC_NULL;
 	if (is_one_of(s, bools))
-		return DOC_BOOL;
+		return NPGW_DOC_BOOL;
 	if (dl > 0 && (*d == '+' || *d == '-')) {
 		d++;
 		dl--;
 	}
 	if (all_of(d, dl, "0123456789")) {
 		if (dl > 1 && d[0] == '0')
-			*flags |= DOC_F_ODD_INT; /* octal in YAML 1.1 */
-		return DOC_INT;
+			*flags |= NPGW_DOC_F_ODD_INT; /* octal in YAML 1.1 */
+		return NPGW_DOC_INT;
 	}
 	if ((dl > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X') &&
 	     all_of(d + 2, dl - 2, "0123456789abcdefABCDEF_")) ||
 	    (dl > 2 && d[0] == '0' && (d[1] == 'b' || d[1] == 'B') &&
 	     all_of(d + 2, dl - 2, "01_")) ||
 	    (dl > 0 && d[0] >= '0' && d[0] <= '9' && all_of(d, dl, "0123456789_"))) {
-		*flags |= DOC_F_ODD_INT;
-		return DOC_INT;
+		*flags |= NPGW_DOC_F_ODD_INT;
+		return NPGW_DOC_INT;
 	}
 	if (is_float(s) || is_one_of(s, floats))
-		return DOC_FLOAT;
-	return DOC_STR;
+		return NPGW_DOC_FLOAT;
+	return NPGW_DOC_STR;
 }
 
 /* ---- UTF-8 ---- */
 
-const char *doc_check_utf8(const char *buf, size_t len, uint32_t *line, uint32_t *col)
+const char *npgw_doc_check_utf8(const char *buf, size_t len, uint32_t *line, uint32_t *col)
 {
 	const unsigned char *p = (const unsigned char *)buf;
 	uint32_t ln = 1, cl = 1;
@@ -522,9 +528,9 @@ bad:
 	return why;
 }
 
-/* ---- small shared helper ---- */
+/* ---- vectors ---- */
 
-int k8s_grow(void **v, size_t *cap, size_t n, size_t sz)
+int npgw_doc_grow(void **v, size_t *cap, size_t n, size_t sz)
 {
 	size_t ncap;
 	void *nv;
