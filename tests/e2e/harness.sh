@@ -17,7 +17,7 @@
 HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HARNESS_DIR/../.." && pwd)
 NPGW=${NPGW:-$TOP/build/app/npgw/npgw}
-NPGWCTL=${NPGWCTL:-$TOP/build/app/npgwctl/npgwctl}
+NPGWCTL=${NPGWCTL:-$TOP/build/app/npgwctl}
 RUN=${NPGW_E2E_RUN:-/tmp/npgw-e2e}
 NSS="x y z"
 PODS="a b c"
