@@ -127,7 +127,7 @@ EOF
 	cat <<EOF
 workers:
   - lcore: 1
-mempool: {mbufs: 8191, cache: 256}
+mempool: {mbufs: 32767, cache: 256}
 eal: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "npgw-e2e", "--log-level", "error"]
 EOF
 }
