@@ -30,9 +30,9 @@ int ctl_parse_request(const char *buf, size_t len, struct ctl_request *rq,
 
 /*
  * Format one reply line, newline included: {"id", "ok": true, "result"} or
- * {"id", "ok": false, "error": {"code", "message"}} when err is not NULL.
- * result is taken (freed here). Returns the line (free()) with *len, or
- * NULL when out of memory.
+ * {"id", "ok": false, "error": {"code", "message", "details"}} when err is
+ * not NULL (result, if any, becomes the details). result is taken.
+ * Returns the line (free()) with *len, or NULL when out of memory.
  */
 char *ctl_format_reply(const cJSON *id, cJSON *result, const struct npgw_ctl_error *err,
 		       size_t *len);

@@ -13,7 +13,10 @@
  *
  * "id" is a number or a string, echoed (null when absent); "args" is an
  * object (absent means {}); nothing else may appear at the top level. The
- * error codes are the NPGW_CTL_E_* strings below.
+ * error codes are the NPGW_CTL_E_* strings below, or a command's own; an
+ * error may carry "details" (any JSON: the validator's messages of a
+ * refused apply). An error the server sends before closing the connection
+ * (forbidden, busy, too-large, a receive timeout) has a null id.
  *
  * Safety: a peer is checked by SO_PEERCRED on accept; message size, nesting
  * depth, clients, per-connection input and output are bounded; slow or dead
@@ -79,7 +82,8 @@ struct npgw_ctl_error {
 
 /*
  * What a handler fills. result: a cJSON the server sends and frees (NULL
- * means JSON null). error: set with npgw_ctl_error() before returning < 0.
+ * means JSON null); when the handler fails, a result it set is sent as the
+ * error's "details". error: set with npgw_ctl_error() before returning < 0.
  * uid, gid, pid: the peer's credentials, for logs. The rest is private.
  */
 struct npgw_ctl_reply {
@@ -248,7 +252,8 @@ bool npgw_ctl_pending_alive(const struct npgw_ctl_pending *p);
 
 /*
  * Send the deferred reply and free the handle: result (taken, freed by
- * ctl, may be NULL) when error is NULL, else the error reply. Harmless
+ * ctl, may be NULL) when error is NULL, else the error reply with result
+ * as its details. Harmless
  * when the client is gone or timed out. Control thread, not from inside a
  * handler of the same request.
  */

@@ -199,6 +199,10 @@ char *ctl_format_reply(const cJSON *id, cJSON *result, const struct npgw_ctl_err
 					     err->code[0] ? err->code : NPGW_CTL_E_INTERNAL) ||
 		    !cJSON_AddStringToObject(e, "message", err->message))
 			goto out;
+		if (result != NULL) { /* what the error is about: the validator's list */
+			cJSON_AddItemToObject(e, "details", result);
+			result = NULL;
+		}
 	}
 	/* Unformatted: cJSON escapes control characters in strings, so the
 	 * line holds no raw newline and the framing holds. */

@@ -368,8 +368,7 @@ static void conn_dispatch(struct npgw_ctl_conn *c, const char *buf, size_t len)
 			if (reply.error.code[0] == '\0')
 				npgw_ctl_error(&reply.error, NPGW_CTL_E_INTERNAL, "%s failed: %s",
 					       cmd->name, strerror(-rc));
-			cJSON_Delete(reply.result);
-			conn_reply(c, rq.id, NULL, &reply.error);
+			conn_reply(c, rq.id, reply.result, &reply.error); /* details */
 		} else {
 			conn_reply(c, rq.id, reply.result, NULL);
 		}
@@ -845,7 +844,7 @@ void npgw_ctl_complete(struct npgw_ctl *ctl, struct npgw_ctl_pending *p, cJSON *
 		c->pending = NULL;
 		p->conn = NULL;
 		c->last_ms = now_ms();
-		conn_reply(c, p->id, error ? NULL : result, error);
+		conn_reply(c, p->id, result, error);
 		result = NULL;
 		if (!c->dead) {
 			/* Requests it pipelined are read at the next process. */
