@@ -33,8 +33,8 @@ static void format_number(double d, char *buf, size_t len)
 {
 	if (d == floor(d) && fabs(d) < 9007199254740992.0)
 		snprintf(buf, len, "%.0f", d);
-	else
-		snprintf(buf, len, "%.17g", d);
+	else if (snprintf(buf, len, "%.15g", d), strtod(buf, NULL) != d)
+		snprintf(buf, len, "%.17g", d); /* the shortest that reads back, as cJSON */
 }
 
 /* ---- YAML ---- */
