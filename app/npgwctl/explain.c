@@ -6,6 +6,11 @@
  *   npgwctl explain --offline -f PATH [-f PATH ...] --from EP --to EP --port N
  *                   [--protocol TCP|UDP|SCTP] [-o text|json]
  *   npgwctl explain --offline -f PATH [-f PATH ...] --batch FILE|- -o json
+ *   npgwctl explain --from EP --to EP --port N [--protocol P] [-o text|json|yaml]
+ *
+ * Without --offline the question goes to the running gateway over its
+ * control socket (command "explain", args {from, to, protocol, port}), which
+ * answers from its live generation with the same JSON as -o json here.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,21 +22,26 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 
+#include "npgw_ctl.h"
 #include "npgw_explain.h"
 #include "npgwctl.h"
 
 static const char explain_usage[] =
-	"usage: npgwctl explain --offline -f PATH [-f PATH ...] --from ENDPOINT --to ENDPOINT\n"
+	"usage: npgwctl explain --from ENDPOINT --to ENDPOINT --port N\n"
+	"                       [--protocol TCP|UDP|SCTP] [-o text|json|yaml]\n"
+	"       npgwctl explain --offline -f PATH [-f PATH ...] --from ENDPOINT --to ENDPOINT\n"
 	"                       --port N [--protocol TCP|UDP|SCTP] [-o text|json]\n"
 	"       npgwctl explain --offline -f PATH [-f PATH ...] --batch FILE|- [-o json]\n"
 	"\n"
 	"Tell whether a packet from one endpoint to another is allowed, and which\n"
 	"policy and rule decided each side (egress of the source, ingress of the\n"
 	"destination). The answer comes from the compiled rte_acl tables, through the\n"
-	"same classify path the data plane uses.\n"
+	"same classify path the data plane uses: by default the running gateway's\n"
+	"live generation (over the control socket, see npgwctl --socket), with\n"
+	"--offline tables built here from files.\n"
 	"\n"
 	"  --offline          build the tables from files here instead of asking a\n"
-	"                     running gateway (the only mode until the control socket)\n"
+	"                     running gateway\n"
 	"  -f, --filename PATH Kubernetes objects (NetworkPolicy, Pod, Namespace): a\n"
 	"                     file or a directory, as for `npgwctl validate`; repeatable\n"
 	"  --from ENDPOINT    namespace/pod, or an IPv4 or IPv6 address\n"
@@ -41,12 +51,83 @@ static const char explain_usage[] =
 	"  --batch FILE|-     one JSON query per line, {\"from\", \"to\", \"protocol\",\n"
 	"                     \"port\"}; one JSON answer per line, in order; a malformed\n"
 	"                     line gives {\"line\": N, \"error\": \"...\"} and the run goes on\n"
-	"  -o, --output FMT   text (default for one query) or json\n"
+	"  -o, --output FMT   text (default for one query) or json; yaml too when\n"
+	"                     asking the gateway\n"
 	"\n"
 	"A pod endpoint uses the pod's address of the other endpoint's family (IPv4\n"
 	"when both are pods with both families).\n"
-	"Exit status: 0 answered, 2 usage error or invalid input (the validator's\n"
-	"messages are printed).\n";
+	"Exit status: 0 answered, 1 the gateway refused the question (an unknown pod:\n"
+	"its message is printed), 2 usage error, invalid input (the validator's\n"
+	"messages are printed) or no connection to the gateway.\n";
+
+static const char *side_str(const cJSON *side, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(side, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+/* The gateway's answer for people, as npgw_explain_print words it. */
+static void print_remote_side(const char *dir, const char *who, const cJSON *side)
+{
+	const char *verdict = side_str(side, "verdict");
+	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(side, "rule");
+
+	if (strcmp(verdict, "not-isolated") == 0)
+		printf("  %-7s %s: not isolated: no policy selects it for %s\n", dir, who, dir);
+	else if (strcmp(verdict, "allow") == 0 && cJSON_IsNumber(rule))
+		printf("  %-7s %s: allowed by policy %s, %s rule %d\n", dir, who,
+		       side_str(side, "policy"), dir, (int)rule->valuedouble);
+	else if (strcmp(verdict, "allow") == 0)
+		printf("  %-7s %s: allowed by policy %s\n", dir, who, side_str(side, "policy"));
+	else
+		printf("  %-7s %s: denied: policy %s isolates it for %s, and no %s rule of any "
+		       "policy selecting it allows this\n",
+		       dir, who, side_str(side, "policy"), dir, dir);
+}
+
+/* Ask the running gateway. */
+static int explain_remote(const struct npgw_explain_query *q, const char *proto_name,
+			  enum npgwctl_format fmt)
+{
+	cJSON *args = cJSON_CreateObject(), *r = NULL;
+	const cJSON *gen, *allowed;
+	int rc;
+
+	if (args == NULL || !cJSON_AddStringToObject(args, "from", q->from) ||
+	    !cJSON_AddStringToObject(args, "to", q->to) ||
+	    !cJSON_AddStringToObject(args, "protocol", proto_name) ||
+	    !cJSON_AddNumberToObject(args, "port", q->port)) {
+		cJSON_Delete(args);
+		fprintf(stderr, "npgwctl explain: out of memory\n");
+		return NPGWCTL_EXIT_USAGE;
+	}
+	rc = npgwctl_remote_call("explain", "explain", args, 10000, &r);
+	cJSON_Delete(args);
+	if (rc != NPGWCTL_EXIT_OK)
+		return rc;
+	if (fmt == NPGWCTL_FMT_JSON) {
+		char *s = cJSON_PrintUnformatted(r); /* one line, as --offline -o json */
+
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else if (fmt == NPGWCTL_FMT_YAML) {
+		npgwctl_print_yaml(r, stdout);
+	} else {
+		allowed = cJSON_GetObjectItemCaseSensitive(r, "allowed");
+		gen = cJSON_GetObjectItemCaseSensitive(r, "generation");
+		printf("%s: %s -> %s %s/%u", cJSON_IsTrue(allowed) ? "ALLOWED" : "DENIED", q->from,
+		       q->to, proto_name, q->port);
+		if (cJSON_IsNumber(gen))
+			printf(" (generation %.0f)", gen->valuedouble);
+		printf("\n");
+		print_remote_side("egress", q->from, cJSON_GetObjectItemCaseSensitive(r, "egress"));
+		print_remote_side("ingress", q->to, cJSON_GetObjectItemCaseSensitive(r, "ingress"));
+	}
+	cJSON_Delete(r);
+	return fflush(stdout) == 0 ? NPGWCTL_EXIT_OK : NPGWCTL_EXIT_USAGE;
+}
 
 /* Start EAL for tables only: no hugepages, no devices, no shared files,
  * nothing printed below errors. */
@@ -201,8 +282,22 @@ static int explain_main(int argc, char **argv)
 		goto out;
 	}
 	if (!offline) {
-		fprintf(stderr, "npgwctl explain: asking a running gateway needs the control "
-				"socket, which this build does not have yet; use --offline -f PATH\n");
+		enum npgwctl_format fmt = NPGWCTL_FMT_TEXT;
+
+		if (n_files > 0 || batch != NULL) {
+			fprintf(stderr, "npgwctl explain: -f and --batch go with --offline (without "
+					"it the running gateway answers from its own state)\n");
+			goto out;
+		}
+		if (q.from == NULL || q.to == NULL || port < 0) {
+			fprintf(stderr, "npgwctl explain: --from, --to and --port are needed\n%s",
+				explain_usage);
+			goto out;
+		}
+		if (output != NULL && npgwctl_parse_format("explain", output, &fmt) < 0)
+			goto out;
+		q.port = (uint16_t)port;
+		rc = explain_remote(&q, proto_name, fmt);
 		goto out;
 	}
 	if (n_files == 0) {
@@ -275,8 +370,8 @@ out:
 
 const struct npgwctl_command npgwctl_cmd_explain = {
 	.name = "explain",
-	.usage = "explain --offline -f PATH [-f PATH ...] (--from EP --to EP --port N "
-		 "[--protocol P] [-o text|json] | --batch FILE|- -o json)",
+	.usage = "explain [--offline -f PATH ...] (--from EP --to EP --port N "
+		 "[--protocol P] [-o FMT] | --batch FILE|- -o json)",
 	.summary = "why a packet between two endpoints is allowed or denied",
 	.handler = explain_main,
 };
