@@ -80,13 +80,13 @@ static cJSON *labels_json(const struct npgw_k8s_labels *l)
 static cJSON *object_head(const char *api_version, const char *kind, const char *ns,
 			  const char *name, cJSON **meta)
 {
-	cJSON *o = cJSON_CreateObject(), *m;
+	cJSON *o = cJSON_CreateObject(), *m = NULL;
 
 	if (o == NULL)
 		return NULL;
-	m = cJSON_CreateObject();
 	if (!add_str(o, "apiVersion", api_version) || !add_str(o, "kind", kind) ||
-	    !attach(o, "metadata", m) || (ns != NULL && !add_str(m, "namespace", ns)) ||
+	    !attach(o, "metadata", m = cJSON_CreateObject()) ||
+	    (ns != NULL && !add_str(m, "namespace", ns)) ||
 	    !add_str(m, "name", name ? name : "")) {
 		cJSON_Delete(o);
 		return NULL;

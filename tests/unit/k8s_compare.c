@@ -263,7 +263,8 @@ bool k8s_cluster_same(const struct npgw_k8s_cluster *a, const struct npgw_k8s_cl
 	if ((flags & K8S_CMP_REFUSED) && !same_uint(&c, "n_refused", a->n_refused, b->n_refused))
 		return false;
 	for (size_t i = 0; i < a->n_namespaces; i++)
-		if (!same_namespace(&c, sub(p, "", "namespaces[%zu] (%s)", i, a->namespaces[i]->name),
+		if (!same_namespace(&c,
+				    sub(p, "", "namespaces[%zu] (%s)", i, a->namespaces[i]->name),
 				    a->namespaces[i], b->namespaces[i]))
 			return false;
 	for (size_t i = 0; i < a->n_pods; i++)
@@ -272,8 +273,9 @@ bool k8s_cluster_same(const struct npgw_k8s_cluster *a, const struct npgw_k8s_cl
 			      a->pods[i], b->pods[i]))
 			return false;
 	for (size_t i = 0; i < a->n_policies; i++)
-		if (!same_policy(&c, sub(p, "", "policies[%zu] (%s/%s)", i, a->policies[i]->namespace,
-					 a->policies[i]->name),
+		if (!same_policy(&c,
+				 sub(p, "", "policies[%zu] (%s/%s)", i, a->policies[i]->namespace,
+				     a->policies[i]->name),
 				 a->policies[i], b->policies[i]))
 			return false;
 	return true;

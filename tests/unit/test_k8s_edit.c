@@ -252,7 +252,8 @@ static void test_merge_unsorted_dst(void)
 	for (size_t i = 1; i < dst->n_pods; i++) {
 		int c = strcmp(dst->pods[i - 1]->namespace, dst->pods[i]->namespace);
 
-		CU_ASSERT(c < 0 || (c == 0 && strcmp(dst->pods[i - 1]->name, dst->pods[i]->name) < 0));
+		CU_ASSERT(c < 0 ||
+			  (c == 0 && strcmp(dst->pods[i - 1]->name, dst->pods[i]->name) < 0));
 	}
 	npgw_k8s_cluster_free(dst);
 	npgw_k8s_cluster_free(src);
