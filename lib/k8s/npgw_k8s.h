@@ -250,8 +250,7 @@ struct npgw_k8s_cluster *npgw_k8s_cluster_clone(const struct npgw_k8s_cluster *c
  * a replaced object now names where the applied one came from. src is left
  * empty (its n_refused is added to dst's), dst is sorted. Objects that src
  * holds twice both land in dst: npgw_k8s_cluster_validate reports them.
- * Returns 0, or -ENOMEM with dst and src unchanged (but sorted). Control
- * thread.
+ * Returns 0, or -ENOMEM with dst and src unchanged. Control thread.
  */
 int npgw_k8s_cluster_merge(struct npgw_k8s_cluster *dst, struct npgw_k8s_cluster *src);
 

@@ -7,21 +7,22 @@
  * npgw_k8s_cluster_to_json writes it, with the state's own facts in the
  * List's annotations, so that the ordinary loader reads it (every
  * validation applies, messages name state.json:LINE:COL) and so that
- * `npgwctl validate` or kubectl read it too:
+ * `npgwctl validate`, kubectl or jq read it too. It is printed compact, one
+ * object a line (so a message's line names the object), in the order
+ * namespaces, pods, policies, each by namespace and name:
  *
- *   {
- *     "apiVersion": "v1",
- *     "kind": "List",
- *     "metadata": {
- *       "annotations": {
- *         "npgw.io/state-version": "1",        format; a newer one is refused
- *         "npgw.io/generation": "42",          decimal uint64
- *         "npgw.io/objects": "17",             number of items, checked on load
- *         "npgw.io/saved-at": "2025-01-31T12:00:00Z"   for people
- *       }
- *     },
- *     "items": [ namespaces..., pods..., policies... ]
- *   }
+ *   {"apiVersion":"v1","kind":"List","metadata":{"annotations":{
+ *     "npgw.io/state-version":"1",       format; a newer one is refused
+ *     "npgw.io/generation":"42",         decimal uint64, as given to save
+ *     "npgw.io/objects":"17",            items, checked on load
+ *     "npgw.io/saved-at":"2025-01-31T12:00:00Z"}},"items":[     for people
+ *   {"apiVersion":"v1","kind":"Namespace",...},
+ *   ...
+ *   {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy",...}
+ *   ]}
+ *
+ * (the annotations are on one line in the file). Annotation values are
+ * strings, as Kubernetes requires, so a generation keeps all 64 bits.
  *
  * Crash safety: a save writes a temporary file in DIR (.state.json.tmp-PID-N,
  * mode 0600), fsyncs it, renames it over state.json and fsyncs DIR; so

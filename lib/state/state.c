@@ -56,35 +56,66 @@ static bool add_ann(cJSON *ann, const char *key, const char *fmt, ...)
 	return cJSON_AddStringToObject(ann, key, buf) != NULL;
 }
 
-/* The List with the state's annotations, printed; the caller frees it
- * with cJSON_free. NULL when out of memory. */
-static char *state_text(const struct npgw_k8s_cluster *c, uint64_t generation)
+/* Print one item (or the head) unformatted to f. false when out of
+ * memory. */
+static bool print_json(FILE *f, const cJSON *j, size_t drop_tail)
 {
-	cJSON *list = npgw_k8s_cluster_to_json(c), *meta, *ann, *items;
-	char when[32] = "";
-	time_t now = time(NULL);
-	struct tm tm;
-	char *text = NULL;
+	char *t = cJSON_PrintUnformatted(j);
+	bool ok;
 
-	if (list == NULL)
-		return NULL;
+	if (t == NULL)
+		return false;
+	ok = fwrite(t, 1, strlen(t) - drop_tail, f) == strlen(t) - drop_tail;
+	cJSON_free(t);
+	return ok;
+}
+
+/*
+ * The List with the state's annotations, one object a line: compact (half
+ * the size of cJSON's indented print) and yet a loader message's line
+ * names the object, its column the field. The caller frees the text.
+ * NULL when out of memory.
+ */
+static char *state_text(const struct npgw_k8s_cluster *c, uint64_t generation, size_t *len)
+{
+	cJSON *list = npgw_k8s_cluster_to_json(c), *head = cJSON_CreateObject(), *meta, *ann;
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(list, "items"), *it;
+	char when[32] = "", *text = NULL;
+	time_t now = time(NULL);
+	bool ok = list != NULL && head != NULL;
+	struct tm tm;
+	FILE *f;
+
 	if (gmtime_r(&now, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* metadata before items, so that a person reading the file sees it
-	 * first: take items out, add metadata, put items back */
-	items = cJSON_DetachItemFromObjectCaseSensitive(list, "items");
-	meta = cJSON_AddObjectToObject(list, "metadata");
-	ann = meta ? cJSON_AddObjectToObject(meta, "annotations") : NULL;
-	if (items != NULL && ann != NULL &&
-	    add_ann(ann, NPGW_STATE_ANN_VERSION, "%d", NPGW_STATE_VERSION) &&
-	    add_ann(ann, NPGW_STATE_ANN_GENERATION, "%" PRIu64, generation) &&
-	    add_ann(ann, NPGW_STATE_ANN_OBJECTS, "%zu", npgw_k8s_object_count(c)) &&
-	    add_ann(ann, NPGW_STATE_ANN_SAVED_AT, "%s", when) &&
-	    cJSON_AddItemToObject(list, "items", items)) {
-		items = NULL;
-		text = cJSON_Print(list);
+	ok = ok && cJSON_AddStringToObject(head, "apiVersion", "v1") &&
+	     cJSON_AddStringToObject(head, "kind", "List") &&
+	     (meta = cJSON_AddObjectToObject(head, "metadata")) != NULL &&
+	     (ann = cJSON_AddObjectToObject(meta, "annotations")) != NULL &&
+	     add_ann(ann, NPGW_STATE_ANN_VERSION, "%d", NPGW_STATE_VERSION) &&
+	     add_ann(ann, NPGW_STATE_ANN_GENERATION, "%" PRIu64, generation) &&
+	     add_ann(ann, NPGW_STATE_ANN_OBJECTS, "%zu", npgw_k8s_object_count(c)) &&
+	     add_ann(ann, NPGW_STATE_ANN_SAVED_AT, "%s", when);
+	f = ok ? open_memstream(&text, len) : NULL;
+	if (f != NULL) {
+		/* {"apiVersion":...,"metadata":{...},"items":[
+		 * {object},
+		 * ...
+		 * {object}
+		 * ]}  */
+		ok = print_json(f, head, 1) && fputs(",\"items\":[\n", f) >= 0;
+		cJSON_ArrayForEach(it, items)
+		{
+			ok = ok && print_json(f, it, 0) && fputs(it->next ? ",\n" : "\n", f) >= 0;
+		}
+		ok = ok && fputs("]}\n", f) >= 0;
+		ok = fclose(f) == 0 && ok;
 	}
-	cJSON_Delete(items);
+	if (f == NULL || !ok) {
+		free(text);
+		text = NULL;
+	}
+	cJSON_Delete(head);
 	cJSON_Delete(list);
 	return text;
 }
@@ -258,13 +289,12 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 		set_err(err, errlen, "no state directory or no state");
 		return -EINVAL;
 	}
-	text = state_text(c, generation);
+	text = state_text(c, generation, &len);
 	if (text == NULL || asprintf(&path, "%s/%s", dir, NPGW_STATE_FILE) < 0) {
-		cJSON_free(text);
+		free(text);
 		set_err(err, errlen, "out of memory writing the state");
 		return -ENOMEM;
 	}
-	len = strlen(text);
 	if (len > STATE_MAX_SIZE) {
 		set_err(err, errlen,
 			"the state is %zu bytes, more than the %u MiB a state file may hold, "
@@ -290,7 +320,7 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 	close(dfd);
 out:
 	free(path);
-	cJSON_free(text);
+	free(text);
 	return rc;
 }
 

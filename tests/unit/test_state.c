@@ -285,21 +285,28 @@ static void test_examples_round_trip(void)
 static void test_file_format(void)
 {
 	struct npgw_k8s_cluster *a = load_text("b.yaml", cluster_b);
-	static const char head[] = "{\n\t\"apiVersion\":\t\"v1\",\n\t\"kind\":\t\"List\",\n"
-				   "\t\"metadata\":\t{\n\t\t\"annotations\":\t{\n"
-				   "\t\t\t\"npgw.io/state-version\":\t\"1\",\n"
-				   "\t\t\t\"npgw.io/generation\":\t\"99\",\n"
-				   "\t\t\t\"npgw.io/objects\":\t\"2\",\n"
-				   "\t\t\t\"npgw.io/saved-at\":\t\"";
+	static const char head[] = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"metadata\":{"
+				   "\"annotations\":{\"npgw.io/state-version\":\"1\","
+				   "\"npgw.io/generation\":\"99\",\"npgw.io/objects\":\"2\","
+				   "\"npgw.io/saved-at\":\"";
+	static const char items[] =
+		"\"}},\"items\":[\n"
+		"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"other\","
+		"\"labels\":{\"kubernetes.io/metadata.name\":\"other\"}}},\n"
+		"{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{"
+		"\"namespace\":\"other\",\"name\":\"deny\"},\"spec\":{\"podSelector\":{},"
+		"\"policyTypes\":[\"Ingress\"]}}\n"
+		"]}\n";
 	char *dir = temp_dir(), *text;
 	size_t len;
 
 	save_ok(dir, a, 99);
 	text = read_text(dir, NPGW_STATE_FILE, &len);
-	/* a kubectl List, our facts in its annotations, before the items */
+	/* a kubectl List, our facts in its annotations, then one object a
+	 * line */
 	CU_ASSERT_EQUAL(strncmp(text, head, strlen(head)), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"items\":\t[{\n\t\t\t\"apiVersion\":\t\"v1\",\n"
-					    "\t\t\t\"kind\":\t\"Namespace\""));
+	CU_ASSERT_EQUAL(len, strlen(head) + strlen("2025-01-31T12:00:00Z") + strlen(items));
+	CU_ASSERT_STRING_EQUAL(text + strlen(head) + strlen("2025-01-31T12:00:00Z"), items);
 	free(text);
 	npgw_k8s_cluster_free(a);
 	rm_tree(dir);
@@ -600,39 +607,39 @@ static void expect_edit(const char *from, const char *to, int want, const char *
 
 static void test_wrong_envelope_is_refused(void)
 {
-	expect_edit("\"npgw.io/state-version\":\t\"1\"", "\"npgw.io/state-version\":\t1",
+	expect_edit("\"npgw.io/state-version\":\"1\"", "\"npgw.io/state-version\":1",
 		    -EBADMSG, "expected a string");
-	expect_edit("\"npgw.io/state-version\":\t\"1\"", "\"npgw.io/state-version\":\t\"01\"",
+	expect_edit("\"npgw.io/state-version\":\"1\"", "\"npgw.io/state-version\":\"01\"",
 		    -EBADMSG, "is not a format version");
-	expect_edit("\"npgw.io/state-version\":\t\"1\"", "\"npgw.io/state-version\":\t\"0\"",
+	expect_edit("\"npgw.io/state-version\":\"1\"", "\"npgw.io/state-version\":\"0\"",
 		    -EBADMSG, "is not a format version");
-	expect_edit("\"npgw.io/state-version\":\t\"1\",", "", -EBADMSG,
+	expect_edit("\"npgw.io/state-version\":\"1\",", "", -EBADMSG,
 		    "missing: not an npgw state file");
-	expect_edit("\"npgw.io/generation\":\t\"8\"", "\"npgw.io/generation\":\t\"-8\"", -EBADMSG,
+	expect_edit("\"npgw.io/generation\":\"8\"", "\"npgw.io/generation\":\"-8\"", -EBADMSG,
 		    "is not a generation");
-	expect_edit("\"npgw.io/generation\":\t\"8\"",
-		    "\"npgw.io/generation\":\t\"18446744073709551616\"", -EBADMSG,
+	expect_edit("\"npgw.io/generation\":\"8\"",
+		    "\"npgw.io/generation\":\"18446744073709551616\"", -EBADMSG,
 		    "is not a generation");
-	expect_edit("\"npgw.io/generation\":\t\"8\"", "\"npgw.io/generation\":\t8", -EBADMSG,
+	expect_edit("\"npgw.io/generation\":\"8\"", "\"npgw.io/generation\":8", -EBADMSG,
 		    "expected a string");
-	expect_edit("\"npgw.io/objects\":\t\"4\"", "\"npgw.io/objects\":\t\"4x\"", -EBADMSG,
+	expect_edit("\"npgw.io/objects\":\"4\"", "\"npgw.io/objects\":\"4x\"", -EBADMSG,
 		    "is not an object count");
-	expect_edit("\"kind\":\t\"List\"", "\"kind\":\t\"PodList\"", -EBADMSG,
+	expect_edit("\"kind\":\"List\"", "\"kind\":\"PodList\"", -EBADMSG,
 		    "not an npgw state file");
-	expect_edit("\"annotations\":\t{", "\"annotationz\":\t{", -EBADMSG,
+	expect_edit("\"annotations\":{", "\"annotationz\":{", -EBADMSG,
 		    "not an npgw state file");
 }
 
 static void test_newer_format_is_refused(void)
 {
-	expect_edit("\"npgw.io/state-version\":\t\"1\"", "\"npgw.io/state-version\":\t\"2\"",
+	expect_edit("\"npgw.io/state-version\":\"1\"", "\"npgw.io/state-version\":\"2\"",
 		    -ENOTSUP, "written by a newer npgw");
 	/* refused as newer, not as the field errors of what it now holds */
 	{
 		const char *pairs[] = {
-			"\"npgw.io/state-version\":\t\"1\"", "\"npgw.io/state-version\":\t\"3\"",
+			"\"npgw.io/state-version\":\"1\"", "\"npgw.io/state-version\":\"3\"",
 			"\"policyTypes\"", "\"policyKinds\"",
-			"\"npgw.io/generation\":\t\"8\"", "\"npgw.io/generation\":\t{\"at\": 8}",
+			"\"npgw.io/generation\":\"8\"", "\"npgw.io/generation\":{\"at\": 8}",
 		};
 		char *msgs = edited(pairs, NPGW_ARRAY_SIZE(pairs), -ENOTSUP);
 
@@ -645,22 +652,22 @@ static void test_newer_format_is_refused(void)
 static void test_bad_objects_are_refused(void)
 {
 	/* an item the loader refuses: named with its position */
-	expect_edit("\"containerPort\":\t80", "\"containerPort\":\t80000", -EBADMSG,
+	expect_edit("\"containerPort\":80", "\"containerPort\":80000", -EBADMSG,
 		    "outside 1..65535");
-	expect_edit("\"containerPort\":\t80", "\"containerPort\":\t80000", -EBADMSG,
+	expect_edit("\"containerPort\":80", "\"containerPort\":80000", -EBADMSG,
 		    "\"line\":");
-	expect_edit("\"cidr\":\t\"10.0.0.0/8\"", "\"cidr\":\t\"10.0.0.0/33\"", -EBADMSG,
+	expect_edit("\"cidr\":\"10.0.0.0/8\"", "\"cidr\":\"10.0.0.0/33\"", -EBADMSG,
 		    "not a valid CIDR");
-	expect_edit("\"hostNetwork\":\ttrue", "\"hostNetwork\":\t\"true\"", -EBADMSG,
+	expect_edit("\"hostNetwork\":true", "\"hostNetwork\":\"true\"", -EBADMSG,
 		    "expected a boolean");
 	/* one object fewer than the count says: a Service is not ours */
-	expect_edit("\"kind\":\t\"Namespace\"", "\"kind\":\t\"Service\"", -EBADMSG,
+	expect_edit("\"kind\":\"Namespace\"", "\"kind\":\"Service\"", -EBADMSG,
 		    "objects read, but the state says 4");
 	/* a duplicate key, which cJSON would take */
-	expect_edit("\"name\":\t\"web-1\"", "\"name\":\t\"web-1\", \"name\": \"web-2\"", -EBADMSG,
+	expect_edit("\"name\":\"web-1\"", "\"name\":\"web-1\", \"name\": \"web-2\"", -EBADMSG,
 		    "duplicate");
 	/* the summary line */
-	expect_edit("\"name\":\t\"web-1\"", "\"name\":\t\"Web_1\"", -EBADMSG,
+	expect_edit("\"name\":\"web-1\"", "\"name\":\"Web_1\"", -EBADMSG,
 		    "the saved state is corrupt: nothing of it is used");
 }
 
