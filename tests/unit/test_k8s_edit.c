@@ -4,7 +4,10 @@
  * pointer once the original is freed), merge (apply: replace by kind,
  * namespace and name, keep the applied object's origin, sorted result, src
  * emptied), remove (delete: kinds and their kubectl aliases, the default
- * namespace, -ENOENT, -EINVAL) and object counts.
+ * namespace, -ENOENT, -EINVAL) and object counts. Allocation failures:
+ * the executable is linked with --wrap for malloc, calloc, realloc and
+ * strdup, so the n-th allocation of a clone or a merge can be made to fail,
+ * for every n; ASan then sees any leak of the paths that unwind.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +18,52 @@
 #include "cunit_main.h"
 #include "k8s_compare.h"
 #include "npgw_k8s.h"
+
+/* ---- allocation failures ---- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t sz);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t sz);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+
+static long fail_after = -1; /* allocations left before one fails; -1 never */
+static bool failed;
+
+static bool fail_now(void)
+{
+	if (fail_after < 0)
+		return false;
+	if (fail_after == 0) {
+		failed = true;
+		return true;
+	}
+	fail_after--;
+	return false;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return fail_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t sz)
+{
+	return fail_now() ? NULL : __real_calloc(n, sz);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_now() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return fail_now() ? NULL : __real_strdup(s);
+}
 
 static struct npgw_k8s_cluster *load_text(const char *name, const char *text)
 {
@@ -350,6 +399,70 @@ static void test_object_count(void)
 	npgw_k8s_cluster_free(c);
 }
 
+/* Fail the n-th allocation of a clone, for every n: NULL and -ENOMEM
+ * each time, nothing leaked, until a clone needs no more. */
+static void test_clone_allocation_failures(void)
+{
+	struct npgw_k8s_cluster *c = load_text("base.yaml", base), *d = NULL;
+	char why[1024];
+	long n;
+
+	for (n = 0; n < 100000; n++) {
+		int err = 0;
+
+		failed = false;
+		fail_after = n;
+		d = npgw_k8s_cluster_clone(c, &err);
+		fail_after = -1;
+		if (!failed)
+			break;
+		CU_ASSERT_PTR_NULL(d);
+		CU_ASSERT_EQUAL(err, -ENOMEM);
+		npgw_k8s_cluster_free(d);
+		d = NULL;
+	}
+	CU_ASSERT(n > 50); /* the wrapping works: many allocations were failed */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_TRUE(k8s_cluster_same(c, d, K8S_CMP_ORIGIN, why, sizeof(why)));
+	npgw_k8s_cluster_free(c);
+	npgw_k8s_cluster_free(d);
+}
+
+/* A merge that cannot allocate changes neither cluster. */
+static void test_merge_allocation_failures(void)
+{
+	struct npgw_k8s_cluster *ref_dst = load_text("base.yaml", base);
+	struct npgw_k8s_cluster *ref_src = load_text("apply.yaml", applied);
+	char why[1024];
+	long n;
+	int rc = -1;
+
+	for (n = 0; n < 100; n++) {
+		struct npgw_k8s_cluster *dst = load_text("base.yaml", base);
+		struct npgw_k8s_cluster *src = load_text("apply.yaml", applied);
+
+		failed = false;
+		fail_after = n;
+		rc = npgw_k8s_cluster_merge(dst, src);
+		fail_after = -1;
+		if (failed) {
+			CU_ASSERT_EQUAL(rc, -ENOMEM);
+			CU_ASSERT_TRUE(k8s_cluster_same(dst, ref_dst, K8S_CMP_ORIGIN, why,
+							sizeof(why)));
+			CU_ASSERT_TRUE(k8s_cluster_same(src, ref_src, K8S_CMP_ORIGIN, why,
+							sizeof(why)));
+		}
+		npgw_k8s_cluster_free(dst);
+		npgw_k8s_cluster_free(src);
+		if (!failed)
+			break;
+	}
+	CU_ASSERT_EQUAL(n, 3); /* three arrays, allocated before anything moves */
+	CU_ASSERT_EQUAL(rc, 0);
+	npgw_k8s_cluster_free(ref_dst);
+	npgw_k8s_cluster_free(ref_src);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -365,6 +478,8 @@ int npgw_test_register(void)
 		{"remove: kind aliases", test_remove_aliases},
 		{"remove: unknown kinds", test_remove_refuses_unknown_kinds},
 		{"object count", test_object_count},
+		{"clone: allocation failures", test_clone_allocation_failures},
+		{"merge: allocation failures", test_merge_allocation_failures},
 		{NULL, NULL},
 	};
 
