@@ -233,4 +233,84 @@ const struct npgw_k8s_labels *npgw_k8s_namespace_labels(const struct npgw_k8s_cl
  * terminal phase (Succeeded, Failed), whose addresses may be reused. */
 bool npgw_k8s_pod_is_policy_target(const struct npgw_k8s_pod *p);
 
+/* ---- editing the desired state (edit.c) ---- */
+
+/*
+ * A deep copy of c: every string, array and object is new, so the copy and
+ * the original may be changed or freed independently. n_refused is copied.
+ * Returns the copy, or NULL with *err = -ENOMEM (err may be NULL). The
+ * caller frees it with npgw_k8s_cluster_free. Control thread.
+ */
+struct npgw_k8s_cluster *npgw_k8s_cluster_clone(const struct npgw_k8s_cluster *c, int *err);
+
+/*
+ * Move every object of src into dst (an upsert): an object of src replaces
+ * every object of dst with the same kind, namespace and name (the replaced
+ * ones are freed); the others are added. The objects keep their origin, so
+ * a replaced object now names where the applied one came from. src is left
+ * empty (its n_refused is added to dst's), dst is sorted. Objects that src
+ * holds twice both land in dst: npgw_k8s_cluster_validate reports them.
+ * Returns 0, or -ENOMEM with dst and src unchanged. Control thread.
+ */
+int npgw_k8s_cluster_merge(struct npgw_k8s_cluster *dst, struct npgw_k8s_cluster *src);
+
+/*
+ * Remove the object of kind with namespace ns and name name (every copy,
+ * should the cluster hold duplicates). kind is "NetworkPolicy", "Pod" or
+ * "Namespace", or as kubectl names resources: "networkpolicy",
+ * "networkpolicies", "netpol", "pod", "pods", "po", "namespace",
+ * "namespaces", "ns" (case-sensitive). ns NULL or "" means "default", as
+ * in the loader; it is ignored for a Namespace. Removing a Namespace does
+ * not remove its pods and policies (their namespace then has only its
+ * implicit name label). The order stays sorted. Returns 0, -ENOENT when
+ * there is no such object, or -EINVAL for an unknown kind or a NULL name.
+ * Control thread.
+ */
+int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const char *ns,
+			    const char *name);
+
+/* Namespaces + pods + policies of c (refused objects do not count); 0 for
+ * NULL. */
+size_t npgw_k8s_object_count(const struct npgw_k8s_cluster *c);
+
+/* ---- back to Kubernetes JSON (emit.c) ---- */
+
+struct cJSON; /* <cjson/cJSON.h> */
+
+/*
+ * Each object as Kubernetes JSON (a cJSON tree the caller frees with
+ * cJSON_Delete), holding exactly what the model holds, with every default
+ * written out, so that npgw_k8s_load_buffer reads back the same object
+ * (origin aside):
+ *  - NetworkPolicy: apiVersion, kind, metadata {namespace, name}, spec
+ *    {podSelector, policyTypes (always explicit, from isolates_ingress /
+ *    isolates_egress), ingress / egress when they hold rules}; peers with
+ *    podSelector / namespaceSelector / ipBlock {cidr, except} (canonical
+ *    prefixes: host bits cleared), ports with protocol always, port as a
+ *    number or a port name string, endPort when a range. A policy that
+ *    isolates neither direction cannot be written in Kubernetes (an empty
+ *    policyTypes reads as omitted); only a cluster built by hand holds one,
+ *    and it is written with policyTypes: [].
+ *  - Pod: metadata {namespace, name, labels}, spec {hostNetwork when true,
+ *    containers}, status {phase when known, podIP (the first address),
+ *    podIPs}. The model keeps one flat list of container ports, so they are
+ *    written into containers "c0", "c1"...: in order, a new container only
+ *    where a port name repeats (the loader refuses a name twice in one
+ *    container).
+ *  - Namespace: metadata {name, labels}, labels as held (with
+ *    kubernetes.io/metadata.name).
+ * Returns NULL on allocation failure. Any thread (reads only).
+ */
+struct cJSON *npgw_k8s_policy_to_json(const struct npgw_k8s_policy *p);
+struct cJSON *npgw_k8s_pod_to_json(const struct npgw_k8s_pod *p);
+struct cJSON *npgw_k8s_namespace_to_json(const struct npgw_k8s_namespace *n);
+
+/*
+ * The whole cluster as {"apiVersion": "v1", "kind": "List", "items": [...]}:
+ * namespaces, then pods, then policies, each by (namespace, name) whatever
+ * the order of c. Returns NULL on allocation failure; the caller frees with
+ * cJSON_Delete. Any thread (reads only).
+ */
+struct cJSON *npgw_k8s_cluster_to_json(const struct npgw_k8s_cluster *c);
+
 #endif /* NPGW_K8S_H */
