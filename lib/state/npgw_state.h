@@ -59,7 +59,8 @@
  * every object of c without error: a state that could not be restored is
  * refused here, when the change can still be refused, not at the next start
  * (the loader's limits, 16 MiB and one million nodes, apply; so does its
- * validation of a cluster built by hand).
+ * validation of a cluster built by hand). Only the objects are saved:
+ * c->n_refused is not (a restored cluster has 0).
  *
  * Returns 0, or a negative errno with a one-line reason in err (errlen bytes,
  * may be 0): "cannot write /var/lib/npgw/.state.json.tmp-7-1: No space left
@@ -86,7 +87,8 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
  *            NPGW_STATE_VERSION): refused, reason in diags. The caller must
  *            not overwrite it without an operator's word;
  *  -ENOMEM, or the errno of open/read (-EACCES, -EIO...), named in diags.
- * Warnings of the loader go to diags as well. Control thread.
+ * Warnings of the loader go to diags as well. diags must not be NULL;
+ * generation may be. Control thread.
  */
 struct npgw_k8s_cluster *npgw_state_load(const char *dir, uint64_t *generation,
 					 struct npgw_diags *diags, int *err);

@@ -2,18 +2,20 @@
  * state.c: save and restore the desired state (see npgw_state.h for the
  * format and the promises).
  *
- * Save: emit the List, read it back with the loader (what cannot be
- * restored is refused now), then temp file, write, fsync, rename, fsync of
- * the directory. Load: read the file (regular files only, size-capped),
- * check the envelope with cJSON (version first, so that a newer format is
- * named as such rather than as a pile of field errors), then the loader
- * and the cluster checks, then the object count.
+ * Save: emit the List one object a line, read it back with the loader
+ * (what cannot be restored is refused now), then temp file, write, fsync,
+ * rename, fsync of the directory. Load: read the file (regular files only,
+ * size-capped), check the envelope with cJSON on the head line (version
+ * first, so that a newer format is named as such rather than as a pile of
+ * field errors), then the loader and the cluster checks on the whole file,
+ * then the object count.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -447,25 +449,38 @@ static const char *annotation(const cJSON *ann, const char *key, const char *pat
 	return v->valuestring;
 }
 
-/* Line and column (1-based, by bytes) of at in buf. */
-static void position(const char *buf, const char *at, uint32_t *line, uint32_t *col)
+/*
+ * The head of a file as save writes it: its first line, up to and with
+ * "items":[, closed with ]} into a small document of its own. NULL when
+ * the file is laid out otherwise (edited, reformatted, truncated) or on
+ * allocation failure; the caller then parses the whole file.
+ */
+static cJSON *parse_head(const char *buf, size_t len)
 {
-	*line = 1;
-	*col = 1;
-	for (const char *p = buf; p < at && *p; p++) {
-		if (*p == '\n') {
-			++*line;
-			*col = 1;
-		} else {
-			++*col;
-		}
-	}
+	static const char tail[] = "\"items\":[";
+	const char *nl = memchr(buf, '\n', len);
+	size_t n, t = sizeof(tail) - 1;
+	cJSON *j;
+	char *s;
+
+	if (nl == NULL)
+		return NULL;
+	n = (size_t)(nl - buf);
+	if (n < t || memcmp(nl - t, tail, t) != 0 || (s = malloc(n + 3)) == NULL)
+		return NULL;
+	memcpy(s, buf, n);
+	memcpy(s + n, "]}", 3);
+	j = cJSON_ParseWithLength(s, n + 2);
+	free(s);
+	return j;
 }
 
 /*
- * The envelope: a JSON List with our annotations. Returns 0 with the
- * generation and object count, -ENOTSUP for a newer format, -EBADMSG, or
- * -ENOMEM.
+ * The envelope: a JSON List with our annotations, read from the head line
+ * (cheap: the items are the loader's) or else from the whole file. The
+ * loader checks the whole file afterwards, so a head that does not belong
+ * to a valid file is refused there. Returns 0 with the generation and
+ * object count, -ENOTSUP for a newer format, -EBADMSG, or -ENOMEM.
  */
 static int check_envelope(const char *path, const char *buf, size_t len, uint64_t *generation,
 			  uint64_t *objects, struct npgw_diags *d)
@@ -477,23 +492,27 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 	int rc = -EBADMSG;
 	cJSON *root;
 
-	root = cJSON_ParseWithLength(buf, len);
+	root = parse_head(buf, len);
+	if (root == NULL)
+		root = cJSON_ParseWithLength(buf, len);
 	if (root == NULL) {
 		/* let the loader say where and what, with its positions */
 		struct npgw_k8s_cluster *scratch = npgw_k8s_cluster_new();
 		size_t before = d->n_errors;
-		uint32_t line, col;
 
 		if (scratch == NULL)
 			return -ENOMEM;
 		if (npgw_k8s_load_buffer(scratch, path, buf, len, d) == -ENOMEM)
 			nomem = true;
 		npgw_k8s_cluster_free(scratch);
-		if (d->n_errors == before) {
-			position(buf, cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : buf, &line, &col);
-			nomem |= diag(d, path, line, col, "", "not valid JSON") < 0;
-		}
-		return nomem ? -ENOMEM : -EBADMSG;
+		if (nomem)
+			return -ENOMEM;
+		if (d->n_errors != before)
+			return -EBADMSG;
+		/* valid to the strict loader, yet cJSON failed: it ran out of
+		 * memory (or hit a limit of its own); not the file's fault */
+		diag(d, path, 0, 0, "", "cannot read the state's head (out of memory?)");
+		return -ENOMEM;
 	}
 	if (!cJSON_IsObject(root)) {
 		nomem |= diag(d, path, 1, 1, "", "expected an object (a kind: List)") < 0;

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cunit_main.h"
 #include "k8s_compare.h"
 #include "npgw_k8s.h"
@@ -307,6 +309,35 @@ static void test_file_format(void)
 	CU_ASSERT_EQUAL(strncmp(text, head, strlen(head)), 0);
 	CU_ASSERT_EQUAL(len, strlen(head) + strlen("2025-01-31T12:00:00Z") + strlen(items));
 	CU_ASSERT_STRING_EQUAL(text + strlen(head) + strlen("2025-01-31T12:00:00Z"), items);
+	free(text);
+	npgw_k8s_cluster_free(a);
+	rm_tree(dir);
+}
+
+/* A state reformatted by a person (jq ., an editor) still loads: the
+ * envelope is then read from the whole file. */
+static void test_reformatted_state_loads(void)
+{
+	struct npgw_k8s_cluster *a = load_text("a.yaml", cluster_a), *r;
+	char *dir = temp_dir(), *text, *pretty, why[1024];
+	uint64_t gen = 0;
+	cJSON *j;
+	size_t len;
+
+	save_ok(dir, a, 31);
+	text = read_text(dir, NPGW_STATE_FILE, &len);
+	j = cJSON_Parse(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	pretty = cJSON_Print(j);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pretty);
+	write_text(dir, NPGW_STATE_FILE, pretty, strlen(pretty));
+	r = load_state(dir, &gen);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(gen, 31);
+	CU_ASSERT_TRUE(k8s_cluster_same(a, r, 0, why, sizeof(why)));
+	npgw_k8s_cluster_free(r);
+	cJSON_free(pretty);
+	cJSON_Delete(j);
 	free(text);
 	npgw_k8s_cluster_free(a);
 	rm_tree(dir);
@@ -816,6 +847,79 @@ static void test_killed_saver_leaves_old_or_new(void)
 	rm_tree(dir);
 }
 
+/* ---- allocation failures (cJSON's, through its hooks) ---- */
+
+static long fail_after = -1; /* allocations left before one fails; -1 never */
+static bool failed;
+
+static void *failing_malloc(size_t n)
+{
+	if (fail_after == 0) {
+		failed = true;
+		return NULL;
+	}
+	if (fail_after > 0)
+		fail_after--;
+	return malloc(n);
+}
+
+static void test_allocation_failures(void)
+{
+	struct npgw_k8s_cluster *a = load_text("b.yaml", cluster_b);
+	struct npgw_k8s_cluster *b = load_text("a.yaml", cluster_a);
+	cJSON_Hooks hooks = {.malloc_fn = failing_malloc, .free_fn = free};
+	cJSON_Hooks plain = {.malloc_fn = malloc, .free_fn = free};
+	char *dir = temp_dir(), err[512];
+	long n, saves = 0, loads = 0;
+	int rc = -1;
+
+	save_ok(dir, a, 1);
+	cJSON_InitHooks(&hooks);
+	/* a save that cannot allocate says so and leaves the old state */
+	for (n = 0; n < 100000; n++) {
+		failed = false;
+		fail_after = n;
+		rc = npgw_state_save(dir, b, 2, err, sizeof(err));
+		fail_after = -1;
+		if (!failed)
+			break;
+		CU_ASSERT_EQUAL(rc, -ENOMEM);
+		saves++;
+	}
+	cJSON_InitHooks(&plain);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(saves > 50);
+	save_ok(dir, a, 1);
+	/* a load that cannot allocate is -ENOMEM, never "corrupt" */
+	cJSON_InitHooks(&hooks);
+	for (n = 0; n < 100000; n++) {
+		struct npgw_diags d = {0};
+		struct npgw_k8s_cluster *r;
+		uint64_t gen;
+
+		failed = false;
+		fail_after = n;
+		r = npgw_state_load(dir, &gen, &d, &rc);
+		fail_after = -1;
+		npgw_diags_free(&d);
+		if (!failed) {
+			CU_ASSERT_PTR_NOT_NULL(r);
+			npgw_k8s_cluster_free(r);
+			break;
+		}
+		CU_ASSERT_EQUAL(rc, -ENOMEM);
+		CU_ASSERT_PTR_NULL(r);
+		npgw_k8s_cluster_free(r);
+		loads++;
+	}
+	cJSON_InitHooks(&plain);
+	CU_ASSERT(loads > 5);
+	check_still(dir, a, 1);
+	npgw_k8s_cluster_free(a);
+	npgw_k8s_cluster_free(b);
+	rm_tree(dir);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -823,6 +927,7 @@ int npgw_test_register(void)
 		{"empty state", test_empty_state_round_trips},
 		{"shipped examples", test_examples_round_trip},
 		{"file format", test_file_format},
+		{"reformatted state loads", test_reformatted_state_loads},
 		{"no state is -ENOENT", test_no_state_is_enoent},
 		{"directory created 0700", test_directory_is_created_private},
 		{"save replaces", test_save_replaces},
@@ -839,6 +944,7 @@ int npgw_test_register(void)
 		{"special files refused", test_special_files_are_refused},
 		{"reader sees old or new", test_reader_sees_old_or_new},
 		{"killed saver leaves old or new", test_killed_saver_leaves_old_or_new},
+		{"allocation failures", test_allocation_failures},
 		{NULL, NULL},
 	};
 
