@@ -1,23 +1,28 @@
 /*
  * main.c: the npgw daemon. Stages run in order, each with its teardown, as
  * a goto ladder whose labels name what they undo:
- *   config -> EAL -> data plane (mempool, ports) -> first generation ->
- *   workers -> control loop (signals) -> stop.
+ *   config -> EAL -> data plane (mempool, ports) -> first generation (the
+ *   saved state, else the policy files) -> control socket -> workers ->
+ *   control loop -> stop.
  *
  * The control thread (this one, on the main lcore) owns every change: it
  * builds generations off the data path and publishes them with RCU; a
- * build that fails leaves the live generation in place. SIGHUP reloads the
- * policy paths of the config, SIGUSR1 prints the counters, SIGTERM and
- * SIGINT stop the workers, print the final counters and exit 0.
+ * change that fails leaves the live generation in place (gateway.c). The
+ * loop serves the control socket (commands.c) and signals: SIGHUP makes
+ * the config's policy files the desired state, SIGUSR1 prints the
+ * counters, SIGTERM and SIGINT stop the workers, print the final counters
+ * and exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,21 +31,14 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
+#include "gateway.h"
 #include "npgw_config.h"
+#include "npgw_ctl.h"
 #include "npgw_dataplane.h"
 #include "npgw_k8s.h"
 
-/*
- * The daemon's own messages (start, generations, signals) go to stderr at
- * the config's log_level, whatever level the EAL arguments give DPDK's
- * libraries: an operator always wants to see a generation go live.
- */
-static uint32_t log_level = RTE_LOG_INFO;
-#define LOG(level, fmt, ...)                                                         \
-	do {                                                                         \
-		if (RTE_LOG_##level <= log_level)                                    \
-			fprintf(stderr, "npgw: " fmt "\n", ##__VA_ARGS__);           \
-	} while (0)
+extern uint32_t gw_log_level;
+#define LOG(level, ...) gw_log(RTE_LOG_##level, __VA_ARGS__)
 
 static uint32_t parse_log_level(const char *s)
 {
@@ -67,15 +65,14 @@ static const char usage_text[] =
 	"  -h, --help         this help\n"
 	"  --version          print the version\n"
 	"\n"
-	"Signals: SIGHUP reloads the policy paths of the config (a reload that\n"
-	"fails keeps the live generation), SIGUSR1 prints the counters, SIGTERM\n"
-	"and SIGINT stop the gateway and print the final counters.\n";
-
-struct daemon {
-	struct npgw_config *cfg;
-	struct npgw_dp *dp;
-	uint64_t next_generation;
-};
+	"At start npgw restores the state saved in the config's state_dir (every\n"
+	"change accepted over the control socket is saved there before it is\n"
+	"acknowledged); with none saved yet it reads the config's policy files.\n"
+	"Operators change it with npgwctl over the control socket.\n"
+	"\n"
+	"Signals: SIGHUP makes the config's policy files the whole desired state\n"
+	"(a reload that fails keeps the live generation), SIGUSR1 prints the\n"
+	"counters, SIGTERM and SIGINT stop the gateway and print the final counters.\n";
 
 /* EAL arguments: the config's, then what npgw derives from it: the lcores,
  * the main lcore, and one --vdev or -a per port. */
@@ -124,94 +121,62 @@ static char **eal_argv(const struct npgw_config *cfg, int *argc)
 	return v;
 }
 
-/*
- * Read the config's policy paths into a validated cluster, all or nothing.
- * Every message is printed; NULL when anything is wrong.
- */
-static struct npgw_k8s_cluster *load_policies(const struct npgw_config *cfg)
+/* The control socket's version reply: the DPDK version beside ours. */
+static int version_extra(void *arg, cJSON *obj)
 {
-	struct npgw_diags diags = {0};
-	struct npgw_k8s_cluster *c;
-	int err = 0;
-
-	c = npgw_k8s_load_paths((const char *const *)cfg->policy_paths, cfg->n_policy_paths,
-				&diags, &err);
-	npgw_diags_print(&diags, stderr);
-	npgw_diags_free(&diags);
-	return c;
+	(void)arg;
+	return cJSON_AddStringToObject(obj, "dpdk", rte_version()) ? 0 : -ENOMEM;
 }
 
-/*
- * Compile the policies and build the next generation. NULL (and the
- * reasons logged) when anything fails: the caller keeps what is live.
- */
-static struct npgw_ruleset *build_generation(struct daemon *d)
+/* The control socket: its directory is made when missing. */
+static struct npgw_ctl *open_control(const struct npgw_config *cfg)
 {
-	struct npgw_k8s_cluster *c = load_policies(d->cfg);
-	struct npgw_ruleset *rs = NULL;
-	struct npgw_ruleset_info info;
-	struct npgw_compile_result *cr;
+	struct npgw_ctl_params p = {
+		.path = cfg->control_socket,
+		.version_extra = version_extra,
+	};
+	char dir[PATH_MAX];
+	char *slash;
 	int err = 0;
+	struct npgw_ctl *ctl;
 
-	if (c == NULL) {
-		LOG(ERR, "policies refused: the live generation stays");
-		return NULL;
+	snprintf(dir, sizeof(dir), "%s", cfg->control_socket);
+	slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			LOG(WARNING, "cannot create %s: %s", dir, strerror(errno));
 	}
-	cr = npgw_compile(c, &err);
-	if (cr != NULL)
-		rs = npgw_ruleset_build(cr, d->next_generation, npgw_dp_current(d->dp), &err);
-	if (rs == NULL) {
-		LOG(ERR, "cannot build a generation: %s; the live generation stays",
+	ctl = npgw_ctl_create(&p, &err);
+	if (ctl == NULL)
+		LOG(ERR, "cannot open the control socket %s: %s", cfg->control_socket,
 		    strerror(-err));
-		goto out;
-	}
-	npgw_ruleset_get_info(rs, &info);
-	LOG(INFO,
-	    "generation %" PRIu64 ": %zu policies, %zu pods, %zu namespaces -> %u classes, "
-	    "%zu ACL rules%s, built in %.1f ms",
-	    info.generation, c->n_policies, c->n_pods, c->n_namespaces, info.n_classes,
-	    info.n_acl_rules, info.acl_shared ? " (ACL shared with the previous one)" : "",
-	    info.build_seconds * 1e3);
-	d->next_generation++;
-out:
-	npgw_k8s_cluster_free(c);
-	return rs;
+	return ctl;
 }
 
-static int reload(struct daemon *d)
-{
-	struct npgw_ruleset *rs = build_generation(d);
-	uint64_t gen;
-
-	if (rs == NULL)
-		return -EINVAL;
-	gen = npgw_ruleset_generation(rs);
-	if (npgw_dp_publish(d->dp, rs) < 0) {
-		LOG(ERR, "cannot publish generation %" PRIu64, gen);
-		return -ENOMEM;
-	}
-	LOG(INFO, "generation %" PRIu64 " is live", gen);
-	return 0;
-}
-
-/* Wait for signals until SIGTERM or SIGINT. */
-static void control_loop(struct daemon *d, int sfd)
+/* Serve the control socket and signals until SIGTERM or SIGINT. */
+static void control_loop(struct gateway *gw, int sfd)
 {
 	for (;;) {
-		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+		struct pollfd pfd[2] = {
+			{.fd = sfd, .events = POLLIN},
+			{.fd = npgw_ctl_fd(gw->ctl), .events = POLLIN},
+		};
 		struct signalfd_siginfo si;
 
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+			LOG(ERR, "poll: %s", strerror(errno));
+		if (pfd[1].revents & POLLIN)
+			npgw_ctl_process(gw->ctl, 0);
+		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			LOG(INFO, "SIGHUP: reloading policies");
-			reload(d);
+			LOG(INFO, "SIGHUP: the policy files become the desired state");
+			gw_reload_files(gw);
 			break;
 		case SIGUSR1:
-			npgw_dp_print_stats(d->dp, stdout);
+			npgw_dp_print_stats(gw->dp, stdout);
 			fflush(stdout);
 			break;
 		case SIGTERM:
@@ -233,7 +198,8 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct daemon d = {.next_generation = 1};
+	struct gateway gw = {0};
+	struct npgw_config *cfg = NULL;
 	struct npgw_diags diags = {0};
 	const char *config = NULL;
 	bool check = false;
@@ -279,18 +245,22 @@ int main(int argc, char **argv)
 	}
 
 	/* stage: config */
-	d.cfg = npgw_config_load(config, &diags, &err);
+	cfg = npgw_config_load(config, &diags, &err);
 	npgw_diags_print(&diags, stderr);
 	npgw_diags_free(&diags);
-	if (d.cfg == NULL) {
+	if (cfg == NULL) {
 		fprintf(stderr, "npgw: %s: config refused\n", config);
 		return 2;
 	}
-	log_level = parse_log_level(d.cfg->log_level);
+	gw.cfg = cfg;
+	gw_log_level = parse_log_level(cfg->log_level);
 	if (check) {
-		/* the policies too; no EAL needed to read them */
-		struct npgw_k8s_cluster *c = load_policies(d.cfg);
+		/* the policy files too; no EAL needed to read them */
+		struct npgw_k8s_cluster *c = npgw_k8s_load_paths(
+			(const char *const *)cfg->policy_paths, cfg->n_policy_paths, &diags, &err);
 
+		npgw_diags_print(&diags, stderr);
+		npgw_diags_free(&diags);
 		status = c != NULL ? 0 : 2;
 		fprintf(stderr, "npgw: %s: %s\n", config,
 			c != NULL ? "config and policies are fine" : "errors above");
@@ -299,7 +269,7 @@ int main(int argc, char **argv)
 	}
 
 	/* stage: EAL */
-	eargv = eal_argv(d.cfg, &eargc);
+	eargv = eal_argv(cfg, &eargc);
 	if (eargv == NULL)
 		goto out_config;
 	/* rte_eal_init reorders and rewrites its argv: give it a copy of the
@@ -316,39 +286,47 @@ int main(int argc, char **argv)
 	LOG(INFO, "%s, %s", "npgw " NPGW_VERSION, rte_version());
 
 	/* stage: data plane (mempool, ports) */
-	d.dp = npgw_dp_create(d.cfg, &err);
-	if (d.dp == NULL) {
+	gw.dp = npgw_dp_create(cfg, &err);
+	if (gw.dp == NULL) {
 		LOG(ERR, "cannot set up the data plane: %s", strerror(-err));
 		goto out_eal;
 	}
 
 	/* stage: first generation, live before any worker forwards */
-	if (reload(&d) < 0)
+	if (gw_start(&gw) < 0)
 		LOG(WARNING, "no generation at start: posture %s",
-		    d.cfg->posture == NPGW_POSTURE_FAIL_OPEN ? "fail-open: forwarding IP unchecked"
-							     : "fail-closed: dropping IP");
+		    cfg->posture == NPGW_POSTURE_FAIL_OPEN ? "fail-open: forwarding IP unchecked"
+							   : "fail-closed: dropping IP");
+
+	/* stage: control socket */
+	gw.ctl = open_control(cfg);
+	if (gw.ctl == NULL || gw_register_commands(&gw) < 0)
+		goto out_gateway;
+	LOG(INFO, "control socket %s", cfg->control_socket);
 
 	/* stage: signals, then workers */
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	if (sfd < 0) {
 		LOG(ERR, "cannot take signals: %s", strerror(errno));
-		goto out_dp;
+		goto out_ctl;
 	}
-	if (npgw_dp_start(d.dp) < 0)
+	if (npgw_dp_start(gw.dp) < 0)
 		goto out_signals;
-	LOG(INFO, "forwarding with %zu worker%s", d.cfg->n_workers,
-	    d.cfg->n_workers == 1 ? "" : "s");
+	LOG(INFO, "forwarding with %zu worker%s", cfg->n_workers, cfg->n_workers == 1 ? "" : "s");
 
-	control_loop(&d, sfd);
-	npgw_dp_stop(d.dp);
+	control_loop(&gw, sfd);
+	npgw_dp_stop(gw.dp);
 	printf("npgw: final counters\n");
-	npgw_dp_print_stats(d.dp, stdout);
+	npgw_dp_print_stats(gw.dp, stdout);
 	fflush(stdout);
 	status = 0;
 out_signals:
 	close(sfd);
-out_dp:
-	npgw_dp_free(d.dp);
+out_ctl:
+	npgw_ctl_free(gw.ctl);
+out_gateway:
+	gw_fini(&gw);
+	npgw_dp_free(gw.dp);
 out_eal:
 	rte_eal_cleanup();
 out_eal_args:
@@ -357,6 +335,6 @@ out_eal_args:
 	free(eargv);
 	free(eal_copy);
 out_config:
-	npgw_config_free(d.cfg);
+	npgw_config_free(cfg);
 	return status;
 }

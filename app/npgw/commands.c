@@ -1,0 +1,477 @@
+/*
+ * commands.c: the control socket's commands (lib/ctl is the server, this
+ * is what each command does to the gateway). Changes are atomic: the next
+ * desired state is built whole and only gw_commit makes it live; a refused
+ * request changes nothing. Control thread.
+ *
+ *   apply    {"documents": [{"name", "text"}]}       upsert the objects
+ *   replace  {"documents": [...]}                      the whole desired state
+ *   delete   {"objects": [{"kind", "namespace", "name"}]} or {"documents"}
+ *   get      {"kind": "policies"|"pods"|"namespaces", "namespace"?}
+ *   status   {}
+ *   stats    {"reset"?: bool}
+ *   explain  {"from", "to", "protocol"?, "port"}
+ *   wait     {"generation", "timeout_ms"?}
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_log.h>
+
+#include "gateway.h"
+#include "npgw_explain.h"
+
+/* Parse {"documents": [{"name", "text"}]} with the real loader into a new
+ * cluster. NULL with the error (and diagnostics) set when anything is
+ * wrong. */
+static struct npgw_k8s_cluster *read_documents(const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct npgw_diags diags = {0};
+	struct npgw_k8s_cluster *c;
+	const cJSON *docs = NULL, *d;
+	bool io_error = false;
+
+	if (npgw_ctl_arg_array(args, "documents", true, &docs, &r->error) < 0)
+		return NULL;
+	c = npgw_k8s_cluster_new();
+	if (c == NULL) {
+		npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+		return NULL;
+	}
+	cJSON_ArrayForEach(d, docs) {
+		const char *name = NULL, *text = NULL;
+		int rc;
+
+		if (npgw_ctl_arg_only(d, &r->error, "name", "text", NULL) < 0 ||
+		    npgw_ctl_arg_string(d, "name", true, &name, &r->error) < 0 ||
+		    npgw_ctl_arg_string(d, "text", true, &text, &r->error) < 0) {
+			npgw_k8s_cluster_free(c);
+			npgw_diags_free(&diags);
+			return NULL;
+		}
+		rc = npgw_k8s_load_buffer(c, name, text, strlen(text), &diags);
+		if (rc < 0 && rc != -EINVAL)
+			io_error = true;
+	}
+	if (diags.n_errors > 0 || io_error) {
+		char *s = npgw_diags_to_json(&diags);
+		cJSON *arr = s ? cJSON_Parse(s) : NULL;
+
+		free(s);
+		npgw_ctl_error(&r->error, "invalid", "%zu error%s in the objects; nothing changed",
+			       diags.n_errors, diags.n_errors == 1 ? "" : "s");
+		r->result = cJSON_CreateObject();
+		if (r->result != NULL && arr != NULL)
+			cJSON_AddItemToObject(r->result, "diagnostics", arr);
+		else
+			cJSON_Delete(arr);
+		npgw_k8s_cluster_free(c);
+		c = NULL;
+	}
+	npgw_diags_free(&diags);
+	return c;
+}
+
+static bool refuse_when_blocked(struct gateway *gw, struct npgw_ctl_reply *r)
+{
+	if (!gw->state_blocked)
+		return false;
+	npgw_ctl_error(&r->error, "state-unreadable", "%s", gw->state_problem);
+	return true;
+}
+
+/* Commit next and answer {"generation", "commit_ms", "objects"}. */
+static int commit_and_reply(struct gateway *gw, struct npgw_k8s_cluster *next,
+			    struct npgw_ctl_reply *r)
+{
+	cJSON *details = NULL;
+	size_t objects = npgw_k8s_object_count(next);
+
+	if (gw_commit(gw, next, 0, true, &r->error, &details) < 0) {
+		r->result = details;
+		return -EINVAL;
+	}
+	r->result = cJSON_CreateObject();
+	if (r->result == NULL)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	cJSON_AddNumberToObject(r->result, "generation", (double)gw->generation);
+	cJSON_AddNumberToObject(r->result, "commit_ms", gw->commit_ms);
+	cJSON_AddNumberToObject(r->result, "objects", (double)objects);
+	return 0;
+}
+
+static struct npgw_k8s_cluster *current_copy(struct gateway *gw, struct npgw_ctl_reply *r)
+{
+	int err = 0;
+	struct npgw_k8s_cluster *c = gw->desired ? npgw_k8s_cluster_clone(gw->desired, &err)
+						 : npgw_k8s_cluster_new();
+
+	if (c == NULL)
+		npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	return c;
+}
+
+static int cmd_apply(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	struct npgw_k8s_cluster *in, *next;
+
+	if (refuse_when_blocked(gw, r) || npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
+		return -EINVAL;
+	in = read_documents(args, r);
+	if (in == NULL)
+		return -EINVAL;
+	next = current_copy(gw, r);
+	if (next == NULL || npgw_k8s_cluster_merge(next, in) < 0) {
+		npgw_k8s_cluster_free(in);
+		npgw_k8s_cluster_free(next);
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	}
+	npgw_k8s_cluster_free(in);
+	return commit_and_reply(gw, next, r);
+}
+
+static int cmd_replace(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	struct npgw_k8s_cluster *next;
+
+	if (refuse_when_blocked(gw, r) || npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
+		return -EINVAL;
+	next = read_documents(args, r);
+	if (next == NULL)
+		return -EINVAL;
+	return commit_and_reply(gw, next, r);
+}
+
+/* Remove one object from next; -ENOENT sets a not-found error. */
+static int remove_one(struct npgw_k8s_cluster *next, const char *kind, const char *ns,
+		      const char *name, struct npgw_ctl_reply *r)
+{
+	int rc = npgw_k8s_cluster_remove(next, kind, ns, name);
+
+	if (rc == -ENOENT)
+		return npgw_ctl_error(&r->error, "not-found", "%s %s%s%s not found; nothing changed",
+				      kind, ns ? ns : "", ns ? "/" : "", name);
+	if (rc < 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s %s: %s", kind, name,
+				      strerror(-rc));
+	return 0;
+}
+
+static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	struct npgw_k8s_cluster *next, *named = NULL;
+	const cJSON *objs = NULL, *o;
+	int rc = 0;
+
+	if (refuse_when_blocked(gw, r) ||
+	    npgw_ctl_arg_only(args, &r->error, "objects", "documents", NULL) < 0)
+		return -EINVAL;
+	if (cJSON_GetObjectItemCaseSensitive(args, "documents") != NULL) {
+		named = read_documents(args, r);
+		if (named == NULL)
+			return -EINVAL;
+	} else if (npgw_ctl_arg_array(args, "objects", true, &objs, &r->error) < 0) {
+		return -EINVAL;
+	}
+	next = current_copy(gw, r);
+	if (next == NULL) {
+		npgw_k8s_cluster_free(named);
+		return -ENOMEM;
+	}
+	if (named != NULL) {
+		for (size_t i = 0; i < named->n_policies && rc == 0; i++)
+			rc = remove_one(next, "NetworkPolicy", named->policies[i]->namespace,
+					named->policies[i]->name, r);
+		for (size_t i = 0; i < named->n_pods && rc == 0; i++)
+			rc = remove_one(next, "Pod", named->pods[i]->namespace, named->pods[i]->name,
+					r);
+		for (size_t i = 0; i < named->n_namespaces && rc == 0; i++)
+			rc = remove_one(next, "Namespace", NULL, named->namespaces[i]->name, r);
+		npgw_k8s_cluster_free(named);
+	} else {
+		cJSON_ArrayForEach(o, objs) {
+			const char *kind = NULL, *ns = NULL, *name = NULL;
+
+			if (npgw_ctl_arg_only(o, &r->error, "kind", "namespace", "name", NULL) < 0 ||
+			    npgw_ctl_arg_string(o, "kind", true, &kind, &r->error) < 0 ||
+			    npgw_ctl_arg_string(o, "namespace", false, &ns, &r->error) < 0 ||
+			    npgw_ctl_arg_string(o, "name", true, &name, &r->error) < 0) {
+				rc = -EINVAL;
+				break;
+			}
+			rc = remove_one(next, kind, ns, name, r);
+			if (rc < 0)
+				break;
+		}
+	}
+	if (rc < 0) {
+		npgw_k8s_cluster_free(next);
+		return rc;
+	}
+	return commit_and_reply(gw, next, r);
+}
+
+static int cmd_get(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	const char *kind = NULL, *ns = NULL;
+	cJSON *list, *items;
+
+	if (npgw_ctl_arg_only(args, &r->error, "kind", "namespace", NULL) < 0 ||
+	    npgw_ctl_arg_string(args, "kind", true, &kind, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "namespace", false, &ns, &r->error) < 0)
+		return -EINVAL;
+	if (strcmp(kind, "policies") != 0 && strcmp(kind, "pods") != 0 &&
+	    strcmp(kind, "namespaces") != 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+				      "kind: '%s' is not policies, pods or namespaces", kind);
+	list = cJSON_CreateObject();
+	items = cJSON_CreateArray();
+	if (list == NULL || items == NULL) {
+		cJSON_Delete(list);
+		cJSON_Delete(items);
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	}
+	cJSON_AddStringToObject(list, "apiVersion", "v1");
+	cJSON_AddStringToObject(list, "kind", "List");
+	cJSON_AddItemToObject(list, "items", items);
+	r->result = list;
+	if (gw->desired == NULL)
+		return 0;
+	if (kind[1] == 'o') { /* policies, pods */
+		bool pol = kind[2] == 'l';
+		size_t n = pol ? gw->desired->n_policies : gw->desired->n_pods;
+
+		for (size_t i = 0; i < n; i++) {
+			const char *ons = pol ? gw->desired->policies[i]->namespace
+					      : gw->desired->pods[i]->namespace;
+
+			if (ns != NULL && strcmp(ns, ons) != 0)
+				continue;
+			cJSON_AddItemToArray(items, pol ? npgw_k8s_policy_to_json(gw->desired->policies[i])
+							: npgw_k8s_pod_to_json(gw->desired->pods[i]));
+		}
+	} else {
+		for (size_t i = 0; i < gw->desired->n_namespaces; i++)
+			cJSON_AddItemToArray(items,
+					     npgw_k8s_namespace_to_json(gw->desired->namespaces[i]));
+	}
+	return 0;
+}
+
+static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	const struct npgw_ruleset *rs = npgw_dp_current(gw->dp);
+	cJSON *o, *acl, *obj;
+	char when[64] = "";
+
+	if (npgw_ctl_arg_only(args, &r->error, NULL) < 0)
+		return -EINVAL;
+	o = cJSON_CreateObject();
+	if (o == NULL)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	r->result = o;
+	cJSON_AddBoolToObject(o, "ready", rs != NULL);
+	cJSON_AddNumberToObject(o, "generation", (double)gw->generation);
+	cJSON_AddStringToObject(o, "posture", gw->cfg->posture == NPGW_POSTURE_FAIL_OPEN
+						      ? "fail-open"
+						      : "fail-closed");
+	if (gw->state_blocked)
+		cJSON_AddStringToObject(o, "problem", gw->state_problem);
+	if (rs == NULL)
+		return 0;
+	struct npgw_ruleset_info info;
+	struct tm tm;
+
+	npgw_ruleset_get_info(rs, &info);
+	gmtime_r(&gw->built_at.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cJSON_AddStringToObject(o, "live_since", when);
+	cJSON_AddNumberToObject(o, "build_ms", gw->build_ms);
+	cJSON_AddNumberToObject(o, "commit_ms", gw->commit_ms);
+	cJSON_AddNumberToObject(o, "classes", info.n_classes);
+	cJSON_AddNumberToObject(o, "stage1_entries", (double)info.n_stage1);
+	acl = cJSON_AddObjectToObject(o, "acl");
+	if (acl != NULL) {
+		cJSON_AddNumberToObject(acl, "rules", (double)info.n_acl_rules);
+		cJSON_AddNumberToObject(acl, "memory_bytes", (double)info.acl_bytes);
+		cJSON_AddBoolToObject(acl, "shared_with_previous", info.acl_shared);
+	}
+	obj = cJSON_AddObjectToObject(o, "objects");
+	if (obj != NULL && gw->desired != NULL) {
+		cJSON_AddNumberToObject(obj, "namespaces", (double)gw->desired->n_namespaces);
+		cJSON_AddNumberToObject(obj, "pods", (double)gw->desired->n_pods);
+		cJSON_AddNumberToObject(obj, "policies", (double)gw->desired->n_policies);
+	}
+	cJSON_AddNumberToObject(o, "workers", (double)gw->cfg->n_workers);
+	cJSON_AddStringToObject(o, "state_dir", gw->cfg->state_dir);
+	return 0;
+}
+
+static void hit_to_json(const struct npgw_compile_meta *m, uint64_t hits, void *arg)
+{
+	cJSON *arr = arg, *o = cJSON_CreateObject();
+	char pol[320];
+
+	if (o == NULL)
+		return;
+	snprintf(pol, sizeof(pol), "%s/%s", m->policy_ns, m->policy_name);
+	cJSON_AddStringToObject(o, "policy", pol);
+	cJSON_AddStringToObject(o, "direction", m->dir == NPGW_COMPILE_EGRESS ? "egress" : "ingress");
+	if (m->rule >= 0)
+		cJSON_AddNumberToObject(o, "rule", m->rule);
+	cJSON_AddStringToObject(o, "action", m->action == NPGW_COMPILE_ALLOW ? "allow" : "deny");
+	cJSON_AddNumberToObject(o, "hits", (double)hits);
+	cJSON_AddItemToArray(arr, o);
+}
+
+static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	struct npgw_dp_stats st;
+	bool reset = false;
+	cJSON *o, *ports, *drops, *rules;
+
+	if (npgw_ctl_arg_only(args, &r->error, "reset", NULL) < 0 ||
+	    npgw_ctl_arg_bool(args, "reset", false, &reset, &r->error) < 0)
+		return -EINVAL;
+	npgw_dp_get_stats(gw->dp, &st);
+	o = cJSON_CreateObject();
+	if (o == NULL)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	r->result = o;
+	cJSON_AddNumberToObject(o, "generation", (double)st.generation);
+	cJSON_AddNumberToObject(o, "rx", (double)st.rx);
+	cJSON_AddNumberToObject(o, "tx", (double)st.tx);
+	cJSON_AddNumberToObject(o, "allowed", (double)st.allowed);
+	cJSON_AddNumberToObject(o, "non_ip", (double)st.non_ip);
+	cJSON_AddNumberToObject(o, "dropped", (double)st.drops_total);
+	ports = cJSON_AddArrayToObject(o, "ports");
+	for (unsigned int p = 0; ports != NULL && p < st.n_ports; p++) {
+		cJSON *po = cJSON_CreateObject();
+
+		if (po == NULL)
+			break;
+		cJSON_AddStringToObject(po, "name", st.ports[p].name);
+		cJSON_AddNumberToObject(po, "rx", (double)st.ports[p].rx);
+		cJSON_AddNumberToObject(po, "tx", (double)st.ports[p].tx);
+		cJSON_AddNumberToObject(po, "drop", (double)st.ports[p].drop);
+		cJSON_AddItemToArray(ports, po);
+	}
+	drops = cJSON_AddObjectToObject(o, "drops");
+	for (unsigned int d = 0; drops != NULL && d < NPGW_DROP_MAX; d++)
+		if (st.drops[d] > 0 && npgw_drop_name(d) != NULL)
+			cJSON_AddNumberToObject(drops, npgw_drop_name(d), (double)st.drops[d]);
+	rules = cJSON_AddArrayToObject(o, "rules");
+	if (rules != NULL)
+		npgw_dp_rule_hits(gw->dp, hit_to_json, rules);
+	if (reset) {
+		npgw_dp_reset_stats(gw->dp);
+		cJSON_AddBoolToObject(o, "reset", true);
+	}
+	return 0;
+}
+
+static int cmd_explain(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	const struct npgw_ruleset *rs = npgw_dp_current(gw->dp);
+	const char *proto_name = "TCP";
+	struct npgw_explain_query q = {0};
+	struct npgw_ruleset_tuple t;
+	struct npgw_explain_answer a;
+	uint64_t port = 0;
+	char why[256];
+	int proto;
+
+	if (npgw_ctl_arg_only(args, &r->error, "from", "to", "protocol", "port", NULL) < 0 ||
+	    npgw_ctl_arg_string(args, "from", true, &q.from, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "to", true, &q.to, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "protocol", false, &proto_name, &r->error) < 0 ||
+	    npgw_ctl_arg_uint(args, "port", 1, 65535, true, &port, &r->error) < 0)
+		return -EINVAL;
+	proto = npgw_proto_parse(proto_name);
+	if (proto < 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+				      "protocol: '%s' is not TCP, UDP or SCTP", proto_name);
+	if (rs == NULL || gw->desired == NULL)
+		return npgw_ctl_error(&r->error, "not-ready", "no generation is live");
+	q.proto = (uint8_t)proto;
+	q.port = (uint16_t)port;
+	if (npgw_explain_tuple(gw->desired, &q, &t, why, sizeof(why)) < 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s", why);
+	if (npgw_explain_burst(rs, &t, 1, &a) != 1)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "classify failed");
+	r->result = cJSON_CreateObject();
+	if (r->result == NULL || !cJSON_AddStringToObject(r->result, "from", q.from) ||
+	    !cJSON_AddStringToObject(r->result, "to", q.to) ||
+	    !cJSON_AddStringToObject(r->result, "protocol", proto_name) ||
+	    !cJSON_AddNumberToObject(r->result, "port", q.port) ||
+	    npgw_explain_to_json(rs, &a, r->result) < 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	return 0;
+}
+
+static int cmd_wait(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	uint64_t gen = 0, timeout = 30000;
+	struct npgw_ctl_pending *p;
+
+	if (npgw_ctl_arg_only(args, &r->error, "generation", "timeout_ms", NULL) < 0 ||
+	    npgw_ctl_arg_uint(args, "generation", 0, UINT64_C(1) << 53, true, &gen, &r->error) <
+		    0 ||
+	    npgw_ctl_arg_uint(args, "timeout_ms", 1, 3600000, false, &timeout, &r->error) < 0)
+		return -EINVAL;
+	if (gw->generation >= gen) {
+		r->result = cJSON_CreateObject();
+		if (r->result == NULL)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+		cJSON_AddNumberToObject(r->result, "generation", (double)gw->generation);
+		return 0;
+	}
+	gw_wake_waiters(gw); /* drops dead handles, making room */
+	if (gw->n_waiters == GW_MAX_WAITERS)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BUSY, "too many clients waiting");
+	p = npgw_ctl_defer(r, (int)timeout);
+	if (p == NULL)
+		return -EBUSY;
+	gw->waiters[gw->n_waiters].pending = p;
+	gw->waiters[gw->n_waiters].generation = gen;
+	gw->n_waiters++;
+	return NPGW_CTL_DEFER;
+}
+
+int gw_register_commands(struct gateway *gw)
+{
+	const struct npgw_ctl_command cmds[] = {
+		{"apply", "apply -f PATH", "upsert NetworkPolicy, Pod and Namespace objects",
+		 cmd_apply, gw},
+		{"replace", "replace -f PATH", "make the given objects the whole desired state",
+		 cmd_replace, gw},
+		{"delete", "delete KIND NAMESPACE/NAME | -f PATH", "remove objects", cmd_delete, gw},
+		{"get", "get policies|pods|namespaces [-n NAMESPACE]", "the objects as applied",
+		 cmd_get, gw},
+		{"status", "status", "the live generation and how it was built", cmd_status, gw},
+		{"stats", "stats [--reset]", "counters by port, drop reason and rule", cmd_stats, gw},
+		{"explain", "explain --from EP --to EP --port N [--protocol P]",
+		 "why a packet is allowed or denied, by the live generation", cmd_explain, gw},
+		{"wait", "wait GENERATION [--timeout SECONDS]", "until a generation is live",
+		 cmd_wait, gw},
+	};
+
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(cmds); i++) {
+		int rc = npgw_ctl_register(gw->ctl, &cmds[i]);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * gateway.h: the daemon's control plane state: the desired cluster (what
+ * operators applied), the live generation built from it, and how a change
+ * becomes live: validate the whole next state, compile, build, save it to
+ * the state directory, publish it with RCU. Any failure leaves the live
+ * state and the saved state as they were. Control thread only.
+ */
+#ifndef NPGW_GATEWAY_H
+#define NPGW_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "npgw_config.h"
+#include "npgw_ctl.h"
+#include "npgw_dataplane.h"
+#include "npgw_k8s.h"
+
+/* A client waiting for a generation (the wait command). */
+struct gw_waiter {
+	struct npgw_ctl_pending *pending;
+	uint64_t generation;
+};
+
+#define GW_MAX_WAITERS 256
+
+struct gateway {
+	const struct npgw_config *cfg;
+	struct npgw_dp *dp;
+	struct npgw_ctl *ctl;
+	struct npgw_k8s_cluster *desired; /* what the live generation was built from */
+	uint64_t generation; /* the live one, 0 before the first */
+	struct timespec built_at; /* wall clock, when it went live */
+	double build_ms; /* compile + build of the live generation */
+	double commit_ms; /* request to live, of the last change */
+	/* The state file could not be read (corrupt, or from a newer npgw):
+	 * changes are refused until an operator moves it away, so that it is
+	 * never overwritten with a guess. */
+	bool state_blocked;
+	char state_problem[256];
+	struct gw_waiter waiters[GW_MAX_WAITERS];
+	unsigned int n_waiters;
+};
+
+/*
+ * Make next the desired state: validate, compile, build, save (unless
+ * save is false: a restore of what the file already holds), publish.
+ * Takes next (frees it on failure). On failure returns a negative errno,
+ * fills err (code and message) and, when the input was refused, *details
+ * with {"diagnostics": [...]} (may be NULL). generation: the number the new
+ * generation takes (0: the next one).
+ */
+int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t generation, bool save,
+	      struct npgw_ctl_error *err, cJSON **details);
+
+/*
+ * At start: restore the saved state, or (none saved yet) read the config's
+ * policy paths. A state file that cannot be read is reported and leaves no
+ * generation (the configured posture applies). Returns 0 when a
+ * generation is live.
+ */
+int gw_start(struct gateway *gw);
+
+/* SIGHUP: the config's policy paths become the whole desired state. */
+int gw_reload_files(struct gateway *gw);
+
+/* Complete the waits a new generation satisfies, and drop dead ones. */
+void gw_wake_waiters(struct gateway *gw);
+
+/* Register the control commands on gw->ctl. Returns 0 or a negative errno. */
+int gw_register_commands(struct gateway *gw);
+
+/* Free what gw owns (not cfg, dp, ctl). */
+void gw_fini(struct gateway *gw);
+
+/* The daemon's log (stderr, at the config's level). */
+void gw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* NPGW_GATEWAY_H */
