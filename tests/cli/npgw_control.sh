@@ -1,0 +1,171 @@
+#!/bin/bash
+# npgw_control.sh: the daemon over its control socket, end to end.
+#
+#   npgw_control.sh NPGW NPGWCTL SOURCE_ROOT
+#
+# npgw forwards a capture in a loop (net_pcap with infinite_rx into
+# net_null) while this script drives every command: an apply that fails
+# validation changes nothing; an acknowledged apply survives kill -9 and is
+# live again before the workers forward; misbehaving clients (oversized,
+# slow, 100 at once, never reading, garbage, wrong uid) are refused while
+# the workers keep forwarding; SIGHUP; SIGTERM exits 0 with the counters.
+set -u
+npgw=$1
+ctl_bin=$2
+top=$3
+tmp=$(mktemp -d /tmp/npgw-ctl.XXXXXX)
+pid=
+fails=0
+passes=0
+cleanup() {
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ctl() { "$ctl_bin" --socket "$tmp/npgw.sock" "$@"; }
+ok() {
+	echo "ok: $*"
+	passes=$((passes + 1))
+}
+bad() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@" >"$tmp/out" 2>&1; then ok "$what"; else
+		bad "$what"
+		cat "$tmp/out"
+	fi
+}
+
+/usr/bin/python3 "$top/scripts/pcap/make_pcap.py" "$tmp/in.pcap" "$tmp/q.jsonl" --count 200 >/dev/null 2>&1 ||
+	{ echo "cannot make the capture (python3-scapy)"; exit 1; }
+mkdir -p "$tmp/policies"
+cp "$top/config/examples/cluster.yaml" "$top/config/examples/01-default-deny-ingress.yaml" "$tmp/policies/"
+cat >"$tmp/npgw.yaml" <<EOF
+policies: [policies]
+control: {socket: npgw.sock}
+state_dir: state
+ports:
+  - {name: in, device: "net_pcap0,rx_pcap=$tmp/in.pcap,infinite_rx=1"}
+  - {name: out, device: "net_null0"}
+bridges:
+  - {name: wire, ports: [in, out]}
+workers:
+  - lcore: 1
+eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-ctl-test", "--log-level", "error"]
+EOF
+
+start() {
+	"$npgw" --config "$tmp/npgw.yaml" >>"$tmp/npgw.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		[ -S "$tmp/npgw.sock" ] && ctl status >/dev/null 2>&1 && return 0
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "npgw did not start:"
+	cat "$tmp/npgw.log"
+	exit 1
+}
+rx() { ctl stats -o json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["rx"])'; }
+gen() { ctl status -o json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["generation"])'; }
+
+start
+check "status: ready at generation 1" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock status | grep -q 'generation: 1'"
+check "version carries the protocol and DPDK versions" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock version -o json | grep -q '\"protocol\": 1' && \"$ctl_bin\" --socket $tmp/npgw.sock version | grep -q DPDK"
+check "list-commands lists apply and wait" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock list-commands | grep -q apply"
+check "get pods" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get pods -A | grep -q coredns"
+check "get namespaces" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get namespaces | grep -q kube-system"
+check "explain against the live generation" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from y/a --to x/b --port 80 | grep -q 'x/default-deny-ingress'"
+
+# an apply that fails validation changes nothing
+ctl get policies -A -o json >"$tmp/before.json"
+g0=$(gen)
+printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: bad, namespace: x}\nspec: {podSelector: {}, ingress: [{ports: [{port: 80, endPort: 79}]}]}\n' >"$tmp/bad.yaml"
+ctl apply -f "$tmp/bad.yaml" >"$tmp/out" 2>&1
+rc=$?
+ctl get policies -A -o json >"$tmp/after.json"
+if [ $rc = 1 ] && grep -q "bad.yaml:4:.*endPort.*79 is below port 80" "$tmp/out" && [ "$(gen)" = "$g0" ] &&
+	cmp -s "$tmp/before.json" "$tmp/after.json"; then
+	ok "a refused apply names file:line:col and changes nothing"
+else
+	bad "refused apply: rc=$rc, generation $(gen) (was $g0)"
+	cat "$tmp/out"
+fi
+
+# apply, wait, delete, replace
+cp "$top/config/examples/02-namespace-isolation.yaml" "$tmp/iso.yaml"
+check "apply" ctl apply -f "$tmp/iso.yaml"
+check "wait for the generation it made" ctl wait "$((g0 + 1))" --timeout 5
+check "the applied policy is live" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from x/a --to y/b --port 80 | grep -q 'y/allow-same-namespace'"
+check "delete" ctl delete netpol y/allow-same-namespace
+if ctl delete netpol y/nope >/dev/null 2>&1; then bad "deleting a missing object succeeded"; else ok "deleting a missing object is refused"; fi
+check "replace with the files" ctl replace -f "$tmp/policies"
+check "wait returns at once for a live generation" ctl wait 1
+if ctl wait 99999 --timeout 1 >/dev/null 2>&1; then bad "wait for a future generation returned"; else ok "wait for a future generation times out"; fi
+
+# abuse while the workers forward
+r0=$(rx)
+check "misbehaving clients are refused, others served" /usr/bin/python3 "$top/tests/cli/ctl_abuse.py" "$tmp/npgw.sock"
+cat "$tmp/out"
+chmod 0711 "$tmp"
+chmod 0666 "$tmp/npgw.sock"
+if setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+s.sendall(b'{\"id\":1,\"cmd\":\"status\"}\n'); d = s.recv(4096)
+sys.exit(0 if b'forbidden' in d else 1)" "$tmp/npgw.sock"; then
+	ok "a peer with another uid is refused (SO_PEERCRED)"
+else
+	bad "a peer with another uid was not refused"
+fi
+r1=$(rx)
+if [ "$r1" -gt "$r0" ]; then ok "the workers kept forwarding ($r0 -> $r1 frames)"; else bad "rx did not grow: $r0 -> $r1"; fi
+
+# kill -9 right after an acknowledged apply; the state is back, live before forwarding
+check "apply before the kill" ctl apply -f "$tmp/iso.yaml"
+g1=$(gen)
+kill -KILL $pid
+wait $pid 2>/dev/null
+: >"$tmp/npgw.log"
+start
+if [ "$(gen)" = "$g1" ] && ctl get policies -n y | grep -q allow-same-namespace; then
+	ok "after kill -9 the acknowledged state is back (generation $g1)"
+else
+	bad "after kill -9: generation $(gen), expected $g1"
+fi
+live=$(grep -n "is live" "$tmp/npgw.log" | head -1 | cut -d: -f1)
+fwd=$(grep -n "forwarding with" "$tmp/npgw.log" | head -1 | cut -d: -f1)
+if [ -n "$live" ] && [ -n "$fwd" ] && [ "$live" -lt "$fwd" ]; then
+	ok "the restored generation was live before the workers started"
+else
+	bad "restored generation not live before forwarding"
+	cat "$tmp/npgw.log"
+fi
+
+# SIGHUP makes the files the desired state again
+kill -HUP $pid
+for _ in $(seq 50); do
+	[ "$(gen)" -gt "$g1" ] && break
+	sleep 0.1
+done
+if [ "$(gen)" -gt "$g1" ] && ! ctl get policies -n y | grep -q allow-same-namespace; then
+	ok "SIGHUP: the policy files are the desired state"
+else
+	bad "SIGHUP did not reload"
+fi
+
+# SIGTERM: exit 0 and the final counters
+kill -TERM $pid
+wait $pid
+rc=$?
+pid=
+if [ $rc = 0 ] && grep -q "final counters" "$tmp/npgw.log"; then ok "SIGTERM: exit 0 with the final counters"; else
+	bad "SIGTERM: exit $rc"
+fi
+
+echo "$passes passed, $fails failed"
+[ $fails = 0 ]
