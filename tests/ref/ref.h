@@ -136,6 +136,15 @@ void ref_rule_add_port(struct npgw_k8s_rule *r, uint8_t proto, uint16_t port, ui
 /* Remove the pod (found by pointer) from c and free it. */
 void ref_cluster_remove_pod(struct npgw_k8s_cluster *c, struct npgw_k8s_pod *p);
 
+/*
+ * Test-case minimisation: remove the k-th removable item of c (a policy, a
+ * pod, a Namespace object, a rule, a peer, an except, a port, a selector
+ * term, a label, a container port; in that walk order). What is left is
+ * still a valid model (a rule that loses its last peer allows every peer,
+ * and so on). Returns false when c has k items or fewer.
+ */
+bool ref_remove_item(struct npgw_k8s_cluster *c, size_t k);
+
 /* ---- printing ---- */
 
 void ref_selector_format(const struct npgw_k8s_selector *s, FILE *out);

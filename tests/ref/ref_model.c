@@ -817,3 +817,142 @@ void ref_dump_relevant(const struct npgw_k8s_cluster *c, const struct ref_query 
 	}
 }
 
+
+/* ---- shrinking (test-case minimisation) ---- */
+
+/* The walk of ref_remove_item: counts items and removes the k-th. */
+struct shrink {
+	size_t k;
+	size_t n;
+	bool done;
+};
+
+static bool shrink_hit(struct shrink *s)
+{
+	return !s->done && s->n++ == s->k && (s->done = true);
+}
+
+static void remove_at(void *base, size_t *n, size_t size, size_t i)
+{
+	char *b = base;
+
+	memmove(b + i * size, b + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
+static void shrink_labels(struct shrink *s, struct npgw_k8s_labels *l, bool keep_ns_name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (keep_ns_name && strcmp(l->v[i].key, NPGW_K8S_NS_NAME_LABEL) == 0)
+			continue;
+		if (shrink_hit(s)) {
+			free(l->v[i].key);
+			free(l->v[i].value);
+			remove_at(l->v, &l->n, sizeof(l->v[0]), i);
+			return;
+		}
+	}
+}
+
+static void shrink_selector(struct shrink *s, struct npgw_k8s_selector *sel)
+{
+	shrink_labels(s, &sel->match_labels, false);
+	for (size_t i = 0; i < sel->n_exprs; i++) {
+		if (shrink_hit(s)) {
+			free(sel->exprs[i].key);
+			for (size_t j = 0; j < sel->exprs[i].n_values; j++)
+				free(sel->exprs[i].values[j]);
+			free(sel->exprs[i].values);
+			remove_at(sel->exprs, &sel->n_exprs, sizeof(sel->exprs[0]), i);
+			return;
+		}
+	}
+}
+
+static void shrink_rules(struct shrink *s, struct npgw_k8s_rule *r, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (shrink_hit(s)) {
+			struct npgw_k8s_rule *one = ref_xmalloc(sizeof(*one));
+
+			*one = r[i];
+			rules_free(one, 1);
+			remove_at(r, n, sizeof(r[0]), i);
+			return;
+		}
+	}
+	for (size_t i = 0; i < *n; i++) {
+		struct npgw_k8s_rule *rule = &r[i];
+
+		for (size_t j = 0; j < rule->n_peers; j++) {
+			struct npgw_k8s_peer *p = &rule->peers[j];
+
+			if (shrink_hit(s)) {
+				ref_selector_free(&p->pod_selector);
+				ref_selector_free(&p->ns_selector);
+				free(p->except);
+				remove_at(rule->peers, &rule->n_peers, sizeof(*p), j);
+				return;
+			}
+			for (size_t k = 0; k < p->n_except; k++)
+				if (shrink_hit(s)) {
+					remove_at(p->except, &p->n_except, sizeof(p->except[0]), k);
+					return;
+				}
+			if (p->has_pod_selector)
+				shrink_selector(s, &p->pod_selector);
+			if (p->has_ns_selector)
+				shrink_selector(s, &p->ns_selector);
+		}
+		for (size_t j = 0; j < rule->n_ports; j++) {
+			if (shrink_hit(s)) {
+				free(rule->ports[j].name);
+				remove_at(rule->ports, &rule->n_ports, sizeof(rule->ports[0]), j);
+				return;
+			}
+		}
+	}
+}
+
+bool ref_remove_item(struct npgw_k8s_cluster *c, size_t k)
+{
+	struct shrink s = {.k = k};
+
+	for (size_t i = 0; i < c->n_policies && !s.done; i++)
+		if (shrink_hit(&s)) {
+			ref_policy_free(c->policies[i]);
+			remove_at(c->policies, &c->n_policies, sizeof(c->policies[0]), i);
+		}
+	for (size_t i = 0; i < c->n_pods && !s.done; i++)
+		if (shrink_hit(&s)) {
+			ref_pod_free(c->pods[i]);
+			remove_at(c->pods, &c->n_pods, sizeof(c->pods[0]), i);
+		}
+	for (size_t i = 0; i < c->n_namespaces && !s.done; i++)
+		if (shrink_hit(&s)) {
+			ref_namespace_free(c->namespaces[i]);
+			remove_at(c->namespaces, &c->n_namespaces, sizeof(c->namespaces[0]), i);
+		}
+	for (size_t i = 0; i < c->n_policies && !s.done; i++) {
+		struct npgw_k8s_policy *p = c->policies[i];
+
+		shrink_rules(&s, p->ingress, &p->n_ingress);
+		if (!s.done)
+			shrink_rules(&s, p->egress, &p->n_egress);
+		if (!s.done)
+			shrink_selector(&s, &p->pod_selector);
+	}
+	for (size_t i = 0; i < c->n_pods && !s.done; i++) {
+		struct npgw_k8s_pod *p = c->pods[i];
+
+		shrink_labels(&s, &p->labels, false);
+		for (size_t j = 0; j < p->n_ports && !s.done; j++)
+			if (shrink_hit(&s)) {
+				free(p->ports[j].name);
+				remove_at(p->ports, &p->n_ports, sizeof(p->ports[0]), j);
+			}
+	}
+	for (size_t i = 0; i < c->n_namespaces && !s.done; i++)
+		shrink_labels(&s, &c->namespaces[i]->labels, true);
+	return s.done;
+}
