@@ -538,6 +538,29 @@ static void test_realistic_generator_shape(void)
 	ref_cluster_free(c);
 }
 
+/* Removing items one by one always leaves a valid, smaller cluster and
+ * ends with an empty one (run under ASan, this checks the frees). */
+static void test_remove_item_shrinks_to_empty(void)
+{
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct npgw_k8s_cluster *c = ref_gen_random(seed);
+		struct ref_rng rng;
+		size_t steps = 0;
+
+		ref_rng_seed(&rng, seed);
+		/* random items first, then always the first */
+		while (ref_remove_item(c, ref_rng_below(&rng, 50)))
+			steps++;
+		while (ref_remove_item(c, 0))
+			steps++;
+		CU_ASSERT_EQUAL(c->n_policies, 0);
+		CU_ASSERT_EQUAL(c->n_pods, 0);
+		CU_ASSERT_EQUAL(c->n_namespaces, 0);
+		CU_ASSERT(steps > 0 || seed == 0);
+		ref_cluster_free(c);
+	}
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo eval[] = {
@@ -564,6 +587,7 @@ int npgw_test_register(void)
 		{"generator is deterministic", test_generator_is_deterministic},
 		{"generator uses every feature", test_generator_uses_every_feature},
 		{"realistic generator shape", test_realistic_generator_shape},
+		{"remove_item shrinks to empty", test_remove_item_shrinks_to_empty},
 		CU_TEST_INFO_NULL,
 	};
 
