@@ -181,6 +181,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	char *eal_argv[] = {argv[0], "--no-huge", "-m", "4096", "--no-pci", "--no-shconf",
+			    "--no-telemetry",
 			    "--log-level=lib.eal:error", "-c", "0x1"};
 	const struct size *sizes = full_sizes;
 	size_t n_sizes = NPGW_ARRAY_SIZE(full_sizes);
@@ -204,7 +205,7 @@ int main(int argc, char **argv)
 	if (quick) {
 		sizes = quick_sizes;
 		n_sizes = NPGW_ARRAY_SIZE(quick_sizes);
-		eal_argv[3] = "512";
+		eal_argv[3] = "512"; /* -m */
 	}
 	if (runs == 0)
 		runs = quick ? 3 : 5;

@@ -85,7 +85,7 @@ static int suite_init(void)
 {
 	char *argv[] = {"npgw-test",	"--no-huge",
 			"-m",		"256",
-			"--no-pci",	"--no-shconf",
+			"--no-pci",	"--no-shconf", "--no-telemetry",
 			"--log-level=lib.eal:error", "--log-level=lib.acl:error",
 			"-c",		"0x1",
 			/* let the AVX-512 methods of rte_acl run where the CPU has them */
@@ -264,8 +264,8 @@ static void shrink_and_print(uint64_t seed, int alg, const struct ref_query *q)
 		return;
 	}
 	ref_verdict(c, q, &ref);
-	fprintf(stderr, "  minimised cluster (%zu policies, %zu pods, %zu namespaces):\n",
-		c->n_policies, c->n_pods, c->n_namespaces);
+	fprintf(stderr, "  minimised cluster (%zu policies, %zu pods, %zu namespaces), %s:\n",
+		c->n_policies, c->n_pods, c->n_namespaces, ref_query_format(q, eg, sizeof(eg)));
 	fprintf(stderr, "    reference: allowed %d, egress [%s], ingress [%s]\n", ref.allowed,
 		ref_side_format(&ref.egress, eg, sizeof(eg)),
 		ref_side_format(&ref.ingress, in, sizeof(in)));
