@@ -706,14 +706,31 @@ void ref_dump_pod_yaml(const struct npgw_k8s_pod *p, FILE *out)
 	fprintf(out, "spec:\n");
 	if (p->host_network)
 		fprintf(out, "  hostNetwork: true\n");
-	fprintf(out, "  containers:\n  - name: c\n    image: busybox\n");
-	if (p->n_ports > 0)
-		fprintf(out, "    ports:\n");
-	for (size_t i = 0; i < p->n_ports; i++) {
-		fprintf(out, "    - containerPort: %u\n      protocol: %s\n", p->ports[i].port,
-			proto_str(p->ports[i].protocol));
-		if (p->ports[i].name != NULL)
-			fprintf(out, "      name: %s\n", p->ports[i].name);
+	/* A port name is unique within a container, not within a pod: a name
+	 * that comes again (with another protocol) goes to the next container. */
+	fprintf(out, "  containers:\n");
+	for (size_t k = 0, done = 0; k == 0 || done < p->n_ports; k++) {
+		bool any = false;
+
+		fprintf(out, "  - name: c%zu\n    image: busybox\n", k);
+		for (size_t i = 0; i < p->n_ports; i++) {
+			size_t box = 0;
+
+			for (size_t j = 0; j < i; j++)
+				if (p->ports[i].name && p->ports[j].name &&
+				    strcmp(p->ports[i].name, p->ports[j].name) == 0)
+					box++;
+			if (box != k)
+				continue;
+			if (!any)
+				fprintf(out, "    ports:\n");
+			any = true;
+			done++;
+			fprintf(out, "    - containerPort: %u\n      protocol: %s\n",
+				p->ports[i].port, proto_str(p->ports[i].protocol));
+			if (p->ports[i].name != NULL)
+				fprintf(out, "      name: %s\n", p->ports[i].name);
+		}
 	}
 	if (p->phase == NULL && p->n_addrs == 0)
 		return;
