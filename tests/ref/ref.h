@@ -71,6 +71,9 @@ bool ref_pod_is_target(const struct npgw_k8s_pod *p);
 bool ref_selector_matches(const struct npgw_k8s_selector *s, const struct npgw_k8s_labels *l);
 bool ref_addr_in_prefix(const struct npgw_prefix *p, const struct npgw_addr *a);
 
+/* Field by field (the structs have padding). */
+bool ref_result_equal(const struct ref_result *a, const struct ref_result *b);
+
 /* "ALLOW policy 3 rule 1", "DENY policy 2", "not-isolated". */
 const char *ref_side_format(const struct ref_side *s, char *buf, size_t len);
 /* "TCP 10.0.0.1 -> 10.0.0.2:80". */

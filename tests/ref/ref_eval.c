@@ -250,6 +250,17 @@ void ref_verdict(const struct npgw_k8s_cluster *c, const struct ref_query *q,
 	out->allowed = out->egress.verdict != REF_DENY && out->ingress.verdict != REF_DENY;
 }
 
+static bool side_equal(const struct ref_side *a, const struct ref_side *b)
+{
+	return a->verdict == b->verdict && a->policy == b->policy && a->rule == b->rule;
+}
+
+bool ref_result_equal(const struct ref_result *a, const struct ref_result *b)
+{
+	return a->allowed == b->allowed && side_equal(&a->egress, &b->egress) &&
+	       side_equal(&a->ingress, &b->ingress);
+}
+
 const char *ref_side_format(const struct ref_side *s, char *buf, size_t len)
 {
 	switch (s->verdict) {
