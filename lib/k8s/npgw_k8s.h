@@ -153,6 +153,10 @@ struct npgw_k8s_cluster {
 	size_t n_pods;
 	struct npgw_k8s_policy **policies;
 	size_t n_policies;
+	/* Objects of the kinds above that were read but refused because they
+	 * had errors (not in the lists); for summaries such as npgwctl's
+	 * "N errors in K objects". 0 in a cluster built by hand. */
+	size_t n_refused;
 };
 
 /* An empty cluster, or NULL on allocation failure. Control thread. */

@@ -1,7 +1,8 @@
 /*
  * npgw_ruleset.h: one immutable generation of the tables the data plane
  * classifies with, built from a compile result (lib/compile):
- *  - stage 1: address -> class, rte_lpm for IPv4 and rte_lpm6 for IPv6;
+ *  - stage 1: address -> class (host entries in rte_hash, prefixes as
+ *    sorted intervals: see ruleset_private.h);
  *  - stage 2: one rte_acl context over (protocol, src class, dst class,
  *    dst port) with NPGW_COMPILE_N_CATEGORIES categories, so one classify
  *    call gives the egress and the ingress result of every packet. Classes

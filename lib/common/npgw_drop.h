@@ -1,0 +1,64 @@
+/*
+ * npgw_drop.h: every reason npgw drops a packet, as one X-macro that
+ * generates the enum, the names and the counter slots. The number of a
+ * reason is part of the product's interface (dashboards read counters by
+ * it): once given it is never changed or reused. Add new reasons at the
+ * end with the next free number.
+ *
+ * X(NAME, number, "name-in-stats", "what it means")
+ */
+#ifndef NPGW_DROP_H
+#define NPGW_DROP_H
+
+#define NPGW_DROP_REASONS(X)                                                                  \
+	X(POLICY_EGRESS, 1, "policy-egress", "the source pod's egress policies deny it")       \
+	X(POLICY_INGRESS, 2, "policy-ingress", "the destination pod's ingress policies deny it") \
+	X(NOT_READY, 3, "not-ready", "no generation is live yet and the posture is fail-closed") \
+	X(NON_IP, 4, "non-ip", "a non-IP frame, and the config drops those")                  \
+	X(NO_ROUTE, 5, "no-route", "no output port in the bridge domain")                     \
+	X(TX_FULL, 6, "tx-full", "the output queue was full")                                 \
+	X(ETH_TRUNCATED, 10, "eth-truncated", "frame shorter than an Ethernet header")        \
+	X(VLAN_TRUNCATED, 11, "vlan-truncated", "frame ends inside a VLAN tag")               \
+	X(VLAN_TOO_DEEP, 12, "vlan-too-deep", "more than two VLAN tags")                      \
+	X(IPV4_TRUNCATED, 13, "ipv4-truncated", "frame ends inside the IPv4 header")          \
+	X(IPV4_BAD_VERSION, 14, "ipv4-bad-version", "IPv4 ethertype but version is not 4")    \
+	X(IPV4_BAD_IHL, 15, "ipv4-bad-ihl", "IPv4 header length below 20 bytes or past the frame") \
+	X(IPV4_BAD_LENGTH, 16, "ipv4-bad-length",                                             \
+	  "IPv4 total length below the header length or past the frame")                      \
+	X(IPV6_TRUNCATED, 17, "ipv6-truncated", "frame ends inside the IPv6 header")          \
+	X(IPV6_BAD_VERSION, 18, "ipv6-bad-version", "IPv6 ethertype but version is not 6")    \
+	X(IPV6_BAD_LENGTH, 19, "ipv6-bad-length", "IPv6 payload length past the frame")       \
+	X(IPV6_BAD_EXT, 20, "ipv6-bad-ext",                                                   \
+	  "IPv6 extension header truncated, misplaced, or the chain too long")                \
+	X(L4_TRUNCATED, 21, "l4-truncated", "packet ends inside the TCP/UDP/SCTP/ICMP header") \
+	X(TCP_BAD_OFFSET, 22, "tcp-bad-offset", "TCP data offset below 5 or past the packet") \
+	X(UDP_BAD_LENGTH, 23, "udp-bad-length", "UDP length below 8 or past the packet")      \
+	X(FRAG_TINY, 24, "frag-tiny",                                                         \
+	  "first fragment too short to hold the transport header it claims")                  \
+	X(FRAG_UNTRACKED, 25, "frag-untracked",                                               \
+	  "a non-first fragment whose first fragment was not seen")
+
+enum npgw_drop_reason {
+	NPGW_DROP_NONE = 0,
+#define NPGW_DROP_ENUM(name, num, str, doc) NPGW_DROP_##name = num,
+	NPGW_DROP_REASONS(NPGW_DROP_ENUM)
+#undef NPGW_DROP_ENUM
+	NPGW_DROP_MAX = 64 /* counter slots; every number stays below */
+};
+
+/* The stats name of a reason ("policy-egress"), or NULL for an unused
+ * number. */
+static inline const char *npgw_drop_name(unsigned int reason)
+{
+	switch (reason) {
+#define NPGW_DROP_CASE(name, num, str, doc) \
+	case num:                           \
+		return str;
+		NPGW_DROP_REASONS(NPGW_DROP_CASE)
+#undef NPGW_DROP_CASE
+	default:
+		return NULL;
+	}
+}
+
+#endif /* NPGW_DROP_H */

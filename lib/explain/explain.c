@@ -1,0 +1,421 @@
+/*
+ * explain.c: endpoints -> tuple -> the generation's classify path -> the
+ * policies and rules that decided, as text, JSON, or the batch contract.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "npgw_explain.h"
+
+/* A batch line longer than this is refused (a query is ~100 bytes). */
+#define EXPLAIN_MAX_LINE 4096
+
+const char *npgw_explain_verdict_name(enum npgw_explain_side_verdict v)
+{
+	switch (v) {
+	case NPGW_EXPLAIN_ALLOW:
+		return "allow";
+	case NPGW_EXPLAIN_DENY:
+		return "deny";
+	default:
+		return "not-isolated";
+	}
+}
+
+/* An endpoint: a pod's addresses, or one address. */
+struct endpoint {
+	const struct npgw_k8s_pod *pod;
+	struct npgw_addr addr;
+};
+
+static int endpoint_parse(const struct npgw_k8s_cluster *c, const char *s, struct endpoint *ep,
+			  const char *what, char *err, size_t errlen)
+{
+	const char *slash;
+
+	memset(ep, 0, sizeof(*ep));
+	if (s == NULL || *s == '\0') {
+		snprintf(err, errlen, "%s: empty endpoint", what);
+		return -EINVAL;
+	}
+	if (npgw_addr_parse(s, &ep->addr) == 0)
+		return 0;
+	slash = strchr(s, '/');
+	if (slash == NULL || slash == s || slash[1] == '\0' || strchr(slash + 1, '/')) {
+		snprintf(err, errlen, "%s: '%s' is neither namespace/pod nor an IP address", what, s);
+		return -EINVAL;
+	}
+	char ns[256];
+	size_t nlen = (size_t)(slash - s);
+
+	if (nlen >= sizeof(ns)) {
+		snprintf(err, errlen, "%s: namespace too long", what);
+		return -EINVAL;
+	}
+	memcpy(ns, s, nlen);
+	ns[nlen] = '\0';
+	ep->pod = npgw_k8s_find_pod(c, ns, slash + 1);
+	if (ep->pod == NULL) {
+		snprintf(err, errlen, "%s: no pod %s", what, s);
+		return -EINVAL;
+	}
+	if (ep->pod->n_addrs == 0) {
+		snprintf(err, errlen, "%s: pod %s has no address (status.podIPs)", what, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct npgw_addr *pod_addr(const struct npgw_k8s_pod *p, uint8_t family)
+{
+	for (size_t i = 0; i < p->n_addrs; i++)
+		if (p->addrs[i].family == family)
+			return &p->addrs[i];
+	return NULL;
+}
+
+int npgw_explain_tuple(const struct npgw_k8s_cluster *c, const struct npgw_explain_query *q,
+		       struct npgw_ruleset_tuple *t, char *err, size_t errlen)
+{
+	struct endpoint from, to;
+	const struct npgw_addr *sa, *da;
+	uint8_t family;
+
+	if (endpoint_parse(c, q->from, &from, "from", err, errlen) < 0 ||
+	    endpoint_parse(c, q->to, &to, "to", err, errlen) < 0)
+		return -EINVAL;
+	if (from.pod == NULL)
+		family = from.addr.family;
+	else if (to.pod == NULL)
+		family = to.addr.family;
+	else
+		family = (pod_addr(from.pod, 4) && pod_addr(to.pod, 4)) ? 4 : 6;
+	sa = from.pod ? pod_addr(from.pod, family) : &from.addr;
+	da = to.pod ? pod_addr(to.pod, family) : &to.addr;
+	if (sa == NULL || da == NULL || sa->family != da->family) {
+		snprintf(err, errlen, "from %s and to %s have no address family in common", q->from,
+			 q->to);
+		return -EINVAL;
+	}
+	if (q->port == 0) {
+		snprintf(err, errlen, "port: must be 1..65535");
+		return -EINVAL;
+	}
+	memset(t, 0, sizeof(*t));
+	t->family = family;
+	t->proto = q->proto;
+	t->dport = q->port;
+	memcpy(t->src, sa->bytes, npgw_addr_len(family));
+	memcpy(t->dst, da->bytes, npgw_addr_len(family));
+	return 0;
+}
+
+static void side_of(const struct npgw_ruleset *rs, uint32_t result, struct npgw_explain_side *s)
+{
+	s->meta = npgw_ruleset_meta(rs, result);
+	if (s->meta == NULL)
+		s->verdict = NPGW_EXPLAIN_NOT_ISOLATED;
+	else
+		s->verdict = s->meta->action == NPGW_COMPILE_ALLOW ? NPGW_EXPLAIN_ALLOW
+								  : NPGW_EXPLAIN_DENY;
+}
+
+int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_tuple *t,
+		       unsigned int n, struct npgw_explain_answer *out)
+{
+	struct npgw_ruleset_verdict v[NPGW_RULESET_MAX_BURST];
+	int rc = npgw_ruleset_classify_burst(rs, t, n, v);
+
+	if (rc < 0)
+		return rc;
+	for (unsigned int i = 0; i < n; i++) {
+		out[i].tuple = t[i];
+		out[i].verdict = v[i];
+		side_of(rs, v[i].egress, &out[i].egress);
+		side_of(rs, v[i].ingress, &out[i].ingress);
+		out[i].allowed = v[i].allowed;
+	}
+	return (int)n;
+}
+
+static cJSON *side_json(const struct npgw_explain_side *s)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	if (!cJSON_AddStringToObject(o, "verdict", npgw_explain_verdict_name(s->verdict)))
+		goto fail;
+	if (s->meta != NULL) {
+		char pol[512];
+
+		snprintf(pol, sizeof(pol), "%s/%s", s->meta->policy_ns, s->meta->policy_name);
+		if (!cJSON_AddStringToObject(o, "policy", pol))
+			goto fail;
+		if (s->meta->rule >= 0 && !cJSON_AddNumberToObject(o, "rule", s->meta->rule))
+			goto fail;
+	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+int npgw_explain_to_json(const struct npgw_ruleset *rs, const struct npgw_explain_answer *a,
+			 cJSON *obj)
+{
+	cJSON *e, *i;
+
+	if (!cJSON_AddBoolToObject(obj, "allowed", a->allowed))
+		return -ENOMEM;
+	e = side_json(&a->egress);
+	if (e == NULL)
+		return -ENOMEM;
+	cJSON_AddItemToObject(obj, "egress", e);
+	i = side_json(&a->ingress);
+	if (i == NULL)
+		return -ENOMEM;
+	cJSON_AddItemToObject(obj, "ingress", i);
+	if (!cJSON_AddNumberToObject(obj, "generation", (double)npgw_ruleset_generation(rs)))
+		return -ENOMEM;
+	return 0;
+}
+
+static void print_side(FILE *out, const char *dir, const char *who, const char *what,
+		       const struct npgw_explain_side *s)
+{
+	switch (s->verdict) {
+	case NPGW_EXPLAIN_NOT_ISOLATED:
+		fprintf(out, "  %-7s %s: not isolated: no policy selects it for %s\n", dir, who, dir);
+		break;
+	case NPGW_EXPLAIN_ALLOW:
+		fprintf(out, "  %-7s %s: allowed by policy %s/%s, %s rule %d\n", dir, who,
+			s->meta->policy_ns, s->meta->policy_name, dir, s->meta->rule);
+		break;
+	case NPGW_EXPLAIN_DENY:
+		fprintf(out,
+			"  %-7s %s: denied: policy %s/%s isolates it for %s, and no %s rule of "
+			"any policy selecting it allows %s\n",
+			dir, who, s->meta->policy_ns, s->meta->policy_name, dir, dir, what);
+		break;
+	}
+}
+
+void npgw_explain_print(const struct npgw_explain_query *q, const struct npgw_ruleset *rs,
+			const struct npgw_explain_answer *a, FILE *out)
+{
+	char sa[64], da[64], pb[16];
+	struct npgw_addr s = {.family = a->tuple.family}, d = {.family = a->tuple.family};
+	const char *verdict = a->allowed ? "ALLOWED" : "DENIED";
+
+	memcpy(s.bytes, a->tuple.src, sizeof(s.bytes));
+	memcpy(d.bytes, a->tuple.dst, sizeof(d.bytes));
+	fprintf(out, "%s: %s (%s) -> %s (%s) %s/%u (generation %" PRIu64 ")\n", verdict, q->from,
+		npgw_addr_format(&s, sa, sizeof(sa)), q->to, npgw_addr_format(&d, da, sizeof(da)),
+		npgw_proto_name(a->tuple.proto, pb, sizeof(pb)), a->tuple.dport,
+		npgw_ruleset_generation(rs));
+	char what[160];
+
+	snprintf(what, sizeof(what), "%s/%u to %s", npgw_proto_name(a->tuple.proto, pb, sizeof(pb)),
+		 a->tuple.dport, da);
+	print_side(out, "egress", q->from, what, &a->egress);
+	snprintf(what, sizeof(what), "%s/%u from %s", npgw_proto_name(a->tuple.proto, pb, sizeof(pb)),
+		 a->tuple.dport, sa);
+	print_side(out, "ingress", q->to, what, &a->ingress);
+}
+
+/* ---- batch ---- */
+
+struct pending {
+	long line;
+	cJSON *obj; /* the output object, input fields filled */
+	char err[256];
+	bool ok;
+	struct npgw_ruleset_tuple tuple;
+};
+
+static bool only_known_keys(const cJSON *o, char *err, size_t errlen)
+{
+	static const char *known[] = {"from", "to", "protocol", "port"};
+
+	for (const cJSON *k = o->child; k != NULL; k = k->next) {
+		bool found = false;
+
+		for (size_t i = 0; i < NPGW_ARRAY_SIZE(known); i++)
+			if (strcmp(k->string, known[i]) == 0)
+				found = true;
+		if (!found) {
+			snprintf(err, errlen, "unknown field \"%.64s\"", k->string);
+			return false;
+		}
+		for (const cJSON *j = k->next; j != NULL; j = j->next)
+			if (strcmp(k->string, j->string) == 0) {
+				snprintf(err, errlen, "duplicate field \"%s\"", k->string);
+				return false;
+			}
+	}
+	return true;
+}
+
+/* Parse one line into p (p->ok false with p->err on a malformed line). */
+static void parse_line(const struct npgw_k8s_cluster *c, const char *text, size_t len,
+		       struct pending *p)
+{
+	cJSON *in = cJSON_ParseWithLength(text, len);
+	const cJSON *from, *to, *proto, *port;
+	struct npgw_explain_query q = {0};
+	int pr;
+
+	p->ok = false;
+	if (in == NULL || !cJSON_IsObject(in)) {
+		snprintf(p->err, sizeof(p->err), "not a JSON object");
+		goto out;
+	}
+	if (!only_known_keys(in, p->err, sizeof(p->err)))
+		goto out;
+	from = cJSON_GetObjectItemCaseSensitive(in, "from");
+	to = cJSON_GetObjectItemCaseSensitive(in, "to");
+	proto = cJSON_GetObjectItemCaseSensitive(in, "protocol");
+	port = cJSON_GetObjectItemCaseSensitive(in, "port");
+	if (!cJSON_IsString(from) || !cJSON_IsString(to)) {
+		snprintf(p->err, sizeof(p->err), "\"from\" and \"to\" must be strings");
+		goto out;
+	}
+	if (proto != NULL && !cJSON_IsString(proto)) {
+		snprintf(p->err, sizeof(p->err), "\"protocol\" must be a string");
+		goto out;
+	}
+	pr = proto ? npgw_proto_parse(proto->valuestring) : NPGW_PROTO_TCP;
+	if (pr < 0) {
+		snprintf(p->err, sizeof(p->err), "\"protocol\": \"%.32s\" is not TCP, UDP or SCTP",
+			 proto->valuestring);
+		goto out;
+	}
+	if (!cJSON_IsNumber(port) || port->valuedouble != floor(port->valuedouble) ||
+	    port->valuedouble < 1 || port->valuedouble > 65535) {
+		snprintf(p->err, sizeof(p->err), "\"port\" must be an integer 1..65535");
+		goto out;
+	}
+	q.from = from->valuestring;
+	q.to = to->valuestring;
+	q.proto = (uint8_t)pr;
+	q.port = (uint16_t)port->valuedouble;
+	if (npgw_explain_tuple(c, &q, &p->tuple, p->err, sizeof(p->err)) < 0)
+		goto out;
+	p->obj = cJSON_CreateObject();
+	if (p->obj == NULL || !cJSON_AddStringToObject(p->obj, "from", q.from) ||
+	    !cJSON_AddStringToObject(p->obj, "to", q.to) ||
+	    !cJSON_AddStringToObject(p->obj, "protocol", proto ? proto->valuestring : "TCP") ||
+	    !cJSON_AddNumberToObject(p->obj, "port", q.port)) {
+		snprintf(p->err, sizeof(p->err), "out of memory");
+		goto out;
+	}
+	p->ok = true;
+out:
+	if (!p->ok) {
+		cJSON_Delete(p->obj);
+		p->obj = NULL;
+	}
+	cJSON_Delete(in);
+}
+
+static int print_obj(cJSON *o, FILE *out)
+{
+	char *s = cJSON_PrintUnformatted(o);
+	int rc = 0;
+
+	if (s == NULL)
+		return -ENOMEM;
+	if (fputs(s, out) < 0 || fputc('\n', out) < 0)
+		rc = -EIO;
+	free(s);
+	return rc;
+}
+
+/* Classify the pending lines in one burst and print them in order. */
+static int flush(const struct npgw_ruleset *rs, struct pending *pend, unsigned int n, FILE *out)
+{
+	struct npgw_ruleset_tuple t[NPGW_RULESET_MAX_BURST];
+	struct npgw_explain_answer a[NPGW_RULESET_MAX_BURST];
+	unsigned int map[NPGW_RULESET_MAX_BURST], m = 0;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (pend[i].ok) {
+			map[m] = i;
+			t[m++] = pend[i].tuple;
+		}
+	if (m > 0 && npgw_explain_burst(rs, t, m, a) < 0)
+		return -EINVAL;
+	for (unsigned int j = 0; j < m; j++)
+		if (npgw_explain_to_json(rs, &a[j], pend[map[j]].obj) < 0) {
+			pend[map[j]].ok = false;
+			snprintf(pend[map[j]].err, sizeof(pend[map[j]].err), "out of memory");
+		}
+	for (unsigned int i = 0; i < n; i++) {
+		cJSON *o = pend[i].obj;
+
+		if (!pend[i].ok) {
+			cJSON_Delete(o);
+			o = cJSON_CreateObject();
+			if (o == NULL || !cJSON_AddNumberToObject(o, "line", (double)pend[i].line) ||
+			    !cJSON_AddStringToObject(o, "error", pend[i].err))
+				rc = -ENOMEM;
+		}
+		if (o != NULL && rc == 0)
+			rc = print_obj(o, out);
+		cJSON_Delete(o);
+		pend[i].obj = NULL;
+	}
+	return rc;
+}
+
+long npgw_explain_batch(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
+			FILE *in, FILE *out)
+{
+	struct pending pend[NPGW_RULESET_MAX_BURST];
+	unsigned int n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0, answered = 0;
+	int rc = 0;
+
+	memset(pend, 0, sizeof(pend));
+	while ((len = getline(&line, &cap, in)) >= 0) {
+		struct pending *p = &pend[n];
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		memset(p, 0, sizeof(*p));
+		p->line = lineno;
+		if (len == 0)
+			continue; /* blank lines are no queries */
+		if ((size_t)len > EXPLAIN_MAX_LINE)
+			snprintf(p->err, sizeof(p->err), "line longer than %d bytes",
+				 EXPLAIN_MAX_LINE);
+		else if (memchr(line, '\0', (size_t)len) != NULL)
+			snprintf(p->err, sizeof(p->err), "NUL byte in line");
+		else
+			parse_line(c, line, (size_t)len, p);
+		if (++n == NPGW_RULESET_MAX_BURST) {
+			rc = flush(rs, pend, n, out);
+			answered += n;
+			n = 0;
+			if (rc < 0)
+				break;
+		}
+	}
+	if (rc == 0 && n > 0) {
+		rc = flush(rs, pend, n, out);
+		answered += n;
+	}
+	free(line);
+	if (rc == 0 && ferror(in))
+		rc = -EIO;
+	return rc < 0 ? rc : answered;
+}
