@@ -489,9 +489,13 @@ struct npgw_k8s_cluster *ref_gen_random(uint64_t seed)
 	} else if (size < 85) {
 		n_pods = 5 + ref_rng_below(&rng, 21);
 		n_pol = 2 + ref_rng_below(&rng, 7);
-	} else {
+	} else if (size < 97) {
 		n_pods = 20 + ref_rng_below(&rng, 41);
 		n_pol = 5 + ref_rng_below(&rng, 11);
+	} else {
+		/* now and then a bigger one, for class merging and ranges */
+		n_pods = 60 + ref_rng_below(&rng, 141);
+		n_pol = 15 + ref_rng_below(&rng, 26);
 	}
 	for (uint32_t i = 0; i < n_pods; i++)
 		gen_pod(c, &rng, ns_names[ref_rng_below(&rng, n_ns)], i);
