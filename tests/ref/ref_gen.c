@@ -147,12 +147,36 @@ static void random_selector(struct ref_rng *rng, const struct vocab *v, size_t n
 
 /* ---- addresses ---- */
 
-static bool addr_used(const struct npgw_k8s_cluster *c, const struct npgw_addr *a)
+/* An address of a pod of c (of a policy-target pod when targets_only). */
+static bool addr_used(const struct npgw_k8s_cluster *c, const struct npgw_addr *a,
+		      bool targets_only)
 {
-	for (size_t i = 0; i < c->n_pods; i++)
+	for (size_t i = 0; i < c->n_pods; i++) {
+		if (targets_only && !ref_pod_is_target(c->pods[i]))
+			continue;
 		for (size_t j = 0; j < c->pods[i]->n_addrs; j++)
 			if (npgw_addr_cmp(&c->pods[i]->addrs[j], a) == 0)
 				return true;
+	}
+	return false;
+}
+
+/* An address of family fam some pod of c already has (targets or not). */
+static bool existing_addr(const struct npgw_k8s_cluster *c, struct ref_rng *rng, int fam,
+			  bool non_targets_only, struct npgw_addr *out)
+{
+	for (int tries = 0; tries < 8 && c->n_pods > 0; tries++) {
+		const struct npgw_k8s_pod *p = c->pods[ref_rng_below(rng, (uint32_t)c->n_pods)];
+
+		if (non_targets_only && ref_pod_is_target(p))
+			continue;
+		for (size_t i = 0; i < p->n_addrs; i++) {
+			if (p->addrs[i].family == fam) {
+				*out = p->addrs[i];
+				return true;
+			}
+		}
+	}
 	return false;
 }
 
@@ -248,9 +272,23 @@ static void gen_pod(struct npgw_k8s_cluster *c, struct ref_rng *rng, const char 
 
 		if ((fam == 4 && !v4) || (fam == 6 && !v6))
 			continue;
+		/* Addresses are unique among policy targets, but a hostNetwork
+		 * pod shares its node's address and a finished pod may have
+		 * handed its address on: the validator accepts both, so make
+		 * them happen. */
+		if (!ref_pod_is_target(p) && ref_rng_pct(rng, 40) &&
+		    existing_addr(c, rng, fam, false, &a)) {
+			p->addrs[p->n_addrs++] = a;
+			continue;
+		}
+		if (ref_pod_is_target(p) && ref_rng_pct(rng, 15) &&
+		    existing_addr(c, rng, fam, true, &a) && !addr_used(c, &a, true)) {
+			p->addrs[p->n_addrs++] = a;
+			continue;
+		}
 		do
 			random_pod_range_addr(rng, (uint8_t)fam, &a);
-		while (addr_used(c, &a));
+		while (addr_used(c, &a, false));
 		p->addrs[p->n_addrs++] = a;
 	}
 	n_ports = ref_rng_below(rng, 4);

@@ -414,7 +414,7 @@ struct coverage {
 	unsigned int ops[4], peer_pod, peer_ns, peer_both, peer_block4, peer_block6, except,
 		cidr0, cidr_max, port_any, port_num, port_range, port_named, rule_no_peers,
 		rule_no_ports, empty_section, types_eg_only, types_in_only, host_net,
-		terminal, no_ns_object, dual, empty_pod_sel;
+		terminal, no_ns_object, dual, empty_pod_sel, shared_addr;
 	unsigned int verdicts[2][3];
 };
 
@@ -484,6 +484,11 @@ static void test_generator_uses_every_feature(void)
 			cv.host_net += c->pods[i]->host_network;
 			cv.terminal += !ref_pod_is_target(c->pods[i]) && !c->pods[i]->host_network;
 			cv.dual += c->pods[i]->n_addrs == 2;
+			for (size_t j = 0; j < i; j++)
+				for (size_t a = 0; a < c->pods[i]->n_addrs; a++)
+					for (size_t b = 0; b < c->pods[j]->n_addrs; b++)
+						cv.shared_addr += npgw_addr_cmp(&c->pods[i]->addrs[a],
+										&c->pods[j]->addrs[b]) == 0;
 			for (size_t j = 0; j < c->n_namespaces; j++)
 				has_ns |= strcmp(c->namespaces[j]->name, c->pods[i]->namespace) == 0;
 			cv.no_ns_object += !has_ns;
@@ -508,6 +513,7 @@ static void test_generator_uses_every_feature(void)
 	CU_ASSERT(cv.rule_no_peers > 0 && cv.rule_no_ports > 0 && cv.empty_section > 0);
 	CU_ASSERT(cv.types_eg_only > 0 && cv.types_in_only > 0 && cv.empty_pod_sel > 0);
 	CU_ASSERT(cv.host_net > 0 && cv.terminal > 0 && cv.no_ns_object > 0 && cv.dual > 0);
+	CU_ASSERT(cv.shared_addr > 0);
 	for (int s = 0; s < 2; s++)
 		for (int v = 0; v < 3; v++)
 			CU_ASSERT(cv.verdicts[s][v] > 500);
