@@ -9,7 +9,7 @@
  * Starts EAL in-process (--no-huge --no-shconf, so tests may run in
  * parallel). Environment:
  *   NPGW_DIFF_SEED=<n>    run that seed only (replay a reported mismatch)
- *   NPGW_DIFF_ROUNDS=<n>  number of seeds (default 200), from seed 1
+ *   NPGW_DIFF_ROUNDS=<n>  number of seeds (default 400), from seed 1
  *   NPGW_DIFF_FIRST=<n>   first seed (default 1)
  *   NPGW_DIFF_QUERIES=<n> queries per seed (default 256)
  *   NPGW_DIFF_DUMP=<file> write the cluster of the first mismatching seed
@@ -33,7 +33,7 @@
 #include "npgw_ruleset.h"
 #include "ref.h"
 
-#define DEFAULT_ROUNDS 200
+#define DEFAULT_ROUNDS 400
 #define DEFAULT_QUERIES 256
 #define MAX_REPORTED 8 /* mismatches printed in full per run */
 
