@@ -101,39 +101,19 @@ static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_rulese
 	return 0;
 }
 
-/*
- * Read every path into a new cluster and check it across objects. Prints
- * the validator's messages to stderr; returns NULL when there was any
- * error (or I/O failure).
- */
+/* Read the paths into a validated cluster, printing the validator's
+ * messages; NULL when there was any error. */
 static struct npgw_k8s_cluster *load_cluster(const char **paths, size_t n)
 {
 	struct npgw_diags d = {0};
-	struct npgw_k8s_cluster *c = npgw_k8s_cluster_new();
-	bool failed = c == NULL;
+	int err = 0;
+	struct npgw_k8s_cluster *c = npgw_k8s_load_paths(paths, n, &d, &err);
 
-	for (size_t i = 0; i < n && !failed; i++) {
-		int rc = npgw_k8s_load_path(c, paths[i], &d);
-
-		if (rc < 0 && rc != -EINVAL) {
-			fprintf(stderr, "npgwctl explain: cannot read %s: %s\n", paths[i],
-				strerror(-rc));
-			failed = true;
-		}
-	}
-	if (!failed && npgw_k8s_cluster_validate(c, &d) == -ENOMEM)
-		failed = true;
 	npgw_diags_print(&d, stderr);
-	if (d.n_errors > 0) {
+	if (c == NULL)
 		fprintf(stderr, "npgwctl explain: %zu error%s in the input; nothing explained\n",
 			d.n_errors, d.n_errors == 1 ? "" : "s");
-		failed = true;
-	}
 	npgw_diags_free(&d);
-	if (failed) {
-		npgw_k8s_cluster_free(c);
-		return NULL;
-	}
 	return c;
 }
 

@@ -17,12 +17,19 @@
 	X(NON_IP, 4, "non-ip", "a non-IP frame, and the config drops those")                  \
 	X(NO_ROUTE, 5, "no-route", "no output port in the bridge domain")                     \
 	X(TX_FULL, 6, "tx-full", "the output queue was full")                                 \
+	X(ENCAP_IP, 7, "encap-ip",                                                            \
+	  "a non-IP frame of a type that carries IP (MPLS, PPPoE, PBB), which npgw cannot check") \
+	X(IPV6_ROUTING, 8, "ipv6-routing",                                                    \
+	  "IPv6 routing header with segments left: the destination is not the final one")    \
+	X(IPV4_SOURCE_ROUTE, 9, "ipv4-source-route",                                          \
+	  "IPv4 loose or strict source route option: the destination is not the final one")  \
 	X(ETH_TRUNCATED, 10, "eth-truncated", "frame shorter than an Ethernet header")        \
 	X(VLAN_TRUNCATED, 11, "vlan-truncated", "frame ends inside a VLAN tag")               \
 	X(VLAN_TOO_DEEP, 12, "vlan-too-deep", "more than two VLAN tags")                      \
 	X(IPV4_TRUNCATED, 13, "ipv4-truncated", "frame ends inside the IPv4 header")          \
 	X(IPV4_BAD_VERSION, 14, "ipv4-bad-version", "IPv4 ethertype but version is not 4")    \
-	X(IPV4_BAD_IHL, 15, "ipv4-bad-ihl", "IPv4 header length below 20 bytes or past the frame") \
+	X(IPV4_BAD_IHL, 15, "ipv4-bad-ihl",                                                   \
+	  "IPv4 header length below 20 bytes or past the frame, or malformed options")       \
 	X(IPV4_BAD_LENGTH, 16, "ipv4-bad-length",                                             \
 	  "IPv4 total length below the header length or past the frame")                      \
 	X(IPV6_TRUNCATED, 17, "ipv6-truncated", "frame ends inside the IPv6 header")          \

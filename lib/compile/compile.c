@@ -35,6 +35,10 @@
 
 #define BITS_WORDS(n) (((n) + 63) / 64)
 
+/* Marks a pod's host entry in ctx.stage1 until numbering (class ids stay
+ * below NPGW_COMPILE_MAX_CLASSES, so the high bit is free). */
+#define STAGE1_POD_ENTRY 0x80000000u
+
 static inline bool bit_get(const uint64_t *v, uint32_t i)
 {
 	return (v[i / 64] >> (i % 64)) & 1;
@@ -201,7 +205,8 @@ static int add_block_peer(struct ctx *x, const struct npgw_k8s_peer *peer, struc
 	if (key == NULL)
 		return -ENOMEM;
 	key[0] = peer->cidr;
-	memcpy(key + 1, peer->except, peer->n_except * sizeof(*key));
+	if (peer->n_except > 0)
+		memcpy(key + 1, peer->except, peer->n_except * sizeof(*key));
 	id = intern_put(&x->block_keys, key, (uint32_t)(n * sizeof(*key)), &added);
 	free(key);
 	if (id < 0)
@@ -519,7 +524,8 @@ static int add_pods(struct ctx *x)
 				if (block_has_addr(x->blocks[b], &pod->addrs[a]))
 					bit_set(ipvec, (uint32_t)b);
 			cls = put_class(x, (uint32_t)beh, pod->namespace, ex, true);
-			rc = cls < 0 ? -ENOMEM : add_stage1(x, &host, (uint32_t)cls);
+			rc = cls < 0 ? -ENOMEM
+				     : add_stage1(x, &host, (uint32_t)cls | STAGE1_POD_ENTRY);
 		}
 	}
 	free(buf);
@@ -546,11 +552,16 @@ static int cmp_class(const void *a, const void *b)
 		      intern_str(&sort_ctx->classes, cb->tmp_id) + 8, sort_ctx->ip_words * 8);
 }
 
+/* Orders by prefix, then region entries before pod host entries of the
+ * same prefix (STAGE1_POD_ENTRY is the high bit of the class id). */
 static int cmp_stage1(const void *a, const void *b)
 {
 	const struct npgw_compile_stage1 *sa = a, *sb = b;
+	int c = npgw_prefix_cmp(&sa->prefix, &sb->prefix);
 
-	return npgw_prefix_cmp(&sa->prefix, &sb->prefix);
+	if (c)
+		return c;
+	return sa->class_id < sb->class_id ? -1 : sa->class_id > sb->class_id;
 }
 
 static int number_classes(struct ctx *x)
@@ -598,21 +609,25 @@ static int number_classes(struct ctx *x)
 	res->default_class6 = x->final_of_tmp[x->default_class[1]];
 
 	/* Stage 1: renumber, sort, and let a pod's host entry win over an
-	 * ipBlock boundary of the same prefix (its class already carries the
-	 * ipBlock memberships). Pod entries were added after region entries,
-	 * and qsort is not stable, so compare explicitly. */
-	for (size_t i = 0; i < x->n_stage1; i++)
-		x->stage1[i].class_id = x->final_of_tmp[x->stage1[i].class_id];
-	qsort(x->stage1, x->n_stage1, sizeof(*x->stage1), cmp_stage1);
+	 * ipBlock boundary of the same prefix (an except that is exactly a pod
+	 * address): the pod's class already carries the ipBlock memberships.
+	 * Which entry is the pod's is marked on the entry itself; the class
+	 * cannot tell, since a region may share its class with other pods. */
 	for (size_t i = 0; i < x->n_stage1; i++) {
-		if (n > 0 && npgw_prefix_cmp(&x->stage1[n - 1].prefix, &x->stage1[i].prefix) == 0) {
-			if (res->classes[x->stage1[i].class_id].n_pod_addrs > 0 &&
-			    res->classes[x->stage1[n - 1].class_id].n_pod_addrs == 0)
-				x->stage1[n - 1] = x->stage1[i];
-			continue;
-		}
+		uint32_t pod = x->stage1[i].class_id & STAGE1_POD_ENTRY;
+
+		x->stage1[i].class_id = x->final_of_tmp[x->stage1[i].class_id & ~STAGE1_POD_ENTRY] | pod;
+	}
+	if (x->n_stage1 > 0)
+		qsort(x->stage1, x->n_stage1, sizeof(*x->stage1), cmp_stage1);
+	for (size_t i = 0; i < x->n_stage1; i++) {
+		/* the last of equal prefixes is the pod's, if there is one */
+		if (n > 0 && npgw_prefix_cmp(&x->stage1[n - 1].prefix, &x->stage1[i].prefix) == 0)
+			n--;
 		x->stage1[n++] = x->stage1[i];
 	}
+	for (size_t i = 0; i < n; i++)
+		x->stage1[i].class_id &= ~STAGE1_POD_ENTRY;
 	res->stage1 = x->stage1;
 	res->n_stage1 = n;
 	x->stage1 = NULL;
@@ -978,6 +993,8 @@ static void sort_rules(struct npgw_compile_result *res)
 {
 	size_t n = 0;
 
+	if (res->n_rules == 0)
+		return;
 	qsort(res->rules, res->n_rules, sizeof(*res->rules), cmp_rule);
 	for (size_t i = 0; i < res->n_rules; i++)
 		if (n == 0 || memcmp(&res->rules[n - 1], &res->rules[i], sizeof(res->rules[i])) != 0)
@@ -1090,5 +1107,5 @@ bool npgw_compile_same_acl(const struct npgw_compile_result *a,
 			   const struct npgw_compile_result *b)
 {
 	return a->n_classes == b->n_classes && a->n_rules == b->n_rules &&
-	       memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) == 0;
+	       (a->n_rules == 0 || memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) == 0);
 }

@@ -12,7 +12,8 @@
 
 /*
  * Interning table: byte string -> dense id (0, 1, 2, ... in order of first
- * insertion). The strings are copied into one pool. Single owner.
+ * insertion). The strings are copied into one pool, each 8-byte aligned.
+ * Single owner.
  */
 struct intern {
 	uint8_t *pool;

@@ -95,6 +95,9 @@ int64_t intern_put(struct intern *t, const void *s, uint32_t len, bool *added)
 		    memcmp(t->pool + t->off[id], s, len) == 0)
 			return id;
 	}
+	/* every string starts 8-byte aligned: the compiler reads keys as
+	 * uint64_t bit vectors */
+	t->pool_len = (t->pool_len + 7) & ~(size_t)7;
 	cap = t->pool_cap;
 	if (grow((void **)&t->pool, &cap, t->pool_len + len + 1, 1) < 0)
 		return -1;

@@ -284,8 +284,10 @@ static void *sorted_copy(void *v, size_t n, int (*cmp)(const void *, const void 
 
 	if (copy == NULL)
 		return NULL;
-	memcpy(copy, v, n * sizeof(void *));
-	qsort(copy, n, sizeof(void *), cmp);
+	if (n > 0) {
+		memcpy(copy, v, n * sizeof(void *));
+		qsort(copy, n, sizeof(void *), cmp);
+	}
 	return copy;
 }
 
@@ -319,7 +321,8 @@ static int check_addresses(const struct npgw_k8s_cluster *c, struct npgw_diags *
 		if (npgw_k8s_pod_is_policy_target(c->pods[i]))
 			for (size_t k = 0; k < c->pods[i]->n_addrs; k++)
 				v[n++] = (struct claim){&c->pods[i]->addrs[k], c->pods[i]};
-	qsort(v, n, sizeof(*v), claim_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), claim_cmp);
 	for (size_t i = 1, first = 0; i < n; i++) {
 		const struct npgw_k8s_pod *a = v[first].pod, *b = v[i].pod;
 		char buf[64];

@@ -37,8 +37,10 @@
  * kubectl.kubernetes.io/last-applied-configuration can be large; the API
  * server caps all annotations of an object at 256 KiB. */
 #define NPGW_K8S_MAX_SCALAR (1024u * 1024)
-/* Nodes of one document: bounds the tree's memory (about 64 bytes a node). */
-#define NPGW_K8S_MAX_NODES (2u * 1024 * 1024)
+/* Nodes of one document: bounds the tree's memory (about 100 bytes a node
+ * with its text and the builder's vectors, so 100 MiB at worst). A 16 MiB
+ * kubectl List holds well under a million nodes (about 20 bytes each). */
+#define NPGW_K8S_MAX_NODES (1024u * 1024)
 /* Objects (documents and List items) of one file. */
 #define NPGW_K8S_MAX_OBJECTS 100000
 /* Field paths in messages are truncated beyond this. */

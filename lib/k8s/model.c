@@ -440,10 +440,13 @@ static void pod_status(struct k8s_ctx *x, struct npgw_k8s_pod *pod, const struct
 		for (size_t i = 0; i < n->n; i++) {
 			const struct doc_node *e = &n->kids[i], *ip;
 
+			char r[K8S_PATH_MAX];
+
 			k8s_path_index(q, p, i);
 			if (!k8s_want(x, e, DOC_MAP, q))
 				continue;
-			k8s_path(q, k8s_path_index(q, p, i), "ip");
+			k8s_path(r, q, "ip");
+			memcpy(q, r, sizeof(q));
 			if ((ip = doc_get(e, "ip")) == NULL)
 				k8s_err(x, e, q, "missing required field");
 			else

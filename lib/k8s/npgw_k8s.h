@@ -188,6 +188,15 @@ int npgw_k8s_load_buffer(struct npgw_k8s_cluster *c, const char *name, const cha
 			 size_t len, struct npgw_diags *diags);
 
 /*
+ * Read every path (as npgw_k8s_load_path) into a new cluster and run
+ * npgw_k8s_cluster_validate: all or nothing. Returns the cluster, or NULL
+ * with *err -EINVAL when diags holds errors (a path that cannot be read is
+ * one, naming the path), or -ENOMEM. Warnings alone do not refuse.
+ */
+struct npgw_k8s_cluster *npgw_k8s_load_paths(const char *const *paths, size_t n,
+					     struct npgw_diags *diags, int *err);
+
+/*
  * Checks that span objects: duplicates (same kind, namespace and name
  * across files), and two pods that claim the same address. Returns 0 or
  * -EINVAL with the reasons in diags.

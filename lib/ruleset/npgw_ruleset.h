@@ -27,14 +27,16 @@
 
 struct npgw_ruleset;
 
-/* What classification needs of a packet. */
+/* What classification needs of a packet. The addresses come first and
+ * the struct is 8-byte aligned: they are hash keys, and rte_hash_crc reads
+ * them 8 bytes at a time. */
 struct npgw_ruleset_tuple {
-	uint8_t family; /* 4 or 6 */
-	uint8_t proto;
-	uint16_t dport; /* host order; 0 for protocols without ports */
 	uint8_t src[16]; /* IPv4 in the first 4 bytes, network order */
 	uint8_t dst[16];
-};
+	uint16_t dport; /* host order; 0 for protocols without ports */
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;
+} __attribute__((aligned(8)));
 
 /* The decision for one tuple. egress / ingress: meta index + 1 of the
  * deciding rule, 0 when that side is not isolated. */

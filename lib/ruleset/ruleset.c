@@ -309,9 +309,11 @@ int npgw_ruleset_classify_burst(const struct npgw_ruleset *rs,
 
 uint32_t npgw_ruleset_class_of(const struct npgw_ruleset *rs, const struct npgw_addr *a)
 {
-	const void *key = a->bytes;
+	uint64_t aligned[2] = {0};
+	const void *key = aligned;
 	uint32_t cls;
 
+	memcpy(aligned, a->bytes, npgw_addr_len(a->family));
 	if (a->family == 4)
 		stage1_lookup4(&rs->s1, &key, 1, &cls);
 	else

@@ -162,12 +162,14 @@ int stage1_build(struct stage1 *s, const struct npgw_compile_result *cr)
 	for (size_t i = 0; i < cr->n_stage1; i++) {
 		const struct npgw_compile_stage1 *e = &cr->stage1[i];
 		uintptr_t data = e->class_id;
+		uint64_t key[2]; /* rte_hash_crc reads keys 8 bytes at a time */
 
 		rc = 0;
+		memcpy(key, e->prefix.addr.bytes, sizeof(key));
 		if (e->prefix.addr.family == 4 && e->prefix.len == 32)
-			rc = rte_hash_add_key_data(s->host4, e->prefix.addr.bytes, (void *)data);
+			rc = rte_hash_add_key_data(s->host4, key, (void *)data);
 		else if (e->prefix.addr.family == 6 && e->prefix.len == 128)
-			rc = rte_hash_add_key_data(s->host6, e->prefix.addr.bytes, (void *)data);
+			rc = rte_hash_add_key_data(s->host6, key, (void *)data);
 		if (rc < 0)
 			goto fail;
 	}

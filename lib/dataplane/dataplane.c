@@ -1,0 +1,466 @@
+/*
+ * dataplane.c: the control thread's side of the data plane: ports, the
+ * mbuf pool, worker state, RCU publish of generations, and the counters.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include "dp_private.h"
+
+RTE_LOG_REGISTER_SUFFIX(npgw_dp_logtype, dataplane, INFO);
+#define DP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, npgw_dp_logtype, "npgw.dataplane: " fmt "\n", ##__VA_ARGS__)
+
+/*
+ * A symmetric RSS key: a 16-bit pattern repeated makes the Toeplitz hash
+ * of (src, dst) equal that of (dst, src), so both directions of a flow
+ * reach the same queue and worker.
+ */
+static uint8_t symmetric_rss_key[40] = {
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+	0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+};
+
+/* The ethdev name of a device string: what precedes the first comma. */
+static void device_name(const char *device, char *out, size_t len)
+{
+	size_t n = strcspn(device, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, device, n);
+	out[n] = '\0';
+}
+
+/* Find the ethdev of a config port: an existing one of that name (tests
+ * create ring ports), else probe the device string (vdev or PCI). */
+static int port_find(const struct npgw_config_port *cp, uint16_t *pid)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	int rc;
+
+	device_name(cp->device, name, sizeof(name));
+	if (rte_eth_dev_get_port_by_name(name, pid) == 0)
+		return 0;
+	rc = rte_dev_probe(cp->device);
+	if (rc < 0) {
+		DP_LOG(ERR, "port %s: cannot probe device '%s': %s", cp->name, cp->device,
+		       strerror(-rc));
+		return rc;
+	}
+	if (rte_eth_dev_get_port_by_name(name, pid) != 0) {
+		DP_LOG(ERR, "port %s: device '%s' probed but no ethdev named '%s'", cp->name,
+		       cp->device, name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint16_t nb_txq)
+{
+	const struct npgw_config_port *cp = &dp->cfg->ports[i];
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	uint16_t pid, nb_rxd = cp->rx_descriptors, nb_txd = cp->tx_descriptors;
+	int rc;
+
+	rc = port_find(cp, &pid);
+	if (rc < 0)
+		return rc;
+	dp->port_id[i] = pid;
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc < 0)
+		return rc;
+	if (nb_rxq > info.max_rx_queues || nb_txq > info.max_tx_queues) {
+		DP_LOG(ERR, "port %s: needs %u rx and %u tx queues, device has %u and %u", cp->name,
+		       nb_rxq, nb_txq, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+	if (nb_rxq > 1) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(symmetric_rss_key);
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_SCTP) &
+			info.flow_type_rss_offloads;
+	}
+	rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
+	if (rc < 0) {
+		DP_LOG(ERR, "port %s: configure: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	if (rc < 0)
+		return rc;
+	for (uint16_t q = 0; q < nb_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, rte_eth_dev_socket_id(pid), NULL, dp->mp);
+		if (rc < 0) {
+			DP_LOG(ERR, "port %s: rx queue %u: %s", cp->name, q, strerror(-rc));
+			return rc;
+		}
+	}
+	for (uint16_t q = 0; q < nb_txq; q++) {
+		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, rte_eth_dev_socket_id(pid), NULL);
+		if (rc < 0) {
+			DP_LOG(ERR, "port %s: tx queue %u: %s", cp->name, q, strerror(-rc));
+			return rc;
+		}
+	}
+	/* a bump in the wire forwards frames for every MAC */
+	if (cp->promiscuous)
+		rte_eth_promiscuous_enable(pid);
+	rc = rte_eth_dev_start(pid);
+	if (rc < 0) {
+		DP_LOG(ERR, "port %s: start: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	dp->port_started[i] = true;
+	return 0;
+}
+
+static int workers_setup(struct npgw_dp *dp)
+{
+	const struct npgw_config *cfg = dp->cfg;
+
+	dp->n_workers = (unsigned int)cfg->n_workers;
+	dp->workers = rte_zmalloc("npgw-workers", sizeof(*dp->workers) * dp->n_workers,
+				  RTE_CACHE_LINE_SIZE);
+	if (dp->workers == NULL)
+		return -ENOMEM;
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const struct npgw_config_worker *cw = &cfg->workers[w];
+		struct dp_worker *wk = &dp->workers[w];
+
+		wk->dp = dp;
+		wk->index = w;
+		wk->lcore = cw->lcore;
+		if (cw->n_queues == 0) {
+			for (uint16_t p = 0; p < dp->n_ports; p++) {
+				wk->queues[wk->n_queues].port = p;
+				wk->queues[wk->n_queues].queue = (uint16_t)w;
+				wk->n_queues++;
+			}
+		} else {
+			for (size_t q = 0; q < cw->n_queues && q < NPGW_CONFIG_MAX_QUEUES; q++) {
+				wk->queues[q].port = cw->queues[q].port;
+				wk->queues[q].queue = cw->queues[q].queue;
+			}
+			wk->n_queues = (uint16_t)NPGW_MIN(cw->n_queues, NPGW_CONFIG_MAX_QUEUES);
+		}
+		if (dp->n_bridges > 0) {
+			wk->macs = rte_zmalloc("npgw-macs", sizeof(*wk->macs) * dp->n_bridges,
+					       RTE_CACHE_LINE_SIZE);
+			if (wk->macs == NULL)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
+{
+	struct npgw_dp *dp = rte_zmalloc("npgw-dp", sizeof(*dp), RTE_CACHE_LINE_SIZE);
+	uint16_t nb_rxq[NPGW_CONFIG_MAX_PORTS] = {0};
+	size_t sz;
+	int rc;
+
+	if (dp == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	dp->cfg = cfg;
+	dp->n_ports = (uint16_t)cfg->n_ports;
+	dp->burst = cfg->burst ? (uint16_t)NPGW_MIN(cfg->burst, DP_MAX_BURST) : 32;
+	dp->non_ip_pass = cfg->non_ip_pass;
+	dp->fail_open = cfg->posture == NPGW_POSTURE_FAIL_OPEN;
+	atomic_init(&dp->gen, NULL);
+	atomic_init(&dp->stop, false);
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		dp->port_bridge[p] = -1;
+	for (size_t b = 0; b < cfg->n_bridges; b++) {
+		struct dp_bridge *br = &dp->bridges[b];
+
+		for (size_t k = 0; k < cfg->bridges[b].n_ports; k++) {
+			br->ports[k] = cfg->bridges[b].ports[k];
+			dp->port_bridge[br->ports[k]] = (int16_t)b;
+		}
+		br->n_ports = (uint16_t)cfg->bridges[b].n_ports;
+		br->age_tsc = (uint64_t)cfg->bridges[b].mac_age_seconds * rte_get_tsc_hz();
+	}
+	dp->n_bridges = (uint16_t)cfg->n_bridges;
+
+	dp->mp = rte_pktmbuf_pool_create("npgw-mbufs", cfg->mbufs, cfg->mbuf_cache, 0,
+					 RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (dp->mp == NULL) {
+		DP_LOG(ERR, "cannot create a pool of %u mbufs: %s", cfg->mbufs,
+		       rte_strerror(rte_errno));
+		rc = -rte_errno;
+		goto fail;
+	}
+	rc = workers_setup(dp);
+	if (rc < 0)
+		goto fail;
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		for (uint16_t q = 0; q < dp->workers[w].n_queues; q++) {
+			uint16_t p = dp->workers[w].queues[q].port;
+
+			nb_rxq[p] = NPGW_MAX(nb_rxq[p], dp->workers[w].queues[q].queue + 1);
+		}
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		uint16_t rxq = NPGW_MAX(nb_rxq[p], cfg->ports[p].rx_queues);
+		uint16_t txq = NPGW_MAX((uint16_t)dp->n_workers, cfg->ports[p].tx_queues);
+
+		rc = port_setup(dp, p, rxq ? rxq : 1, txq ? txq : 1);
+		if (rc < 0)
+			goto fail;
+	}
+	sz = rte_rcu_qsbr_get_memsize(NPGW_MAX(dp->n_workers, 1u));
+	dp->rcu = rte_zmalloc("npgw-rcu", sz, RTE_CACHE_LINE_SIZE);
+	if (dp->rcu == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = rte_rcu_qsbr_init(dp->rcu, NPGW_MAX(dp->n_workers, 1u));
+	if (rc < 0)
+		goto fail;
+	return dp;
+fail:
+	npgw_dp_free(dp);
+	*err = rc < 0 ? rc : -EINVAL;
+	return NULL;
+}
+
+int npgw_dp_start(struct npgw_dp *dp)
+{
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		int rc = rte_eal_remote_launch(dp_worker_main, &dp->workers[w],
+					       dp->workers[w].lcore);
+
+		if (rc < 0) {
+			DP_LOG(ERR, "worker %u: cannot launch on lcore %u: %s", w,
+			       dp->workers[w].lcore, strerror(-rc));
+			npgw_dp_stop(dp);
+			return rc;
+		}
+		dp->running = true;
+	}
+	return 0;
+}
+
+void npgw_dp_stop(struct npgw_dp *dp)
+{
+	if (dp == NULL || !dp->running)
+		return;
+	atomic_store(&dp->stop, true);
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		rte_eal_wait_lcore(dp->workers[w].lcore);
+	dp->running = false;
+}
+
+static void gen_free(struct dp_gen *g)
+{
+	if (g == NULL)
+		return;
+	npgw_ruleset_free(g->rs);
+	free(g->hits);
+	free(g);
+}
+
+void npgw_dp_free(struct npgw_dp *dp)
+{
+	if (dp == NULL)
+		return;
+	npgw_dp_stop(dp);
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		if (!dp->port_started[p])
+			continue;
+		rte_eth_dev_stop(dp->port_id[p]);
+		/* flush what the PMD still holds back into the pool */
+		rte_eth_dev_close(dp->port_id[p]);
+	}
+	gen_free(atomic_load(&dp->gen));
+	if (dp->workers != NULL)
+		for (unsigned int w = 0; w < dp->n_workers; w++)
+			rte_free(dp->workers[w].macs);
+	rte_free(dp->workers);
+	rte_free(dp->rcu);
+	rte_mempool_free(dp->mp);
+	rte_free(dp);
+}
+
+int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
+{
+	struct dp_gen *g = calloc(1, sizeof(*g)), *old;
+	const struct npgw_compile_result *cr = npgw_ruleset_compiled(rs);
+
+	if (g == NULL)
+		goto nomem;
+	g->rs = rs;
+	g->n_results = cr->n_metas + 1;
+	/* a cache line of its own for each worker's counters */
+	g->stride = RTE_ALIGN_CEIL((size_t)g->n_results, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
+	g->hits = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				RTE_ALIGN_CEIL(g->stride * NPGW_MAX(dp->n_workers, 1u) *
+						       sizeof(uint64_t),
+					       RTE_CACHE_LINE_SIZE));
+	if (g->hits == NULL)
+		goto nomem;
+	memset(g->hits, 0, g->stride * NPGW_MAX(dp->n_workers, 1u) * sizeof(uint64_t));
+	old = atomic_exchange_explicit(&dp->gen, g, memory_order_acq_rel);
+	dp->swaps++;
+	if (old != NULL) {
+		/* every worker finishes the burst that may still use old */
+		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+		gen_free(old);
+	}
+	return 0;
+nomem:
+	if (g != NULL)
+		g->rs = NULL;
+	gen_free(g);
+	npgw_ruleset_free(rs);
+	return -ENOMEM;
+}
+
+const struct npgw_ruleset *npgw_dp_current(const struct npgw_dp *dp)
+{
+	const struct dp_gen *g = atomic_load_explicit(&dp->gen, memory_order_acquire);
+
+	return g ? g->rs : NULL;
+}
+
+static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->n_ports = dp->n_ports;
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		snprintf(st->ports[p].name, sizeof(st->ports[p].name), "%s", dp->cfg->ports[p].name);
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		/* plain loads of counters another lcore writes: each is one
+		 * aligned 64-bit word, read without tearing on x86-64 and ARMv8 */
+		const struct worker_stats *ws = &dp->workers[w].st;
+
+		for (uint16_t p = 0; p < dp->n_ports; p++) {
+			st->ports[p].rx += ws->port_rx[p];
+			st->ports[p].tx += ws->port_tx[p];
+			st->ports[p].drop += ws->port_drop[p];
+		}
+		for (unsigned int r = 0; r < NPGW_DROP_MAX; r++)
+			st->drops[r] += ws->drops[r];
+		st->allowed += ws->allowed;
+		st->non_ip += ws->non_ip;
+	}
+}
+
+void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
+{
+	const struct npgw_dp_stats *b = &dp->baseline;
+	const struct npgw_ruleset *rs = npgw_dp_current(dp);
+
+	stats_raw(dp, st);
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		st->ports[p].rx -= b->ports[p].rx;
+		st->ports[p].tx -= b->ports[p].tx;
+		st->ports[p].drop -= b->ports[p].drop;
+		st->rx += st->ports[p].rx;
+		st->tx += st->ports[p].tx;
+	}
+	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
+		st->drops[r] -= b->drops[r];
+		st->drops_total += st->drops[r];
+	}
+	st->allowed -= b->allowed;
+	st->non_ip -= b->non_ip;
+	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
+	st->swaps = dp->swaps;
+}
+
+void npgw_dp_reset_stats(struct npgw_dp *dp)
+{
+	stats_raw(dp, &dp->baseline);
+}
+
+void npgw_dp_rule_hits(const struct npgw_dp *dp,
+		       void (*fn)(const struct npgw_compile_meta *m, uint64_t hits, void *arg),
+		       void *arg)
+{
+	const struct dp_gen *g = atomic_load_explicit(&dp->gen, memory_order_acquire);
+
+	if (g == NULL)
+		return;
+	for (uint32_t r = 1; r < g->n_results; r++) {
+		uint64_t sum = 0;
+
+		for (unsigned int w = 0; w < NPGW_MAX(dp->n_workers, 1u); w++)
+			sum += g->hits[w * g->stride + r];
+		if (sum > 0)
+			fn(npgw_ruleset_meta(g->rs, r), sum, arg);
+	}
+}
+
+static void print_hit(const struct npgw_compile_meta *m, uint64_t hits, void *arg)
+{
+	FILE *out = arg;
+
+	char who[320], rule[16] = "default";
+
+	snprintf(who, sizeof(who), "%s/%s", m->policy_ns, m->policy_name);
+	if (m->rule >= 0)
+		snprintf(rule, sizeof(rule), "rule %d", m->rule);
+	fprintf(out, "  %-40s %-7s %-9s %-6s %14" PRIu64 "\n", who,
+		m->dir == NPGW_COMPILE_EGRESS ? "egress" : "ingress", rule,
+		m->action == NPGW_COMPILE_ALLOW ? "allow" : "deny", hits);
+}
+
+void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out)
+{
+	struct npgw_dp_stats st;
+
+	npgw_dp_get_stats(dp, &st);
+	fprintf(out, "generation %" PRIu64 " (%" PRIu64 " published)\n", st.generation, st.swaps);
+	fprintf(out, "%-16s %14s %14s %14s\n", "port", "rx", "tx", "drop");
+	for (unsigned int p = 0; p < st.n_ports; p++)
+		fprintf(out, "%-16s %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n", st.ports[p].name,
+			st.ports[p].rx, st.ports[p].tx, st.ports[p].drop);
+	fprintf(out, "allowed %" PRIu64 ", non-IP forwarded %" PRIu64 ", dropped %" PRIu64 "\n",
+		st.allowed, st.non_ip, st.drops_total);
+	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
+		const char *name = npgw_drop_name(r);
+
+		if (st.drops[r] > 0 && name != NULL)
+			fprintf(out, "  drop %-22s %14" PRIu64 "\n", name, st.drops[r]);
+	}
+	fprintf(out, "rule hits (live generation):\n");
+	npgw_dp_rule_hits(dp, print_hit, out);
+}
+
+unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w)
+{
+	if (w >= dp->n_workers || dp->running)
+		return 0;
+	return dp_worker_poll(&dp->workers[w]);
+}
+
+struct rte_mempool *npgw_dp_mempool(const struct npgw_dp *dp)
+{
+	return dp->mp;
+}
+
+uint16_t npgw_dp_port_id(const struct npgw_dp *dp, unsigned int i)
+{
+	return dp->port_id[i];
+}

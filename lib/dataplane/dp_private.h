@@ -1,0 +1,126 @@
+/*
+ * dp_private.h: the data plane's internals shared by its files: the
+ * generation wrapper that RCU protects, per-worker state (counters, MAC
+ * tables, scratch arrays) and the data plane itself.
+ */
+#ifndef NPGW_DP_PRIVATE_H
+#define NPGW_DP_PRIVATE_H
+
+#include <stdatomic.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "npgw_dataplane.h"
+
+#define DP_MAX_BURST NPGW_CONFIG_MAX_BURST
+
+/* The published generation: the ruleset and its per-worker rule hit
+ * counters (indexed by ACL result: meta index + 1, 0 unused). */
+struct dp_gen {
+	struct npgw_ruleset *rs;
+	uint32_t n_results;
+	size_t stride; /* counters per worker, rounded to a cache line */
+	uint64_t *hits; /* [n_workers * stride] */
+};
+
+/* A learned MAC address. mac holds the 6 bytes in its low 48 bits; an
+ * entry with mac 0 is free (the all-zero MAC is never learned). */
+struct mac_entry {
+	uint64_t mac;
+	uint64_t seen_tsc;
+	uint16_t port; /* config port index */
+};
+
+#define DP_MAC_TABLE_SIZE 4096 /* per worker and bridge; power of two */
+#define DP_MAC_PROBE 8 /* linear probe length; full means flood */
+
+struct mac_table {
+	struct mac_entry e[DP_MAC_TABLE_SIZE];
+};
+
+struct worker_stats {
+	uint64_t port_rx[NPGW_CONFIG_MAX_PORTS];
+	uint64_t port_tx[NPGW_CONFIG_MAX_PORTS];
+	uint64_t port_drop[NPGW_CONFIG_MAX_PORTS];
+	uint64_t drops[NPGW_DROP_MAX];
+	uint64_t allowed;
+	uint64_t non_ip;
+} __rte_cache_aligned;
+
+/* What the second pass does with packet i of a burst. */
+enum dp_action {
+	DP_FORWARD,
+	DP_DROP,
+	DP_CLASSIFY,
+};
+
+struct dp_worker {
+	struct npgw_dp *dp;
+	unsigned int index;
+	unsigned int lcore;
+	uint16_t n_queues;
+	struct {
+		uint16_t port; /* config index */
+		uint16_t queue;
+	} queues[NPGW_CONFIG_MAX_QUEUES];
+	struct mac_table *macs; /* one per bridge */
+
+	struct worker_stats st;
+
+	/* scratch, one burst at a time */
+	struct rte_mbuf *pkts[DP_MAX_BURST];
+	uint8_t action[DP_MAX_BURST];
+	uint8_t reason[DP_MAX_BURST];
+	uint8_t cls_of[DP_MAX_BURST]; /* packet -> tuple index */
+	struct npgw_ruleset_tuple tuples[DP_MAX_BURST];
+	struct npgw_ruleset_verdict verdicts[DP_MAX_BURST];
+	struct rte_mbuf *drop[DP_MAX_BURST];
+	uint16_t n_tx[NPGW_CONFIG_MAX_PORTS];
+	struct rte_mbuf *tx[NPGW_CONFIG_MAX_PORTS][DP_MAX_BURST];
+} __rte_cache_aligned;
+
+struct dp_bridge {
+	uint16_t ports[NPGW_CONFIG_MAX_PORTS]; /* config indexes */
+	uint16_t n_ports;
+	uint64_t age_tsc;
+};
+
+struct npgw_dp {
+	const struct npgw_config *cfg;
+	struct rte_mempool *mp;
+	uint16_t n_ports;
+	uint16_t port_id[NPGW_CONFIG_MAX_PORTS];
+	int16_t port_bridge[NPGW_CONFIG_MAX_PORTS]; /* bridge index or -1 */
+	bool port_started[NPGW_CONFIG_MAX_PORTS];
+	struct dp_bridge bridges[NPGW_CONFIG_MAX_PORTS];
+	uint16_t n_bridges;
+	uint16_t burst;
+	bool non_ip_pass;
+	bool fail_open;
+
+	struct dp_worker *workers;
+	unsigned int n_workers;
+	struct rte_rcu_qsbr *rcu;
+	_Atomic(struct dp_gen *) gen;
+	atomic_bool stop;
+	bool running;
+
+	/* control thread only */
+	struct npgw_dp_stats baseline;
+	uint64_t swaps;
+};
+
+/* Decide the output ports of a frame that entered config port `in`, and
+ * queue it on them (several when flooding). Returns false when there is
+ * none (the caller drops it with NPGW_DROP_NO_ROUTE). Worker only. */
+bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint64_t now);
+
+/* The worker loop, as run by rte_eal_remote_launch. */
+int dp_worker_main(void *arg);
+
+/* One round over the worker's queues; returns packets received. */
+unsigned int dp_worker_poll(struct dp_worker *w);
+
+#endif /* NPGW_DP_PRIVATE_H */

@@ -1,0 +1,109 @@
+/*
+ * npgw_dataplane.h: the data plane: ports, the mbuf pool, poll-mode workers
+ * that run bursts to completion (rx -> parse -> classify -> forward or
+ * drop), the bridge domains that choose output ports, per-worker counters,
+ * and the RCU-protected pointer to the live generation.
+ *
+ * Threads:
+ *  - npgw_dp_create, _start, _stop, _free, _publish, _stats*: the control
+ *    thread (main lcore) only;
+ *  - workers run npgw_dp_worker_main on their own lcores; they never lock,
+ *    allocate or make a syscall per packet, read the generation pointer
+ *    once per burst and report an RCU quiescent state after each burst.
+ */
+#ifndef NPGW_DATAPLANE_H
+#define NPGW_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "npgw_config.h"
+#include "npgw_drop.h"
+#include "npgw_ruleset.h"
+
+struct npgw_dp;
+
+/*
+ * Create the data plane from a checked config, after rte_eal_init: the
+ * mempool, every port (an existing ethdev of that name, else probed from
+ * the device string), queues, bridges, worker state, RCU. Ports are
+ * configured and started; no worker runs yet. Returns NULL with *err a
+ * negative errno and a log line naming the port or step that failed.
+ */
+struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err);
+
+/* Launch the workers on their lcores. Returns 0 or a negative errno. */
+int npgw_dp_start(struct npgw_dp *dp);
+
+/* Ask the workers to stop and wait for them. Idempotent. */
+void npgw_dp_stop(struct npgw_dp *dp);
+
+/* Stop and close the ports, free everything, the live generation too.
+ * Accepts NULL. */
+void npgw_dp_free(struct npgw_dp *dp);
+
+/*
+ * Make rs the live generation: one atomic store, then wait for an RCU grace
+ * period (every worker finishes the burst it may be in), then free the old
+ * generation. The data plane owns rs afterwards. Never stalls a worker.
+ * Returns 0, or a negative errno (rs is then freed, the live one kept).
+ */
+int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs);
+
+/* The live generation, for explain and status (control thread). May be
+ * NULL before the first publish. */
+const struct npgw_ruleset *npgw_dp_current(const struct npgw_dp *dp);
+
+/* Counters summed over the workers (since start or the last reset). */
+struct npgw_dp_port_stats {
+	char name[64];
+	uint64_t rx, tx, drop;
+};
+
+struct npgw_dp_stats {
+	uint64_t rx, tx;
+	uint64_t allowed; /* IP packets the policy allowed */
+	uint64_t non_ip; /* non-IP frames forwarded */
+	uint64_t drops[NPGW_DROP_MAX];
+	uint64_t drops_total;
+	unsigned int n_ports;
+	struct npgw_dp_port_stats ports[NPGW_CONFIG_MAX_PORTS];
+	uint64_t generation; /* 0 when none is live */
+	uint64_t swaps; /* generations published */
+};
+
+/* Sum the workers' counters. Control thread; lock-free reads. */
+void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st);
+
+/* Forget the counters so far (the workers' counters are not written: the
+ * control thread keeps a baseline and subtracts it). */
+void npgw_dp_reset_stats(struct npgw_dp *dp);
+
+/*
+ * Hits of the live generation's rules: calls fn once per ACL result that
+ * decided at least one packet, with the meta (policy, direction, rule) and
+ * the count, summed over workers. Control thread.
+ */
+void npgw_dp_rule_hits(const struct npgw_dp *dp,
+		       void (*fn)(const struct npgw_compile_meta *m, uint64_t hits, void *arg),
+		       void *arg);
+
+/* Print the counters for people (what npgw prints on exit). */
+void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out);
+
+/*
+ * Run one poll round of worker w on the calling thread (every rx queue it
+ * owns, one burst each) and return the number of packets received. For
+ * functional tests that drive the data path deterministically; never while
+ * the workers run.
+ */
+unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w);
+
+/* The mempool, for tests that inject frames and check it is whole. */
+struct rte_mempool *npgw_dp_mempool(const struct npgw_dp *dp);
+
+/* The ethdev port id of config port i. */
+uint16_t npgw_dp_port_id(const struct npgw_dp *dp, unsigned int i);
+
+#endif /* NPGW_DATAPLANE_H */

@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+"""pods.py: the pods of the end-to-end harness, from one process.
+
+Every pod is a Linux network namespace (made by harness.sh). This script
+enters them with setns(2): a socket belongs to the namespace it was created
+in, so one process can serve all pods and one process can probe all pairs.
+
+  pods.py serve POD=NETNS...          serve TCP and UDP on ports 80 and 81
+                                      (IPv4 and IPv6) in every pod; each
+                                      answer is the pod's name
+  pods.py probe [options] POD=NETNS:ADDR4,ADDR6...
+                                      connect from every pod to every pod,
+                                      print the truth table ('.' allowed,
+                                      'X' blocked), as Kubernetes' network
+                                      policy e2e tests print it
+
+Probe options: --port N, --protocol tcp|udp, --family 4|6, --timeout S,
+--json (one line {"from","to","allowed"} per pair instead of the table).
+Root only (setns). Test traffic stays inside the namespaces.
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import selectors
+import socket
+import sys
+import time
+
+PORTS = (80, 81)
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(fd):
+    """setns(2) through libc: Debian 12's Python 3.11 has no os.setns."""
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def enter(netns):
+    """Switch this thread to a named network namespace."""
+    with open("/var/run/netns/" + netns) as f:
+        setns(f.fileno())
+
+
+class Home:
+    """Remember the namespace we started in, to come back to it."""
+
+    def __init__(self):
+        self.f = open("/proc/self/ns/net")
+
+    def back(self):
+        setns(self.f.fileno())
+
+
+def parse_pods(specs):
+    pods = []
+    for s in specs:
+        name, _, rest = s.partition("=")
+        netns, _, addrs = rest.partition(":")
+        a4, _, a6 = addrs.partition(",")
+        pods.append({"name": name, "netns": netns, "v4": a4, "v6": a6})
+    return pods
+
+
+def serve(pods):
+    home = Home()
+    sel = selectors.DefaultSelector()
+    for p in pods:
+        enter(p["netns"])
+        for port in PORTS:
+            t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            t.bind(("::", port))
+            t.listen(64)
+            t.setblocking(False)
+            sel.register(t, selectors.EVENT_READ, ("tcp", p["name"]))
+            u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            u.bind(("::", port))
+            u.setblocking(False)
+            sel.register(u, selectors.EVENT_READ, ("udp", p["name"]))
+        home.back()
+    print("serving %d pods on TCP and UDP %s" % (len(pods), PORTS), flush=True)
+    while True:
+        for key, _ in sel.select():
+            kind, name = key.data
+            try:
+                if kind == "tcp":
+                    c, _ = key.fileobj.accept()
+                    c.settimeout(1)
+                    try:
+                        c.sendall((name + "\n").encode())
+                    finally:
+                        c.close()
+                else:
+                    data, peer = key.fileobj.recvfrom(2048)
+                    key.fileobj.sendto((name + "\n").encode(), peer)
+            except OSError:
+                pass
+
+
+def probe(pods, port, proto, family, timeout):
+    """Try every pair at once; return {(from, to): allowed}."""
+    home = Home()
+    sel = selectors.DefaultSelector()
+    result = {}
+    af = socket.AF_INET if family == 4 else socket.AF_INET6
+    key = "v4" if family == 4 else "v6"
+    for src in pods:
+        enter(src["netns"])
+        for dst in pods:
+            pair = (src["name"], dst["name"])
+            result[pair] = False
+            s = socket.socket(af, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+            s.setblocking(False)
+            addr = (dst[key], port)
+            if proto == "tcp":
+                try:
+                    s.connect(addr)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    s.close()
+                    continue
+                sel.register(s, selectors.EVENT_READ, (pair, dst["name"]))
+            else:
+                try:
+                    s.sendto(b"probe\n", addr)
+                except OSError:
+                    s.close()
+                    continue
+                sel.register(s, selectors.EVENT_READ, (pair, dst["name"]))
+        home.back()
+    deadline = time.monotonic() + timeout
+    while sel.get_map() and time.monotonic() < deadline:
+        for k, _ in sel.select(max(0.0, deadline - time.monotonic())):
+            pair, want = k.data
+            try:
+                data = k.fileobj.recv(256)
+                # allowed only when the answer is the destination's own name
+                result[pair] = data.decode(errors="replace").strip() == want
+            except OSError:
+                result[pair] = False
+            sel.unregister(k.fileobj)
+            k.fileobj.close()
+    for k in list(sel.get_map().values()):
+        sel.unregister(k.fileobj)
+        k.fileobj.close()
+    return result
+
+
+def table(pods, result):
+    names = [p["name"] for p in pods]
+    lines = ["-\t" + "\t".join(names)]
+    for a in names:
+        lines.append(a + "\t" + "\t".join("." if result[(a, b)] else "X" for b in names))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("pods", nargs="+")
+    p = sub.add_parser("probe")
+    p.add_argument("--port", type=int, default=80)
+    p.add_argument("--protocol", choices=("tcp", "udp"), default="tcp")
+    p.add_argument("--family", type=int, choices=(4, 6), default=4)
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("pods", nargs="+")
+    a = ap.parse_args()
+    pods = parse_pods(a.pods)
+    if a.cmd == "serve":
+        serve(pods)
+        return 0
+    res = probe(pods, a.port, a.protocol, a.family, a.timeout)
+    if a.json:
+        for (f, t), ok in sorted(res.items()):
+            print(json.dumps({"from": f, "to": t, "allowed": ok}))
+    else:
+        print(table(pods, res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
