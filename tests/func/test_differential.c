@@ -537,9 +537,10 @@ static void query(struct ref_query *q, uint8_t proto, const char *src, const cha
  * ipBlock except that is exactly a pod's address (/32, /128) gives a stage-1
  * region entry with the same prefix as the pod's host entry. The region's
  * class (no behaviour, outside the block) is also the class of an unrelated
- * pod (pod-1 here), so it "has pod addresses" and the tie-break in
- * number_classes may keep the region entry: pod-4 then loses its policies
- * (not isolated: its egress default deny is bypassed).
+ * pod (pod-1 here), so it "had pod addresses" and the tie-break in
+ * number_classes kept the region entry: pod-4 lost its policies (not
+ * isolated: its egress default deny was bypassed). Fixed in lib/compile
+ * by marking host entries explicitly.
  */
 static void test_pod_address_equal_to_an_except_keeps_its_policies(void)
 {
