@@ -300,10 +300,12 @@ static void gen_pod(struct npgw_k8s_cluster *c, struct ref_rng *rng, const char 
 		cp->protocol = PICK(rng, l4_protos);
 		cp->port = ref_rng_pct(rng, 80) ? PICK(rng, port_pool)
 						: (uint16_t)(1 + ref_rng_below(rng, 65535));
-		/* a name is unique per (name, protocol) within a pod */
+		/* A name is unique within a container, and mostly within a pod;
+		 * but two containers may both name a port "http" (the loader
+		 * warns that a policy naming it matches both): keep a few. */
 		for (size_t j = 0; name && j < p->n_ports; j++)
 			if (p->ports[j].name && strcmp(p->ports[j].name, name) == 0 &&
-			    p->ports[j].protocol == cp->protocol)
+			    p->ports[j].protocol == cp->protocol && !ref_rng_pct(rng, 15))
 				name = NULL;
 		cp->name = name ? ref_xstrdup(name) : NULL;
 		p->n_ports++;
