@@ -119,6 +119,7 @@ struct ctx {
 	struct class_info **by_final;
 	uint64_t *scratch; /* key buffer */
 
+	int8_t *bit_of; /* peer id (column, or n_cols + block) -> bit, -1 */
 	struct npgw_compile_result *res;
 	size_t rules_cap;
 	uint32_t metas_cap_;
@@ -714,6 +715,7 @@ struct emit {
 	uint8_t proto;
 	uint8_t proto_mask;
 	uint16_t port_lo, port_hi;
+	uint32_t src_bits, dst_bits;
 	uint32_t categories;
 	uint32_t priority;
 	uint32_t userdata;
@@ -748,6 +750,8 @@ static int emit_rules(struct ctx *x, const struct cset *src, const struct cset *
 			r->src_hi = sr[i * 2 + 1];
 			r->dst_lo = dr[j * 2];
 			r->dst_hi = dr[j * 2 + 1];
+			r->src_bits = e->src_bits;
+			r->dst_bits = e->dst_bits;
 			r->categories = e->categories;
 			r->priority = e->priority;
 			r->userdata = e->userdata;
@@ -794,38 +798,147 @@ static size_t named_index(const struct ctx *x, const struct npgw_k8s_port *pt)
 	return 0; /* unreachable: every name was collected */
 }
 
-/*
- * Emit one rule's ACL rules. sel: the classes the policy selects; peers:
- * the classes its peers match. For egress the selected side is the source,
- * for ingress the destination. A named port resolves against the
- * destination's class, so that side is split by the number it resolves to.
- */
-static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_t dir,
-			    const struct cset *sel, const struct cset *peers, struct emit *e)
+/* The peer id of a peer reference: its selector column, or n_cols + its
+ * ipBlock. */
+static uint32_t peer_id(const struct ctx *x, const struct peer_ref *ref)
 {
-	const struct cset *src = dir == NPGW_COMPILE_EGRESS ? sel : peers;
-	const struct cset *dst = dir == NPGW_COMPILE_EGRESS ? peers : sel;
+	return ref->col >= 0 ? (uint32_t)ref->col : x->n_cols + (uint32_t)ref->block;
+}
+
+static void cset_of_peer(const struct ctx *x, uint32_t id, struct cset *out)
+{
+	if (id < x->n_cols)
+		cset_of_col(x, id, out);
+	else
+		cset_of_block(x, id - x->n_cols, out);
+}
+
+static uint32_t cset_count_runs(const struct cset *s, uint32_t n_classes)
+{
+	uint32_t runs = 0;
+
+	for (uint32_t i = 0; i < n_classes; i++)
+		if (bit_get(s->w, i) && (i == 0 || !bit_get(s->w, i - 1)))
+			runs++;
+	return runs;
+}
+
+struct bit_cand {
+	uint32_t id;
+	uint32_t runs;
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct bit_cand *ca = a, *cb = b;
+
+	if (ca->runs != cb->runs)
+		return ca->runs > cb->runs ? -1 : 1;
+	return ca->id < cb->id ? -1 : ca->id > cb->id;
+}
+
+/*
+ * Give a bit of class_bits to the peers whose classes are most scattered
+ * over the id order (most runs), up to NPGW_COMPILE_MAX_BITS: a rule with
+ * such a peer tests the bit instead of listing every run. Deterministic:
+ * ties go to the lower peer id.
+ */
+static int assign_bits(struct ctx *x)
+{
+	uint32_t n_ids = x->n_cols + (uint32_t)x->n_blocks, n_cand = 0;
+	struct bit_cand *cand = calloc(n_ids ? n_ids : 1, sizeof(*cand));
+	bool *used = calloc(n_ids ? n_ids : 1, sizeof(*used));
+	struct cset one;
 	int rc = 0;
 
-	if (r->n_ports == 0) {
-		e->proto = 0;
-		e->proto_mask = 0;
-		e->port_lo = 0;
-		e->port_hi = UINT16_MAX;
-		return emit_rules(x, src, dst, e);
+	x->bit_of = malloc((n_ids ? n_ids : 1) * sizeof(*x->bit_of));
+	x->res->class_bits = calloc(x->n_classes ? x->n_classes : 1, sizeof(uint32_t));
+	if (cand == NULL || used == NULL || x->bit_of == NULL || x->res->class_bits == NULL ||
+	    cset_init(&one, x->n_classes) < 0) {
+		free(cand);
+		free(used);
+		return -ENOMEM;
 	}
-	for (size_t k = 0; k < r->n_ports && rc == 0; k++) {
-		const struct npgw_k8s_port *pt = &r->ports[k];
+	memset(x->bit_of, -1, (n_ids ? n_ids : 1) * sizeof(*x->bit_of));
+	for (size_t i = 0; i < x->n_peers; i++)
+		used[peer_id(x, &x->peers[i])] = true;
+	for (uint32_t id = 0; id < n_ids; id++) {
+		uint32_t runs;
 
-		e->proto = pt->protocol;
-		e->proto_mask = 0xff;
-		if (pt->name == NULL) {
-			e->port_lo = pt->has_port ? pt->port : 0;
-			e->port_hi = !pt->has_port ? UINT16_MAX : pt->end_port ? pt->end_port : pt->port;
-			rc = emit_rules(x, src, dst, e);
+		if (!used[id])
+			continue;
+		memset(one.w, 0, one.n_words * 8);
+		cset_of_peer(x, id, &one);
+		runs = cset_count_runs(&one, x->n_classes);
+		if (runs >= NPGW_COMPILE_BIT_MIN_RUNS)
+			cand[n_cand++] = (struct bit_cand){.id = id, .runs = runs};
+	}
+	qsort(cand, n_cand, sizeof(*cand), cmp_cand);
+	for (uint32_t k = 0; k < n_cand && k < NPGW_COMPILE_MAX_BITS; k++) {
+		x->bit_of[cand[k].id] = (int8_t)k;
+		memset(one.w, 0, one.n_words * 8);
+		cset_of_peer(x, cand[k].id, &one);
+		for (uint32_t f = 0; f < x->n_classes; f++)
+			if (bit_get(one.w, f))
+				x->res->class_bits[f] |= 1u << k;
+	}
+	free(cand);
+	free(used);
+	free(one.w);
+	return rc;
+}
+
+/*
+ * Emit one rule's ACL rules. sel: the classes the policy selects. The
+ * rule's peers come as nonbit (the union of the peers without a bit, as
+ * class ranges), bits (the peers with a bit: one ACL rule each, testing it)
+ * and full (every peer's classes). For egress the selected side is the
+ * source, for ingress the destination. A named port resolves against the
+ * destination's class, so that side is split by the number it resolves to,
+ * over the full peer set.
+ */
+static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_t dir,
+			    const struct cset *sel, const struct cset *nonbit, uint32_t bits,
+			    const struct cset *full, const struct cset *all, struct emit *e)
+{
+	bool egress = dir == NPGW_COMPILE_EGRESS;
+	int rc = 0;
+
+	for (size_t k = 0; k < (r->n_ports ? r->n_ports : 1) && rc == 0; k++) {
+		const struct npgw_k8s_port *pt = r->n_ports ? &r->ports[k] : NULL;
+
+		if (pt == NULL) { /* no ports: every protocol and port */
+			e->proto = 0;
+			e->proto_mask = 0;
+			e->port_lo = 0;
+			e->port_hi = UINT16_MAX;
+		} else {
+			e->proto = pt->protocol;
+			e->proto_mask = 0xff;
+		}
+		if (pt == NULL || pt->name == NULL) {
+			if (pt != NULL) {
+				e->port_lo = pt->has_port ? pt->port : 0;
+				e->port_hi = !pt->has_port ? UINT16_MAX
+					     : pt->end_port ? pt->end_port
+							    : pt->port;
+			}
+			if (!cset_empty(nonbit))
+				rc = egress ? emit_rules(x, sel, nonbit, e) : emit_rules(x, nonbit, sel, e);
+			for (uint32_t b = 0; b < NPGW_COMPILE_MAX_BITS && rc == 0; b++) {
+				if (!(bits & (1u << b)))
+					continue;
+				if (egress)
+					e->dst_bits = 1u << b;
+				else
+					e->src_bits = 1u << b;
+				rc = egress ? emit_rules(x, sel, all, e) : emit_rules(x, all, sel, e);
+				e->src_bits = e->dst_bits = 0;
+			}
 			continue;
 		}
-		/* Named: split dst by resolved number, ascending. */
+		/* Named: split the destination side by resolved number. */
+		const struct cset *dst = egress ? full : sel;
 		size_t name = named_index(x, pt);
 		struct cset part;
 		uint32_t last = 0;
@@ -851,7 +964,7 @@ static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_
 				if (bit_get(dst->w, f) && class_named_port(x, f, name) == next)
 					bit_set(part.w, f);
 			e->port_lo = e->port_hi = (uint16_t)next;
-			rc = emit_rules(x, src, &part, e);
+			rc = egress ? emit_rules(x, sel, &part, e) : emit_rules(x, full, &part, e);
 			if (rc < 0)
 				break;
 			last = next;
@@ -863,16 +976,23 @@ static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_
 
 static int emit_allow(struct ctx *x)
 {
-	struct cset sel, peers, one;
+	struct cset sel, nonbit, full, one, all;
 	size_t peer_i = 0;
 	uint32_t seq = 0;
 	int rc;
 
-	if (cset_init(&sel, x->n_classes) < 0 || cset_init(&peers, x->n_classes) < 0 ||
-	    cset_init(&one, x->n_classes) < 0) {
+	memset(&sel, 0, sizeof(sel));
+	memset(&nonbit, 0, sizeof(nonbit));
+	memset(&full, 0, sizeof(full));
+	memset(&one, 0, sizeof(one));
+	memset(&all, 0, sizeof(all));
+	if (cset_init(&sel, x->n_classes) < 0 || cset_init(&nonbit, x->n_classes) < 0 ||
+	    cset_init(&full, x->n_classes) < 0 || cset_init(&one, x->n_classes) < 0 ||
+	    cset_init(&all, x->n_classes) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	memset(all.w, 0xff, all.n_words * 8);
 	rc = 0;
 	for (uint32_t p = 0; p < x->n_pol && rc == 0; p++) {
 		const struct npgw_k8s_policy *pol = x->c->policies[p];
@@ -895,36 +1015,46 @@ static int emit_allow(struct ctx *x)
 					.priority = NPGW_COMPILE_PRIO_ALLOW_MAX - seq++,
 				};
 				int ud = add_meta(x, NPGW_COMPILE_ALLOW, dir, p, (int32_t)r);
+				uint32_t bits = 0;
 
 				if (ud < 0) {
 					rc = ud;
 					break;
 				}
 				e.userdata = (uint32_t)ud;
-				memset(peers.w, 0, peers.n_words * 8);
-				if (rules[r].n_peers == 0)
-					memset(peers.w, 0xff, peers.n_words * 8);
+				memset(nonbit.w, 0, nonbit.n_words * 8);
+				memset(full.w, 0, full.n_words * 8);
+				if (rules[r].n_peers == 0) {
+					memset(nonbit.w, 0xff, nonbit.n_words * 8);
+					memset(full.w, 0xff, full.n_words * 8);
+				}
 				for (size_t k = 0; k < rules[r].n_peers; k++) {
-					const struct peer_ref *ref = &x->peers[peer_i++];
+					uint32_t id = peer_id(x, &x->peers[peer_i++]);
 
 					memset(one.w, 0, one.n_words * 8);
-					if (ref->col >= 0)
-						cset_of_col(x, (uint32_t)ref->col, &one);
-					else
-						cset_of_block(x, (uint32_t)ref->block, &one);
+					cset_of_peer(x, id, &one);
 					for (size_t w = 0; w < one.n_words; w++)
-						peers.w[w] |= one.w[w];
+						full.w[w] |= one.w[w];
+					if (x->bit_of[id] >= 0) {
+						bits |= 1u << x->bit_of[id];
+						continue;
+					}
+					for (size_t w = 0; w < one.n_words; w++)
+						nonbit.w[w] |= one.w[w];
 				}
-				if (!active || cset_empty(&sel) || cset_empty(&peers))
+				if (!active || cset_empty(&sel) || cset_empty(&full))
 					continue;
-				rc = emit_policy_rule(x, &rules[r], dir, &sel, &peers, &e);
+				rc = emit_policy_rule(x, &rules[r], dir, &sel, &nonbit, bits, &full, &all,
+						      &e);
 			}
 		}
 	}
 out:
 	free(sel.w);
-	free(peers.w);
+	free(nonbit.w);
+	free(full.w);
 	free(one.w);
+	free(all.w);
 	return rc;
 }
 
@@ -1023,6 +1153,7 @@ static void ctx_free(struct ctx *x)
 	free(x->final_of_tmp);
 	free(x->by_final);
 	free(x->scratch);
+	free(x->bit_of);
 }
 
 struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *err)
@@ -1054,6 +1185,8 @@ struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *
 	if (rc == 0)
 		rc = number_classes(&x);
 	if (rc == 0)
+		rc = assign_bits(&x);
+	if (rc == 0)
 		rc = emit_allow(&x);
 	if (rc == 0)
 		rc = emit_deny(&x);
@@ -1077,6 +1210,7 @@ void npgw_compile_free(struct npgw_compile_result *r)
 	for (uint32_t i = 0; i < r->n_classes; i++)
 		free(r->classes[i].example);
 	free(r->classes);
+	free(r->class_bits);
 	free(r->stage1);
 	free(r->rules);
 	for (uint32_t i = 0; i < r->n_metas; i++) {

@@ -14,7 +14,8 @@
  *  1. looks up the class of the source and of the destination address in
  *     the stage-1 table (longest prefix match over `stage1`, the family's
  *     default class on a miss);
- *  2. classifies the key (protocol, src class, dst class, dst port) against
+ *  2. classifies the key (protocol, src class, dst class, dst port, and the
+ *     class_bits of both classes) against
  *     `rules` with NPGW_COMPILE_N_CATEGORIES categories. Category
  *     NPGW_COMPILE_CAT_EGRESS gives the egress side's result, category
  *     NPGW_COMPILE_CAT_INGRESS the ingress side's. A result of 0 means
@@ -72,7 +73,14 @@ struct npgw_compile_meta {
 	int32_t rule; /* rule index within its direction; -1 for a deny */
 };
 
-/* One ACL rule: every field inclusive; proto_mask 0 means any protocol. */
+/*
+ * One ACL rule: every field inclusive; proto_mask 0 means any protocol.
+ * src_bits / dst_bits: the rule matches only when the source (destination)
+ * class has these bits of class_bits set; 0 matches any class. They carry
+ * the peers whose classes lie scattered over the id order (an ipBlock
+ * spans pods of every namespace): one bit test instead of one rule per run
+ * of ids.
+ */
 struct npgw_compile_rule {
 	uint8_t proto;
 	uint8_t proto_mask;
@@ -82,10 +90,17 @@ struct npgw_compile_rule {
 	uint32_t src_hi;
 	uint32_t dst_lo;
 	uint32_t dst_hi;
+	uint32_t src_bits;
+	uint32_t dst_bits;
 	uint32_t categories; /* bit i: category i */
 	uint32_t priority;
 	uint32_t userdata; /* meta index + 1, never 0 */
 };
+
+/* Peers given a bit at most, and the fewest runs of class ids that earn
+ * one (fewer runs are cheaper as ranges). */
+#define NPGW_COMPILE_MAX_BITS 32
+#define NPGW_COMPILE_BIT_MIN_RUNS 3
 
 /* A stage-1 entry: every address inside prefix whose longest match is this
  * entry belongs to class_id. Pod addresses are host entries (/32, /128);
@@ -107,6 +122,7 @@ struct npgw_compile_class {
 struct npgw_compile_result {
 	struct npgw_compile_class *classes;
 	uint32_t n_classes;
+	uint32_t *class_bits; /* per class: the peer bits it belongs to */
 	struct npgw_compile_stage1 *stage1; /* sorted: family, then prefix */
 	size_t n_stage1;
 	uint32_t default_class4; /* class of an IPv4 address no entry covers */
@@ -136,7 +152,8 @@ uint32_t npgw_compile_class_of(const struct npgw_compile_result *r, const struct
 /*
  * True when the ACL parts of two results are identical (same classes
  * count, same rules), so the ACL built for one serves the other: the case of
- * pod churn that creates no new class.
+ * pod churn that creates no new class. (class_bits are looked up per
+ * generation, outside the ACL.)
  */
 bool npgw_compile_same_acl(const struct npgw_compile_result *a,
 			   const struct npgw_compile_result *b);

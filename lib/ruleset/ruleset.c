@@ -30,7 +30,9 @@ RTE_LOG_REGISTER_SUFFIX(npgw_ruleset_logtype, ruleset, INFO);
  * 4-byte input groups; it compares the input as big-endian bytes, so the
  * key holds every value in network order. The two 16-bit fields share one
  * input index, as the ports do in DPDK's examples; `spare` is always 0 and
- * matched by every rule (room for ICMP type/code later).
+ * matched by every rule (room for ICMP type/code later). src_bits and
+ * dst_bits are the classes' peer bits (npgw_compile_result.class_bits),
+ * tested as bitmasks.
  */
 struct acl_key {
 	uint8_t proto;
@@ -39,16 +41,20 @@ struct acl_key {
 	uint32_t dst_class;
 	uint16_t dport;
 	uint16_t spare;
+	uint32_t src_bits;
+	uint32_t dst_bits;
 };
 
-enum { F_PROTO, F_SRC, F_DST, F_DPORT, F_SPARE, F_NUM };
+enum { F_PROTO, F_SRC, F_DST, F_DPORT, F_SPARE, F_SRC_BITS, F_DST_BITS, F_NUM };
 
 _Static_assert(offsetof(struct acl_key, proto) == 0, "rte_acl needs a 1-byte first field");
 _Static_assert(offsetof(struct acl_key, src_class) == 4, "4-byte input groups");
 _Static_assert(offsetof(struct acl_key, dst_class) == 8, "4-byte input groups");
 _Static_assert(offsetof(struct acl_key, dport) == 12, "ports share input index 3");
 _Static_assert(offsetof(struct acl_key, spare) == 14, "ports share input index 3");
-_Static_assert(sizeof(struct acl_key) == 16, "no trailing padding");
+_Static_assert(offsetof(struct acl_key, src_bits) == 16, "4-byte input groups");
+_Static_assert(offsetof(struct acl_key, dst_bits) == 20, "4-byte input groups");
+_Static_assert(sizeof(struct acl_key) == 24, "no trailing padding");
 _Static_assert(NPGW_COMPILE_N_CATEGORIES % RTE_ACL_RESULTS_MULTIPLIER == 0,
 	       "category count must be a multiple of RTE_ACL_RESULTS_MULTIPLIER");
 _Static_assert(NPGW_COMPILE_PRIO_ALLOW_MAX == RTE_ACL_MAX_PRIORITY, "priority band");
@@ -64,6 +70,10 @@ static const struct rte_acl_field_def acl_fields[F_NUM] = {
 		     .input_index = 3, .offset = offsetof(struct acl_key, dport)},
 	[F_SPARE] = {.type = RTE_ACL_FIELD_TYPE_RANGE, .size = 2, .field_index = F_SPARE,
 		     .input_index = 3, .offset = offsetof(struct acl_key, spare)},
+	[F_SRC_BITS] = {.type = RTE_ACL_FIELD_TYPE_BITMASK, .size = 4, .field_index = F_SRC_BITS,
+			.input_index = 4, .offset = offsetof(struct acl_key, src_bits)},
+	[F_DST_BITS] = {.type = RTE_ACL_FIELD_TYPE_BITMASK, .size = 4, .field_index = F_DST_BITS,
+			.input_index = 5, .offset = offsetof(struct acl_key, dst_bits)},
 };
 
 RTE_ACL_RULE_DEF(acl_rule, F_NUM);
@@ -170,6 +180,10 @@ static struct acl_holder *acl_build(const struct npgw_compile_result *cr, int *e
 		rule.field[F_DPORT].mask_range.u16 = r->port_hi;
 		rule.field[F_SPARE].value.u16 = 0;
 		rule.field[F_SPARE].mask_range.u16 = UINT16_MAX;
+		rule.field[F_SRC_BITS].value.u32 = r->src_bits;
+		rule.field[F_SRC_BITS].mask_range.u32 = r->src_bits;
+		rule.field[F_DST_BITS].value.u32 = r->dst_bits;
+		rule.field[F_DST_BITS].mask_range.u32 = r->dst_bits;
 		rc = rte_acl_add_rules(h->ctx, (const struct rte_acl_rule *)&rule, 1);
 		if (rc < 0)
 			goto fail;
@@ -287,6 +301,8 @@ int npgw_ruleset_classify_burst(const struct npgw_ruleset *rs,
 			.src_class = rte_cpu_to_be_32(cls[i * 2]),
 			.dst_class = rte_cpu_to_be_32(cls[i * 2 + 1]),
 			.dport = rte_cpu_to_be_16(tuples[i].dport),
+			.src_bits = rte_cpu_to_be_32(rs->cr->class_bits[cls[i * 2]]),
+			.dst_bits = rte_cpu_to_be_32(rs->cr->class_bits[cls[i * 2 + 1]]),
 		};
 		data[i] = (const uint8_t *)&keys[i];
 	}
