@@ -475,6 +475,38 @@ static void entry_reclaim(struct npgw_conntrack *ct, struct npgw_conntrack_entry
 	e->flags = 0;
 }
 
+/*
+ * Reclaim the dead entries among the next `sweep` slots. killed: also
+ * those a recheck or a reopen killed (deadline 0). Inside a burst (commit
+ * on a full table) they are left alone: a result of this burst may still
+ * point at one, and its slot must not be reused for another flow before
+ * the burst ends. Entries that expired by time are safe to take: with one
+ * `now` per burst, no result of the burst points at one.
+ */
+static void sweep_step(struct npgw_conntrack *ct, uint64_t now, bool killed)
+{
+	uint32_t pos = ct->sweep_cursor;
+
+	for (uint32_t j = 0; j < ct->sweep; j++) {
+		struct npgw_conntrack_entry *e = &ct->e[pos];
+
+		if ((e->flags & NPGW_CONNTRACK_E_IN_USE) && ct_entry_dead(ct, e, now) &&
+		    (killed || e->deadline != 0)) {
+			void *kv;
+			struct ct_key k;
+
+			if (rte_hash_get_key_with_position(ct->h, (int32_t)pos, &kv) == 0) {
+				memcpy(&k, kv, sizeof(k));
+				rte_hash_del_key(ct->h, &k);
+				entry_reclaim(ct, e, &k, now);
+			}
+		}
+		if (++pos == ct->capacity)
+			pos = 0;
+	}
+	ct->sweep_cursor = pos;
+}
+
 enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsigned int i,
 						  uint64_t now, uint64_t generation,
 						  const struct npgw_ruleset_verdict *v,
@@ -515,7 +547,9 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 	if (e != NULL) {
 		entry_reclaim(ct, e, k, now); /* dead: reuse its slot */
 	} else {
-		if (__atomic_load_n(&ct->st.in_use, __ATOMIC_RELAXED) >= ct->capacity ||
+		if (ct->st.in_use >= ct->capacity)
+			sweep_step(ct, now, false); /* bounded: maybe some expired */
+		if (ct->st.in_use >= ct->capacity ||
 		    (pos = rte_hash_add_key_with_hash(ct->h, k, ct->sig[p->key])) < 0) {
 			CT_INC(ct, refused);
 			return NPGW_CONNTRACK_DROP_FULL;
@@ -693,30 +727,6 @@ static void snapshot_step(struct npgw_conntrack *ct, uint64_t now)
 	}
 }
 
-/* Reclaim the dead entries among the next `sweep` slots. */
-static void sweep_step(struct npgw_conntrack *ct, uint64_t now)
-{
-	uint32_t pos = ct->sweep_cursor;
-
-	for (uint32_t j = 0; j < ct->sweep; j++) {
-		struct npgw_conntrack_entry *e = &ct->e[pos];
-
-		if ((e->flags & NPGW_CONNTRACK_E_IN_USE) && ct_entry_dead(ct, e, now)) {
-			void *kv;
-			struct ct_key k;
-
-			if (rte_hash_get_key_with_position(ct->h, (int32_t)pos, &kv) == 0) {
-				memcpy(&k, kv, sizeof(k));
-				rte_hash_del_key(ct->h, &k);
-				entry_reclaim(ct, e, &k, now);
-			}
-		}
-		if (++pos == ct->capacity)
-			pos = 0;
-	}
-	ct->sweep_cursor = pos;
-}
-
 unsigned int npgw_conntrack_housekeep(struct npgw_conntrack *ct, uint64_t now,
 				      struct npgw_conntrack_frag_out *out)
 {
@@ -737,7 +747,7 @@ unsigned int npgw_conntrack_housekeep(struct npgw_conntrack *ct, uint64_t now,
 	}
 	if (ct->snap_active)
 		snapshot_step(ct, now);
-	sweep_step(ct, now);
+	sweep_step(ct, now, true);
 	return ct_frag_sweep(ct, now, out, NPGW_CONNTRACK_FRAG_MAX_OUT);
 }
 
