@@ -87,9 +87,9 @@ int npgw_conntrack_rst_build(const uint8_t *frame, uint32_t len,
 	memset(out, 0, total < ETH_MIN_FRAME ? ETH_MIN_FRAME : total);
 	/* Ethernet and VLAN tags as they came; MACs swapped going back. */
 	memcpy(out, frame, l2);
-	if (back) {
-		memcpy(out, frame + 6, 6);
-		memcpy(out + 6, frame, 6);
+	for (unsigned int k = 0; back && k < 6; k++) {
+		out[k] = frame[6 + k];
+		out[6 + k] = frame[k];
 	}
 	ip = out + l2;
 	if (info->family == 4) {
