@@ -30,6 +30,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_random.h>
 
 #include "ct_private.h"
@@ -71,7 +72,7 @@ void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg)
 	cfg->capacity = 262144;
 	cfg->frag_capacity = 1024;
 	cfg->frag_hold = 64;
-	cfg->sweep = 64;
+	cfg->sweep = 32;
 	cfg->snapshot_max = 4096;
 	cfg->timeouts = (struct npgw_conntrack_timeouts){
 		.tcp_syn = 30,
@@ -384,8 +385,12 @@ static inline bool classify_pkt(struct npgw_conntrack *ct, unsigned int i, unsig
 			goto keyed;
 		}
 	}
-	npgw_conntrack_tuple_of(info, zone, &t);
-	p->from = (uint8_t)ct_key_from_tuple(&t, &ct->keys[k]);
+	if (is_icmp(info))
+		p->from = (uint8_t)ct_key_build(info->src, info->dst, info->icmp_id, info->icmp_id,
+						zone, info->family, info->proto, &ct->keys[k]);
+	else
+		p->from = (uint8_t)ct_key_build(info->src, info->dst, info->sport, info->dport,
+						zone, info->family, info->proto, &ct->keys[k]);
 keyed:
 	p->has_key = 1;
 	p->key = (uint8_t)k;
@@ -405,14 +410,19 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 		n = NPGW_CONNTRACK_MAX_BURST;
 	ct->info = info;
 	ct->n = n;
+	ct->changed = false;
 	for (unsigned int i = 0; i < n; i++) {
 		memset(&ct->pkt[i], 0, sizeof(ct->pkt[i]));
 		res[i] = (struct npgw_conntrack_result){.kind = NPGW_CONNTRACK_MISS};
 		if (classify_pkt(ct, i, nk, pkts, &info[i], zone, &res[i]))
 			nk++;
 	}
-	if (nk > 0)
+	if (nk > 0) {
 		rte_hash_lookup_with_hash_bulk(ct->h, ct->kp, ct->sig, nk, ct->pos);
+		for (unsigned int k = 0; k < nk; k++)
+			if (ct->pos[k] >= 0)
+				rte_prefetch0(&ct->e[ct->pos[k]]);
+	}
 	CT_ADD(ct, lookups, nk);
 
 	for (unsigned int i = 0; i < n; i++) {
@@ -528,7 +538,9 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 	k = &ct->keys[p->key];
 	if (!p->has_key)
 		return v->allowed ? NPGW_CONNTRACK_PASS : NPGW_CONNTRACK_DENY;
-	pos = rte_hash_lookup_with_hash(ct->h, k, ct->sig[p->key]);
+	/* the bulk lookup's answer holds unless this burst changed the table */
+	pos = ct->changed ? rte_hash_lookup_with_hash(ct->h, k, ct->sig[p->key])
+			  : ct->pos[p->key];
 	e = pos >= 0 ? &ct->e[pos] : NULL;
 	if (e != NULL && !ct_entry_dead(ct, e, now)) {
 		/* created by an earlier packet of this burst: join it */
@@ -547,14 +559,17 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 	if (e != NULL) {
 		entry_reclaim(ct, e, k, now); /* dead: reuse its slot */
 	} else {
-		if (ct->st.in_use >= ct->capacity)
+		if (ct->st.in_use >= ct->capacity) {
 			sweep_step(ct, now, false); /* bounded: maybe some expired */
+			ct->changed = true;
+		}
 		if (ct->st.in_use >= ct->capacity ||
 		    (pos = rte_hash_add_key_with_hash(ct->h, k, ct->sig[p->key])) < 0) {
 			CT_INC(ct, refused);
 			return NPGW_CONNTRACK_DROP_FULL;
 		}
 		e = &ct->e[pos];
+		ct->changed = true;
 	}
 	memset(e, 0, sizeof(*e));
 	e->flags = NPGW_CONNTRACK_E_IN_USE | (p->from ? NPGW_CONNTRACK_E_ORIG_B : 0);

@@ -31,21 +31,7 @@ void npgw_conntrack_tuple_of(const struct npgw_pkt_info *info, uint16_t zone,
 
 unsigned int ct_key_from_tuple(const struct npgw_conntrack_tuple *t, struct ct_key *k)
 {
-	int cmp = memcmp(t->src, t->dst, npgw_addr_len(t->family));
-	unsigned int from;
-
-	if (cmp == 0)
-		cmp = (int)t->sport - (int)t->dport;
-	from = cmp > 0; /* the source is the higher endpoint: it goes second */
-	memset(k, 0, sizeof(*k));
-	memcpy(k->addr[from], t->src, 16);
-	memcpy(k->addr[!from], t->dst, 16);
-	k->port[from] = t->sport;
-	k->port[!from] = t->dport;
-	k->zone = t->zone;
-	k->family = t->family;
-	k->proto = t->proto;
-	return from;
+	return ct_key_build(t->src, t->dst, t->sport, t->dport, t->zone, t->family, t->proto, k);
 }
 
 static inline uint32_t rotl32(uint32_t x, unsigned int r)

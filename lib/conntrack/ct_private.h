@@ -71,8 +71,48 @@ static inline void ct_wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Fill k from t, normalized. Returns which endpoint of the key the tuple's
- * source is: 0 or 1. Pure. */
+static inline uint64_t ct_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+/*
+ * Fill k with the normalized key of (src, sport) -> (dst, dport): the
+ * lower (address, port) endpoint first. Addresses are 16 bytes, IPv4 in
+ * the first 4 and zero after (as the parser gives them), so comparing all
+ * 16 bytes orders IPv4 as comparing 4 would. Returns which endpoint of the
+ * key the source is: 0 or 1. Pure, on the hot path.
+ */
+static inline unsigned int ct_key_build(const uint8_t *src, const uint8_t *dst, uint16_t sport,
+					uint16_t dport, uint16_t zone, uint8_t family,
+					uint8_t proto, struct ct_key *k)
+{
+	uint64_t s0 = ct_be64(src), d0 = ct_be64(dst);
+	uint64_t s1 = ct_be64(src + 8), d1 = ct_be64(dst + 8);
+	unsigned int from;
+
+	if (s0 != d0)
+		from = s0 > d0;
+	else if (s1 != d1)
+		from = s1 > d1;
+	else
+		from = sport > dport; /* the source is higher: it goes second */
+	memcpy(k->addr[from], src, 16);
+	memcpy(k->addr[!from], dst, 16);
+	k->port[from] = sport;
+	k->port[!from] = dport;
+	k->zone = zone;
+	k->family = family;
+	k->proto = proto;
+	k->pad[0] = 0;
+	k->pad[1] = 0;
+	return from;
+}
+
+/* Fill k from t, normalized (ct_key_build). Pure. */
 unsigned int ct_key_from_tuple(const struct npgw_conntrack_tuple *t, struct ct_key *k);
 
 /* A seeded 32-bit hash of n 32-bit words (murmur3 rounds). Pure. */
@@ -184,6 +224,8 @@ struct npgw_conntrack {
 	uint32_t sig[NPGW_CONNTRACK_MAX_BURST];
 	const void *kp[NPGW_CONNTRACK_MAX_BURST];
 	int32_t pos[NPGW_CONNTRACK_MAX_BURST];
+	bool changed; /* a commit of this burst added or deleted keys: pos[]
+			 may be out of date */
 
 	struct ct_frag_table frag;
 

@@ -90,7 +90,7 @@ struct npgw_conntrack_config {
 	struct npgw_conntrack_timeouts timeouts;
 };
 
-/* Defaults: capacity 262144, frag_capacity 1024, frag_hold 64, sweep 64,
+/* Defaults: capacity 262144, frag_capacity 1024, frag_hold 64, sweep 32,
  * snapshot_max 4096, seed 0, tcp_loose false; timeouts tcp_syn 30,
  * tcp_established 86400, tcp_closing 120, tcp_closed 10, udp 30,
  * udp_stream 120, icmp 30, sctp 300, other 600, frag 2. The caller sets

@@ -487,7 +487,7 @@ static void test_capacity_plus_one_is_refused_never_evicting(void)
 	char a[32];
 	uint32_t cap = 256;
 
-	make_table(cap, NULL);
+	make_table(cap, small_sweep);
 	for (unsigned int i = 0; i < cap; i++) {
 		snprintf(a, sizeof(a), "10.2.%u.%u", i / 200, i % 200 + 1);
 		CU_ASSERT_EQUAL(one(fb, tcp(a, 1000, B4, 80, SYN), 1, &allow), NPGW_CONNTRACK_PASS);
