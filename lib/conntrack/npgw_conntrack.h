@@ -360,7 +360,8 @@ enum npgw_conntrack_action npgw_conntrack_recheck(struct npgw_conntrack *ct, uns
  * slots, expire fragment records. Fragments held past their deadline are
  * handed back in out[] (reason FRAG_TIMEOUT) for the caller to free and
  * count; out must hold NPGW_CONNTRACK_FRAG_MAX_OUT. Returns the count in
- * out. Worker only; bounded work.
+ * out. Call it after the burst's commits and rechecks (it deletes keys, so
+ * the last burst's results are void afterwards). Worker only; bounded work.
  */
 struct npgw_conntrack_frag_out;
 unsigned int npgw_conntrack_housekeep(struct npgw_conntrack *ct, uint64_t now,
