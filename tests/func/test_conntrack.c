@@ -21,6 +21,7 @@
 #include "ct_frames.h"
 #include "cunit_main.h"
 #include "npgw_conntrack.h"
+#include "npgw_k8s.h"
 
 #define HZ 1000
 #define SEC (uint64_t)HZ
@@ -159,6 +160,7 @@ static size_t echo(const char *s, const char *d, uint8_t type, uint16_t id)
 enum { SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, SYNACK = 0x12, PSH = 0x08 };
 
 static const char *A4 = "10.0.1.1", *B4 = "10.0.1.2", *R4 = "10.9.9.9";
+static const char *C4 = "10.0.1.3";
 static const char *A6 = "fd00::1:1", *B6 = "fd00::1:2", *R6 = "fd00::99";
 
 /* ---- flows ---- */
@@ -1069,6 +1071,227 @@ static void test_fragment_floods(void)
 	drop_table();
 }
 
+/* ---- the worker's loop, worked example ----
+ *
+ * mini_burst is the per-burst algorithm of README.md, written out as the
+ * data plane would run it (minus ports and tx), over a real generation:
+ * it returns, per packet, NPGW_DROP_NONE (forward) or the drop reason.
+ */
+
+static const char mw_cluster[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: a, labels: {app: a}}\n"
+	"status: {podIPs: [{ip: 10.0.1.1}, {ip: 'fd00::1:1'}]}\n"
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: b, labels: {app: b}}\n"
+	"status: {podIPs: [{ip: 10.0.1.2}, {ip: 'fd00::1:2'}]}\n"
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: c, labels: {app: c}}\n"
+	"status: {podIPs: [{ip: 10.0.1.3}, {ip: 'fd00::1:3'}]}\n"
+	/* everyone in x is isolated both ways */
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: deny-all}\n"
+	"spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n";
+
+/* a may reach b on TCP 80 (a's egress, b's ingress); nothing else. */
+static const char mw_allow_a_to_b[] =
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: b-from-a}\n"
+	"spec:\n  podSelector: {matchLabels: {app: b}}\n"
+	"  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}], ports: [{port: 80}]}]\n"
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: a-to-b}\n"
+	"spec:\n  podSelector: {matchLabels: {app: a}}\n  policyTypes: [Egress]\n"
+	"  egress: [{to: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]\n";
+
+static struct npgw_ruleset *mw_build(const char *policies, uint64_t gen)
+{
+	struct npgw_k8s_cluster *c = npgw_k8s_cluster_new();
+	struct npgw_diags d = {0};
+	struct npgw_compile_result *cr;
+	struct npgw_ruleset *rs;
+	char *y = NULL;
+	int err = 0;
+
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", mw_cluster, policies) > 0);
+	CU_ASSERT_EQUAL_FATAL(npgw_k8s_load_buffer(c, "mw.yaml", y, strlen(y), &d), 0);
+	npgw_diags_free(&d);
+	free(y);
+	cr = npgw_compile(c, &err);
+	npgw_k8s_cluster_free(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+	rs = npgw_ruleset_build(cr, gen, NULL, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	return rs;
+}
+
+static uint8_t policy_reason(const struct npgw_ruleset *rs, const struct npgw_ruleset_verdict *v)
+{
+	const struct npgw_compile_meta *e = npgw_ruleset_meta(rs, v->egress);
+
+	return e && e->action == NPGW_COMPILE_DENY ? NPGW_DROP_POLICY_EGRESS
+						   : NPGW_DROP_POLICY_INGRESS;
+}
+
+/* One burst of the nb packets in mb/info through conntrack and the
+ * ruleset; verdict[i] = NPGW_DROP_NONE or a drop reason. Released held
+ * fragments are freed here (the data plane would forward them). */
+static void mini_burst(const struct npgw_ruleset *rs, enum npgw_conntrack_revoke mode,
+		       uint8_t *verdict)
+{
+	struct npgw_ruleset_tuple tuples[NPGW_CONNTRACK_MAX_BURST];
+	struct npgw_ruleset_verdict v[NPGW_CONNTRACK_MAX_BURST];
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	uint8_t cls[NPGW_CONNTRACK_MAX_BURST];
+	const uint64_t gen = npgw_ruleset_generation(rs);
+	unsigned int nt = 0, n_out;
+
+	npgw_conntrack_lookup_burst(ct, mb, info, nb, ZONE, now, gen, res);
+	for (unsigned int k = 0; k < nb; k++)
+		if (res[k].kind == NPGW_CONNTRACK_MISS || res[k].kind == NPGW_CONNTRACK_UNTRACKED ||
+		    (res[k].flags & NPGW_CONNTRACK_F_STALE)) {
+			npgw_conntrack_orig_tuple(ct, k, &res[k], &tuples[nt]);
+			cls[k] = (uint8_t)nt++;
+		}
+	if (nt > 0)
+		CU_ASSERT_EQUAL(npgw_ruleset_classify_burst(rs, tuples, nt, v), (int)nt);
+
+	for (unsigned int k = 0; k < nb; k++) {
+		struct npgw_conntrack_result *r = &res[k];
+		enum npgw_conntrack_action a = NPGW_CONNTRACK_PASS;
+		uint8_t why = NPGW_DROP_NONE;
+
+		switch (r->kind) {
+		case NPGW_CONNTRACK_HIT:
+		case NPGW_CONNTRACK_RELATED:
+			if (r->flags & NPGW_CONNTRACK_F_STALE)
+				a = npgw_conntrack_recheck(ct, k, gen, &v[cls[k]], mode, r);
+			if (a == NPGW_CONNTRACK_RESET) {
+				struct rte_mbuf *rst[2];
+
+				/* the data plane sends rst[0] back by the input
+				 * port and rst[1] on where the packet went */
+				CU_ASSERT_EQUAL(npgw_conntrack_rst_mbufs(mp, mb[k], &info[k], rst), 2);
+				rte_pktmbuf_free_bulk(rst, 2);
+			}
+			if (a != NPGW_CONNTRACK_PASS)
+				why = NPGW_DROP_CT_REVOKED;
+			break;
+		case NPGW_CONNTRACK_MISS:
+			a = npgw_conntrack_commit(ct, k, now, gen, &v[cls[k]], r);
+			if (a == NPGW_CONNTRACK_DENY)
+				why = policy_reason(rs, &v[cls[k]]);
+			else if (a == NPGW_CONNTRACK_DROP_FULL)
+				why = NPGW_DROP_CT_TABLE_FULL;
+			break;
+		case NPGW_CONNTRACK_UNTRACKED:
+			if (!v[cls[k]].allowed)
+				why = policy_reason(rs, &v[cls[k]]);
+			break;
+		case NPGW_CONNTRACK_FRAGMENT: {
+			enum npgw_conntrack_frag_verdict fv = npgw_conntrack_frag_later(
+				ct, mb[k], &info[k], ZONE, 0, now, &why, out, &n_out);
+
+			if (fv == NPGW_CONNTRACK_FRAG_HELD)
+				mb[k] = rte_pktmbuf_alloc(mp); /* the table owns it now */
+			for (unsigned int j = 0; j < n_out; j++)
+				rte_pktmbuf_free(out[j].m);
+			break;
+		}
+		default:
+			why = r->reason;
+			break;
+		}
+		if (info[k].is_first_fragment) {
+			uint8_t fr;
+
+			npgw_conntrack_frag_first(ct, mb[k], &info[k], ZONE, now,
+						  why == NPGW_DROP_NONE, why, &fr, out, &n_out);
+			why = fr;
+			for (unsigned int j = 0; j < n_out; j++)
+				rte_pktmbuf_free(out[j].m);
+		}
+		verdict[k] = why;
+	}
+	n_out = npgw_conntrack_housekeep(ct, now, out); /* once per poll round */
+	for (unsigned int j = 0; j < n_out; j++)
+		rte_pktmbuf_free(out[j].m);
+}
+
+static uint8_t mw_one(const struct npgw_ruleset *rs, size_t len,
+		      enum npgw_conntrack_revoke mode)
+{
+	uint8_t verdict[1];
+
+	begin();
+	add(fb, len);
+	mini_burst(rs, mode, verdict);
+	return verdict[0];
+}
+
+static void test_worked_example_replies_pass_where_the_reverse_is_denied(void)
+{
+	struct npgw_ruleset *g1 = mw_build(mw_allow_a_to_b, 1);
+	struct npgw_ruleset *g2 = mw_build("", 2); /* deny all */
+	uint8_t verdict[4], orig[CTF_MAX], e[CTF_MAX];
+	size_t ol, el;
+
+	make_table(1024, NULL);
+	/* the reverse direction alone is denied */
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(B4, 80, A4, 40000, SYN), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_POLICY_EGRESS);
+	/* a's handshake and b's replies, in one burst and then one by one */
+	begin();
+	add(fb, tcp(A4, 40000, B4, 80, SYN));
+	add(fb, tcp(B4, 80, A4, 40000, SYNACK));
+	add(fb, tcp(A4, 40000, B4, 80, ACK));
+	add(fb, tcp(C4, 40000, B4, 80, SYN));
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_NONE);
+	CU_ASSERT_EQUAL(verdict[1], NPGW_DROP_NONE);
+	CU_ASSERT_EQUAL(verdict[2], NPGW_DROP_NONE);
+	CU_ASSERT_EQUAL(verdict[3], NPGW_DROP_POLICY_EGRESS); /* c may not */
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(B4, 80, A4, 40000, ACK | PSH), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_NONE);
+	/* a mid-stream packet with no entry is classified, not waved through */
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(B4, 80, A4, 40001, ACK), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_POLICY_EGRESS);
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(A4, 40002, B4, 80, ACK), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_NONE);
+	/* related: b's host says the path MTU is smaller; an unrelated one */
+	ol = ctf_tcp(A4, 40000, B4, 80, ACK, orig);
+	el = ctf_icmp_error(B4, A4, 3, 4, orig, ol, 64, e);
+	begin();
+	add(e, el);
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_NONE);
+	ol = ctf_tcp(A4, 40009, B4, 80, ACK, orig);
+	el = ctf_icmp_error(B4, A4, 3, 4, orig, ol, 64, e);
+	begin();
+	add(e, el);
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_ICMP_UNRELATED);
+	/* the policy is revoked: reset mode stops the flow with RSTs */
+	CU_ASSERT_EQUAL(mw_one(g2, tcp(B4, 80, A4, 40000, ACK), NPGW_CONNTRACK_REVOKE_RESET),
+			NPGW_DROP_CT_REVOKED);
+	CU_ASSERT_EQUAL(mw_one(g2, tcp(A4, 40000, B4, 80, ACK), NPGW_CONNTRACK_REVOKE_RESET),
+			NPGW_DROP_POLICY_EGRESS);
+	/* fragments of an allowed UDP datagram... none here: UDP is denied */
+	make_dgram(2000);
+	struct npgw_pkt_info pi;
+
+	begin();
+	mb[0] = frag(4, 1, 0, 1480, true, &pi);
+	info[0] = pi;
+	mb[1] = frag(4, 1, 1480, 528, false, &pi);
+	info[1] = pi;
+	nb = 2;
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_POLICY_EGRESS);
+	CU_ASSERT_EQUAL(verdict[1], NPGW_DROP_POLICY_EGRESS);
+	npgw_ruleset_free(g1);
+	npgw_ruleset_free(g2);
+	drop_table();
+}
+
 /* ---- control thread ---- */
 
 static void test_flush_request(void)
@@ -1333,6 +1556,11 @@ int npgw_test_register(void)
 		{"floods", test_fragment_floods},
 		{NULL, NULL},
 	};
+	static const CU_TestInfo example[] = {
+		{"worked example: replies pass where the reverse is denied",
+		 test_worked_example_replies_pass_where_the_reverse_is_denied},
+		{NULL, NULL},
+	};
 	static const CU_TestInfo control[] = {
 		{"flush request", test_flush_request},
 		{"snapshot", test_snapshot_lists_flows_in_their_original_direction},
@@ -1354,6 +1582,7 @@ int npgw_test_register(void)
 	if (npgw_test_add_suite("conntrack flows", flows) != 0 ||
 	    npgw_test_add_suite("conntrack policy", policy) != 0 ||
 	    npgw_test_add_suite("conntrack fragments", frags) != 0 ||
+	    npgw_test_add_suite("conntrack in the worker's loop", example) != 0 ||
 	    npgw_test_add_suite("conntrack control", control) != 0)
 		return -1;
 	return 0;
