@@ -275,9 +275,10 @@ const struct npgw_conntrack_entry *npgw_conntrack_entry(const struct npgw_conntr
  * closed TCP flow that a new SYN reopens) is reported as a MISS.
  * generation is the live generation (0 when none): hits whose entry holds
  * another one are flagged STALE.
- * Keeps the burst's keys and hashes inside ct for the commit / recheck /
- * orig_tuple calls that follow, which must come before the next
- * lookup_burst. Returns the number of results the caller must classify
+ * Keeps the burst's keys and hashes inside ct, and the info pointer, for
+ * the commit / recheck / orig_tuple calls that follow, which must come
+ * before the next lookup_burst or housekeep (info must stay valid until
+ * then). Returns the number of results the caller must classify
  * (MISS, UNTRACKED, STALE). Worker only; no allocation, no lock.
  */
 unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_mbuf *const *pkts,
