@@ -369,6 +369,21 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	for (unsigned int d = 0; drops != NULL && d < NPGW_DROP_MAX; d++)
 		if (st.drops[d] > 0 && npgw_drop_name(d) != NULL)
 			cJSON_AddNumberToObject(drops, npgw_drop_name(d), (double)st.drops[d]);
+	if (st.ct.enabled) {
+		cJSON *ct = cJSON_AddObjectToObject(o, "conntrack");
+
+		if (ct != NULL) {
+			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
+			cJSON_AddNumberToObject(ct, "in_use", (double)st.ct.in_use);
+			cJSON_AddNumberToObject(ct, "inserts", (double)st.ct.inserts);
+			cJSON_AddNumberToObject(ct, "refused", (double)st.ct.refused);
+			cJSON_AddNumberToObject(ct, "expired", (double)st.ct.expired);
+			cJSON_AddNumberToObject(ct, "revoked", (double)st.ct.revoked);
+			cJSON_AddNumberToObject(ct, "hits", (double)st.ct.hits);
+			cJSON_AddNumberToObject(ct, "misses", (double)st.ct.misses);
+			cJSON_AddNumberToObject(ct, "bytes", (double)st.ct.bytes);
+		}
+	}
 	rules = cJSON_AddArrayToObject(o, "rules");
 	if (rules != NULL)
 		npgw_dp_rule_hits(gw->dp, hit_to_json, rules);
