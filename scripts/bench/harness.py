@@ -115,7 +115,7 @@ class Npgw:
         cfg = [
             "policies: [%s]" % ", ".join(json.dumps(p) for p in policies),
             "control: {socket: %s}" % self.sock,
-            "state_dir: %s" % tmp.path(tag + "-state"),
+            "state_dir: %s" % tempfile.mkdtemp(prefix=tag + "-state.", dir=tmp.dir),
             "ports:",
             '  - {name: in, device: "%s"}' % dev[0],
             '  - {name: out, device: "%s"}' % dev[1],
@@ -167,14 +167,43 @@ class Npgw:
         return json.loads(self.ctl("status", "-o", "json").stdout)
 
     def stop(self):
+        """SIGTERM; returns the final counters npgw prints once its worker
+        has stopped (exact, unlike snapshots of a running worker, whose rx
+        is counted a burst before its tx): {"rx", "tx", "drops"}, summed
+        over the ports, or None when it did not print them."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        return final_counters(self.log.name)
+
+
+def final_counters(log):
+    with open(log) as f:
+        text = f.read()
+    i = text.rfind("npgw: final counters")
+    if i < 0:
+        return None
+    rx = tx = 0
+    drops = {}
+    in_ports = False
+    for line in text[i:].splitlines()[1:]:
+        w = line.split()
+        if line.startswith("port ") and w[1:] == ["rx", "tx", "drop"]:
+            in_ports = True
+        elif in_ports and len(w) == 4 and all(x.isdigit() for x in w[1:]):
+            rx += int(w[1])
+            tx += int(w[2])
+        elif w[:1] == ["drop"] and len(w) == 3 and w[2].isdigit():
+            in_ports = False
+            drops[w[1]] = int(w[2])
+        else:
+            in_ports = False
+    return {"rx": rx, "tx": tx, "drops": drops}
 
 
 def window(a, b):
@@ -205,11 +234,12 @@ def npgw_run(tmp, policies, pcap, once=None, conntrack=None, warmup=1.5, seconds
         time.sleep(seconds)
         b = g.stats()
     finally:
-        g.stop()
+        fin = g.stop()
     w = window(a, b)
     w["rules"] = st.get("acl", {}).get("rules", 0)
     w["acl_bytes"] = st.get("acl", {}).get("memory_bytes", 0)
-    w["loss"] = loss(w["rx"], w["tx"], w["drops"])
+    w["final"] = fin
+    w["loss"] = loss(fin["rx"], fin["tx"], fin["drops"]) if fin else None
     return w
 
 
