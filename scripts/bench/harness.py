@@ -90,8 +90,9 @@ class Tmp:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def ports(pcap, once):
-    return ["net_pcap0,rx_pcap=%s,infinite_rx=1" % pcap, "net_pcap1,rx_pcap=%s" % once]
+def ports(pcap, once, infinite=True):
+    return ["net_pcap0,rx_pcap=%s%s" % (pcap, ",infinite_rx=1" if infinite else ""),
+            "net_pcap1,rx_pcap=%s" % once]
 
 
 def empty_pcap(tmp):
@@ -107,11 +108,14 @@ class Npgw:
 
     def __init__(self, tmp, policies, pcap, once=None, conntrack=None, extra_mb=256,
                  tag="npgw", burst=32):
+        """pcap None: no load (port 0 reads an empty capture once)."""
         self.tmp = tmp
+        infinite = pcap is not None
+        pcap = pcap or empty_pcap(tmp)
         self.sock = tmp.path(tag + ".sock")
         once = once or empty_pcap(tmp)
         mbufs = mbufs_for(pcap)
-        dev = ports(pcap, once)
+        dev = ports(pcap, once, infinite)
         cfg = [
             "policies: [%s]" % ", ".join(json.dumps(p) for p in policies),
             "control: {socket: %s}" % self.sock,

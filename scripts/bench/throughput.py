@@ -44,7 +44,18 @@ import harness as h  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 CT_ON = {"enabled": True}
 CT_OFF = {"enabled": False}
-CT_NEW = {"enabled": True, "capacity": 4194304, "timeouts": {"tcp_syn": 1}}
+CT_NEW = {"enabled": True, "timeouts": {"tcp_syn": 1}}
+
+
+def ct_config(mode, flows):
+    """conntrack: for the mode; a table with room for every flow (the default
+    262144 would refuse flows of the 1,000,000-flow captures)."""
+    if mode == "stateless":
+        return CT_OFF
+    c = dict(CT_NEW if mode == "allnew" else CT_ON)
+    if flows * 5 // 4 > 262144:
+        c["capacity"] = flows * 5 // 4
+    return c
 
 
 def make_set(data, rules):
@@ -127,8 +138,9 @@ def main():
                 pcap, hs, meta = prepared[(rules, flows, frames, mode == "allnew")]
                 if pcap not in tp_done:
                     tp_done[pcap] = h.testpmd_run(tmp, pcap, hs, a.warmup, a.seconds)["rx_pps"]
-                ct = {"stateless": CT_OFF, "stateful": CT_ON, "allnew": CT_NEW}[mode]
-                extra = 2048 if rules == "100k" else 256
+                ct = ct_config(mode, flows)
+                extra = (2048 if rules == "100k" else 256) + (
+                    ct.get("capacity", 0) * 160 >> 20)
                 g = h.Npgw(tmp, [make_set(a.data, rules)], pcap, hs, ct, extra).ready()
                 try:
                     st = g.status()
