@@ -157,7 +157,19 @@ class Npgw:
             if time.monotonic() > t_end:
                 raise RuntimeError("npgw: no control socket after %d s" % timeout)
             time.sleep(0.05)
-        self.ctl("wait", "1", "--timeout", str(timeout))
+        # a start-up generation that failed (say, a state over the state
+        # file's limit) leaves npgw running with none: say so, do not wait
+        while not self.status().get("ready"):
+            with open(self.log.name) as f:
+                text = f.read()
+            if "no generation at start" in text:
+                why = [l for l in text.splitlines() if "refused" in l or "cannot" in l]
+                self.stop()
+                raise RuntimeError("npgw started without a generation: %s" %
+                                   (why[-1] if why else "see " + self.log.name))
+            if time.monotonic() > t_end:
+                raise RuntimeError("npgw: no generation after %d s" % timeout)
+            time.sleep(0.1)
         return self
 
     def stats(self):

@@ -67,7 +67,7 @@ def plot(tput, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [r for r in tput["rows"] if r["case"] == "rules"]
+    rows = [r for r in tput["rows"] if r["case"] == "rules" and not r.get("error")]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for mode, mark in (("stateless", "o-"), ("stateful", "s-")):
         rs = sorted((r for r in rows if r["mode"] == mode), key=lambda r: r["rules"])
