@@ -74,7 +74,9 @@ def mbufs_for(pcap, once=None):
 
 
 def mem_mb(mbufs, extra_mb=256):
-    return int(mbufs * 2.5 / 1024) + extra_mb
+    """EAL memory for a pool of mbufs (2,176-byte buffers, headers, per-lcore
+    caches: 3 KiB each, with room) and extra_mb for the rest."""
+    return int(mbufs * 3 / 1024) + extra_mb + 256
 
 
 class Tmp:

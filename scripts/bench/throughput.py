@@ -141,7 +141,16 @@ def main():
                 kind, rules, flows, frames, mode = c
                 pcap, hs, meta = prepared[(rules, flows, frames, mode == "allnew")]
                 if pcap not in tp_done:
-                    tp_done[pcap] = h.testpmd_run(tmp, pcap, hs, a.warmup, a.seconds)["rx_pps"]
+                    try:
+                        tp_done[pcap] = h.testpmd_run(tmp, pcap, hs, a.warmup,
+                                                      a.seconds)["rx_pps"]
+                    except RuntimeError as e:
+                        tp_done[pcap] = None
+                        print("run %d %s: %s" % (run + 1, c, str(e)[-300:]), file=sys.stderr,
+                              flush=True)
+                if tp_done[pcap] is None:
+                    res[c].setdefault("error", "testpmd failed (see the log)")
+                    continue
                 ct = ct_config(mode, flows)
                 extra = (2048 if rules == "100k" else 256) + (
                     ct.get("capacity", 0) * 160 >> 20)
