@@ -110,6 +110,14 @@ def main():
     ap.add_argument("--notes")
     a = ap.parse_args()
     tput = load(os.path.join(a.data, "throughput.json"))
+    # throughput-*.json: re-runs of some cases (throughput.py --only-flows)
+    # replace the same cases of the main run
+    for f in sorted(os.listdir(a.data)):
+        if tput and f.startswith("throughput-") and f.endswith(".json"):
+            more = load(os.path.join(a.data, f))
+            key = lambda r: (r["case"], r["rules_target"], r["flows"], r["frames"], r["mode"])  # noqa: E731
+            new = {key(r): r for r in more["rows"]}
+            tput["rows"] = [new.pop(key(r), r) for r in tput["rows"]] + list(new.values())
     swap = load(os.path.join(a.data, "hotswap.json"))
     upd = load(os.path.join(a.data, "update.json"))
     cmds = ""
