@@ -7,7 +7,8 @@
 # Builds build-release/ (meson --buildtype=release), generates the policy
 # sets and captures into $NPGW_BENCH_DATA (default /tmp/npgw-bench-data; kept
 # between runs, several GiB with the 1,000,000-flow captures), then runs
-# throughput.py, hotswap.py and update.py and report.py. Takes about an
+# throughput.py, hotswap.py and update.py and report.py (with Debian's
+# /usr/bin/python3, which has python3-matplotlib). Takes about an
 # hour; --with-100k adds the 100,000-rule set (~11 s and ~1.5 GiB per build;
 # today refused at start: its state is over the 16 MiB state-file limit),
 # --quick runs every script's smoke size (a minute).
@@ -41,7 +42,7 @@ rc=0
 $t || rc=1
 $s || rc=1
 $u || rc=1
-python3 scripts/bench/report.py --data "$data" --out BENCHMARKS.md \
+/usr/bin/python3 scripts/bench/report.py --data "$data" --out BENCHMARKS.md \
 	--plot docs/bench-throughput.png --notes scripts/bench/notes.md
 echo "run-all: BENCHMARKS.md and docs/bench-throughput.png written (loss check: $([ $rc = 0 ] && echo ok || echo FAILED))"
 exit $rc
