@@ -71,6 +71,12 @@ struct npgw_dp_stats {
 	struct npgw_dp_port_stats ports[NPGW_CONFIG_MAX_PORTS];
 	uint64_t generation; /* 0 when none is live */
 	uint64_t swaps; /* generations published */
+	struct {
+		bool enabled;
+		uint64_t capacity, in_use; /* gauges, summed over workers */
+		uint64_t inserts, refused, expired, revoked, hits, misses;
+		size_t bytes; /* memory of the flow tables */
+	} ct; /* connection tracking */
 };
 
 /* Sum the workers' counters. Control thread; lock-free reads. */
@@ -99,6 +105,13 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out);
  * the workers run.
  */
 unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w);
+
+/*
+ * Give back every mbuf the flow tables hold (out-of-order fragments
+ * waiting for their first) and forget every flow. Only while the workers
+ * are stopped (after npgw_dp_stop, or in poll_once tests). Control thread.
+ */
+void npgw_dp_drain(struct npgw_dp *dp);
 
 /* The mempool, for tests that inject frames and check it is whole. */
 struct rte_mempool *npgw_dp_mempool(const struct npgw_dp *dp);
