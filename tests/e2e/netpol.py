@@ -26,6 +26,7 @@ root). Needs root, python3-yaml, the npgw build (NPGW, NPGWCTL).
 import argparse
 import copy
 import errno
+import fcntl
 import json
 import os
 import shutil
@@ -47,6 +48,7 @@ NPGWCTL = os.environ.get("NPGWCTL", os.path.join(TOP, "build", "app", "npgwctl")
 sys.path.insert(0, HERE)
 import pods  # noqa: E402  (tests/e2e/pods.py)
 
+LOCK = "/run/lock/npgw-e2e.lock"
 LOOPBACK_NOTE = "a pod's connections to itself stay inside it and never reach the gateway"
 
 
@@ -174,6 +176,7 @@ class Run:
         self.addr = {p["name"]: {4: p["v4"], 6: p["v6"]} for p in self.pods}
         self.netns = {p["name"]: p["netns"] for p in self.pods}
         self.case = None
+        self.revoke = None  # the revocation mode npgw runs with; None: default
 
     def harness(self, *args):
         """Run harness.sh; its stdout, or Failed with its output."""
@@ -224,6 +227,16 @@ class Run:
         doc = self.objects.get("Pod", ns, name)
         doc["metadata"]["labels"] = labels
         self.apply_objects([doc], "Pod %s with labels %s" % (pod, ",".join("%s=%s" % kv for kv in labels.items())))
+
+    def start(self, revoke):
+        """(Re)start npgw with a revocation mode (None: npgw's default) and
+        apply the cluster again."""
+        self.revoke = "?"  # unknown until the start succeeds
+        self.harness("start", *(["--revoke", revoke] if revoke else []))
+        self.objects = Objects(self.cluster)
+        self.revoke = revoke
+        print("npgw started%s; the cluster's Pods and Namespaces applied"
+              % (" with conntrack.revoke: " + revoke if revoke else ""))
 
     def reset(self):
         """Back to the bare cluster: replace the gateway's whole state."""
@@ -308,11 +321,12 @@ class Run:
 CASES = []
 
 
-def case(name, needs=None):
-    """Register a case. needs: what it needs from npgw beyond a policy
-    (its name printed with the case)."""
+def case(name, needs=None, revoke=None):
+    """Register a case. needs: what it needs from npgw beyond policies
+    (printed with the case); revoke: the conntrack revocation mode npgw
+    must run with (None: npgw's default)."""
     def reg(fn):
-        CASES.append((name, fn, needs))
+        CASES.append((name, fn, needs, revoke))
         return fn
     return reg
 
@@ -608,14 +622,14 @@ def revoke_drop(t):
     revoke(t, "drop")
 
 
-@case("revoke-keep", needs="conntrack (revocation mode keep)")
+@case("revoke-keep", needs="conntrack (revocation mode keep)", revoke="keep")
 def revoke_keep(t):
-    try:
-        t.harness("start", "--revoke", "keep")
-        revoke(t, "keep")
-    finally:
-        # the next case gets the default gateway back
-        t.harness("start")
+    revoke(t, "keep")
+
+
+@case("revoke-reset", needs="conntrack (revocation mode reset)", revoke="reset")
+def revoke_reset(t):
+    revoke(t, "reset")
 
 
 # ---------------------------------------------------------------------------
@@ -630,6 +644,21 @@ def sctp_note():
         return ("SCTP: skipped: this kernel has no SCTP sockets (socket(AF_INET, SOCK_STREAM, "
                 "IPPROTO_SCTP): %s); SCTP verdicts are tested with crafted frames in tests/func"
                 % (errno.errorcode.get(e.errno, e.errno)))
+
+
+def take_lock():
+    """One harness at a time on this machine (its names are fixed): wait
+    for the lock that scripts/demo.sh and scripts/e2e.sh take too."""
+    f = open(LOCK, "w")
+    end = time.monotonic() + 300
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return f
+        except BlockingIOError:
+            if time.monotonic() > end:
+                raise Failed("another harness run holds %s" % LOCK)
+            time.sleep(0.5)
 
 
 def on_signal(signum, frame):
@@ -654,13 +683,14 @@ def main():
         print("netpol.py: skipped: needs root (network namespaces)")
         return 77
     todo = [c for c in CASES if not a.cases or c[0] in a.cases]
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     tmp = tempfile.mkdtemp(prefix="npgw-netpol.")
     t = None
     times = []
     try:
         t0 = time.monotonic()
+        lock = take_lock()
         t = Run(tmp)
         t.harness("up")
         t.harness("start")
@@ -668,12 +698,14 @@ def main():
               "Namespaces applied over the control socket (%.1f s)" % (time.monotonic() - t0))
         print(sctp_note())
         print("loopback: " + LOOPBACK_NOTE + "; the expected tables allow it (AllowLoopback)")
-        for name, fn, needs in todo:
+        for name, fn, needs, mode in todo:
             t.case = name
             print("\n=== %s%s" % (name, " (needs %s)" % needs if needs else ""))
             n = len(t.failures)
             c0 = time.monotonic()
             try:
+                if mode != t.revoke:
+                    t.start(mode)
                 fn(t)
             except Failed as e:
                 t.fail(str(e))
