@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential meson ninja-build pkg-config \
 libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev \
-iproute2 ethtool python3-scapy"
+iproute2 ethtool procps python3-scapy python3-yaml"
 
 missing=""
 for p in $PKGS; do
