@@ -28,6 +28,11 @@ fi
 
 case $cmd in
 up)
+	# the tests and the demo hold this lock while they run
+	if ! flock -n /run/lock/npgw-e2e.lock true; then
+		echo "e2e.sh: the end-to-end tests or the demo are running; try later" >&2
+		exit 1
+	fi
 	bash "$harness" up
 	bash "$harness" start "$@" || {
 		bash "$harness" down

@@ -282,7 +282,12 @@ class Talk:
 def talk(client, server, addr, port, seconds):
     """The talk subcommand: report once a second, and when echoes stop."""
     t = Talk(client, server, addr, port)
-    t.start()
+    try:
+        t.start()
+    except OSError as e:
+        print("cannot connect %s -> %s port %d: %s" % (client, addr, port, e), flush=True)
+        t.stop()
+        return 1
     print("connected %s -> %s port %d" % (client, addr, port), flush=True)
     quiet = False
     end = time.monotonic() + seconds
