@@ -5,7 +5,8 @@
 #
 # Starts tests/e2e/netpol.py, waits until its harness is up (pods, npgw),
 # interrupts it (SIGINT as Ctrl-C does, then SIGTERM as meson's timeout
-# does), and checks that no network namespace, veth, process or run
+# does; the second a moment later, in the middle of a probe, while the
+# prober sits in a pod's namespace), and checks that no network namespace, veth, process or run
 # directory of the harness is left; then that a run after the interrupted
 # ones passes. Needs root.
 set -u
@@ -26,6 +27,8 @@ leftovers() {
 }
 
 for sig in INT TERM; do
+	delay=0
+	[ $sig = TERM ] && delay=0.2
 	/usr/bin/python3 "$here/netpol.py" no-policy >"$out" 2>&1 &
 	pid=$!
 	for _ in $(seq 200); do
@@ -38,6 +41,7 @@ for sig in INT TERM; do
 		kill -KILL $pid 2>/dev/null
 		exit 1
 	fi
+	sleep $delay
 	kill -$sig $pid
 	wait $pid
 	rc=$?

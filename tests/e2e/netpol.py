@@ -686,6 +686,7 @@ def main():
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     tmp = tempfile.mkdtemp(prefix="npgw-netpol.")
+    home = pods.Home()  # clean up from here, whatever namespace an interrupt left us in
     t = None
     times = []
     try:
@@ -723,6 +724,9 @@ def main():
         else:
             return 1
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not stop the clean-up
+        home.back()
         if a.keep:
             print("\nharness kept up: scripts/e2e.sh down removes it")
         else:

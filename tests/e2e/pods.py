@@ -57,13 +57,23 @@ def enter(netns):
 
 
 class Home:
-    """Remember the namespace we started in, to come back to it."""
+    """Remember the namespace we started in, to come back to it. As a
+    context manager it comes back on leaving the block, also on an
+    exception: a process left in a pod's namespace by an interrupt would
+    run its clean-up there, where the harness's veths are not."""
 
     def __init__(self):
         self.f = open("/proc/self/ns/net")
 
     def back(self):
         setns(self.f.fileno())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.back()
+        self.f.close()
 
 
 def parse_pods(specs):
@@ -116,37 +126,36 @@ def serve(pods):
 
 def probe(pods, port, proto, family, timeout):
     """Try every pair at once; return {(from, to): allowed}."""
-    home = Home()
     sel = selectors.DefaultSelector()
     result = {}
     udp = {}  # socket -> destination address, to send again
     af = socket.AF_INET if family == 4 else socket.AF_INET6
     key = "v4" if family == 4 else "v6"
-    for src in pods:
-        enter(src["netns"])
-        for dst in pods:
-            pair = (src["name"], dst["name"])
-            result[pair] = False
-            s = socket.socket(af, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-            s.setblocking(False)
-            addr = (dst[key], port)
-            if proto == "tcp":
-                try:
-                    s.connect(addr)
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    s.close()
-                    continue
-            else:
-                try:
-                    s.sendto(b"probe\n", addr)
-                except OSError:
-                    s.close()
-                    continue
-                udp[s] = addr
-            sel.register(s, selectors.EVENT_READ, (pair, dst["name"]))
-        home.back()
+    with Home():
+        for src in pods:
+            enter(src["netns"])
+            for dst in pods:
+                pair = (src["name"], dst["name"])
+                result[pair] = False
+                s = socket.socket(af, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+                s.setblocking(False)
+                addr = (dst[key], port)
+                if proto == "tcp":
+                    try:
+                        s.connect(addr)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        s.close()
+                        continue
+                else:
+                    try:
+                        s.sendto(b"probe\n", addr)
+                    except OSError:
+                        s.close()
+                        continue
+                    udp[s] = addr
+                sel.register(s, selectors.EVENT_READ, (pair, dst["name"]))
     start = time.monotonic()
     deadline = start + timeout
     resend = start + 0.5
@@ -202,8 +211,7 @@ class Talk:
         """Connect and start talking; raise OSError when the connection
         cannot be made."""
         af = socket.AF_INET6 if ":" in self.addr else socket.AF_INET
-        home = Home()
-        try:
+        with Home():
             enter(self.server_netns)
             ls = socket.socket(af, socket.SOCK_STREAM)
             self._socks.append(ls)
@@ -213,8 +221,6 @@ class Talk:
             enter(self.client_netns)
             c = socket.socket(af, socket.SOCK_STREAM)
             self._socks.append(c)
-        finally:
-            home.back()
         c.settimeout(timeout)
         c.connect((self.addr, self.port))
         ls.settimeout(timeout)
