@@ -5,8 +5,7 @@
 #
 # Starts tests/e2e/netpol.py, waits until its harness is up (pods, npgw),
 # interrupts it (SIGINT as Ctrl-C does, then SIGTERM as meson's timeout
-# does; the second a moment later, in the middle of a probe, while the
-# prober sits in a pod's namespace), and checks that no network namespace, veth, process or run
+# does; the second a moment later, while a probe runs), and checks that no network namespace, veth, process or run
 # directory of the harness is left; then that a run after the interrupted
 # ones passes. Needs root.
 set -u
