@@ -581,6 +581,12 @@ long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, in
 	return total;
 }
 
+const uint8_t *npgw_dp_rss_key(size_t *len)
+{
+	*len = sizeof(symmetric_rss_key);
+	return symmetric_rss_key;
+}
+
 uint64_t npgw_dp_hz(void)
 {
 	return rte_get_tsc_hz();

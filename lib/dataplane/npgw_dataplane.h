@@ -127,6 +127,12 @@ long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, in
 			      void *arg),
 		   void *arg, bool *truncated);
 
+/* The RSS key ports with several rx queues are configured with: a 16-bit
+ * pattern repeated, so the Toeplitz hash of (src, dst, sport, dport) equals
+ * that of (dst, src, dport, sport) and both directions of a flow reach the
+ * same queue and worker. *len gets its length. */
+const uint8_t *npgw_dp_rss_key(size_t *len);
+
 /* TSC ticks per second: the unit of a flow's idle and expires_in. */
 uint64_t npgw_dp_hz(void);
 
