@@ -63,7 +63,6 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	      struct npgw_ctl_error *err, cJSON **details)
 {
 	struct npgw_diags diags = {0};
-	struct npgw_compile_result *cr;
 	struct npgw_ruleset *rs = NULL;
 	struct npgw_ruleset_info info;
 	struct timespec t0;
@@ -84,9 +83,7 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 		rc = -EINVAL;
 		goto fail;
 	}
-	cr = npgw_compile(next, &rc);
-	if (cr != NULL)
-		rs = npgw_ruleset_build(cr, generation, npgw_dp_current(gw->dp), &rc);
+	rs = npgw_ruleset_from_cluster(next, generation, npgw_dp_current(gw->dp), &rc);
 	if (rs == NULL) {
 		npgw_ctl_error(err, "build-failed", "cannot build the tables: %s; nothing changed",
 			       strerror(-rc));

@@ -49,10 +49,13 @@ static inline void bit_set(uint64_t *v, uint32_t i)
 	v[i / 64] |= 1ull << (i % 64);
 }
 
-/* A named port some rule uses. */
+/* A named port some rule uses. A pod may name several container ports
+ * alike (in different containers): slot k holds the k-th smallest distinct
+ * number, and a rule naming the port matches each of them. */
 struct named {
 	const char *name;
 	uint8_t proto;
+	uint8_t slot;
 };
 
 /* A selector peer column: the first peer with that identity. */
@@ -120,6 +123,7 @@ struct ctx {
 	uint64_t *scratch; /* key buffer */
 
 	int8_t *bit_of; /* peer id (column, or n_cols + block) -> bit, -1 */
+	unsigned int max_bits;
 	struct npgw_compile_result *res;
 	size_t rules_cap;
 	uint32_t metas_cap_;
@@ -229,8 +233,7 @@ static int add_named(struct ctx *x, const struct npgw_k8s_port *pt)
 			return 0;
 	if (grow((void **)&x->names, &x->names_cap, x->n_names + 1, sizeof(*x->names)) < 0)
 		return -ENOMEM;
-	x->names[x->n_names].name = pt->name;
-	x->names[x->n_names].proto = pt->protocol;
+	x->names[x->n_names] = (struct named){.name = pt->name, .proto = pt->protocol, .slot = 0};
 	x->n_names++;
 	return 0;
 }
@@ -259,6 +262,61 @@ static int collect_rule(struct ctx *x, const struct npgw_k8s_policy *pol,
 	return 0;
 }
 
+/* The distinct numbers pod gives (name, proto), ascending, at most max. */
+static unsigned int named_values(const struct npgw_k8s_pod *pod, const char *name, uint8_t proto,
+				 uint16_t *v, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < pod->n_ports; i++) {
+		const struct npgw_k8s_container_port *cp = &pod->ports[i];
+		unsigned int j;
+		bool dup = false;
+
+		if (cp->name == NULL || cp->protocol != proto || strcmp(cp->name, name) != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			dup |= v[j] == cp->port;
+		if (dup || n == max)
+			continue;
+		/* insert sorted */
+		for (j = n; j > 0 && v[j - 1] > cp->port; j--)
+			v[j] = v[j - 1];
+		v[j] = cp->port;
+		n++;
+	}
+	return n;
+}
+
+#define NAMED_MAX_SLOTS 16 /* distinct numbers of one name in one pod */
+
+/* One more slot column for every extra number a pod gives a used name. */
+static int add_named_slots(struct ctx *x)
+{
+	size_t n = x->n_names;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int most = 1;
+
+		for (size_t p = 0; p < x->c->n_pods; p++) {
+			uint16_t v[NAMED_MAX_SLOTS];
+			unsigned int k = named_values(x->c->pods[p], x->names[i].name,
+						      x->names[i].proto, v, NAMED_MAX_SLOTS);
+
+			most = NPGW_MAX(most, k);
+		}
+		for (unsigned int s = 1; s < most; s++) {
+			if (grow((void **)&x->names, &x->names_cap, x->n_names + 1,
+				 sizeof(*x->names)) < 0)
+				return -ENOMEM;
+			x->names[x->n_names] = x->names[i];
+			x->names[x->n_names].slot = (uint8_t)s;
+			x->n_names++;
+		}
+	}
+	return 0;
+}
+
 static int collect_columns(struct ctx *x)
 {
 	const struct npgw_k8s_cluster *c = x->c;
@@ -274,6 +332,8 @@ static int collect_columns(struct ctx *x)
 			if (collect_rule(x, pol, &pol->ingress[r]) < 0)
 				return -ENOMEM;
 	}
+	if (add_named_slots(x) < 0)
+		return -ENOMEM;
 	x->n_cols = x->n_pol + x->peer_keys.n;
 	x->vec_words = BITS_WORDS(x->n_cols);
 	x->ip_words = BITS_WORDS(x->n_blocks);
@@ -285,13 +345,13 @@ static int collect_columns(struct ctx *x)
 
 /* ---- step 2: pod groups and behaviours ---- */
 
+/* The number a pod gives a named port's slot, 0 when none. */
 static uint16_t resolve_named(const struct npgw_k8s_pod *pod, const struct named *n)
 {
-	for (size_t i = 0; i < pod->n_ports; i++)
-		if (pod->ports[i].name && pod->ports[i].protocol == n->proto &&
-		    strcmp(pod->ports[i].name, n->name) == 0)
-			return pod->ports[i].port;
-	return 0;
+	uint16_t v[NAMED_MAX_SLOTS];
+	unsigned int k = named_values(pod, n->name, n->proto, v, NAMED_MAX_SLOTS);
+
+	return n->slot < k ? v[n->slot] : 0;
 }
 
 static bool peer_matches(const struct npgw_k8s_policy *pol, const struct npgw_k8s_peer *peer,
@@ -790,13 +850,6 @@ static uint16_t class_named_port(const struct ctx *x, uint32_t f, size_t name)
 	return v;
 }
 
-static size_t named_index(const struct ctx *x, const struct npgw_k8s_port *pt)
-{
-	for (size_t i = 0; i < x->n_names; i++)
-		if (x->names[i].proto == pt->protocol && strcmp(x->names[i].name, pt->name) == 0)
-			return i;
-	return 0; /* unreachable: every name was collected */
-}
 
 /* The peer id of a peer reference: its selector column, or n_cols + its
  * ipBlock. */
@@ -874,7 +927,7 @@ static int assign_bits(struct ctx *x)
 			cand[n_cand++] = (struct bit_cand){.id = id, .runs = runs};
 	}
 	qsort(cand, n_cand, sizeof(*cand), cmp_cand);
-	for (uint32_t k = 0; k < n_cand && k < NPGW_COMPILE_MAX_BITS; k++) {
+	for (uint32_t k = 0; k < n_cand && k < x->max_bits; k++) {
 		x->bit_of[cand[k].id] = (int8_t)k;
 		memset(one.w, 0, one.n_words * 8);
 		cset_of_peer(x, cand[k].id, &one);
@@ -886,6 +939,42 @@ static int assign_bits(struct ctx *x)
 	free(used);
 	free(one.w);
 	return rc;
+}
+
+/* The ACL rules of one slot of a named port: the destination side (the
+ * peers for egress, the selected pods for ingress) split by the number the
+ * slot resolves to. part is scratch. */
+static int emit_named_slot(struct ctx *x, bool egress, const struct cset *sel,
+			   const struct cset *full, size_t name, struct cset *part, struct emit *e)
+{
+	const struct cset *dst = egress ? full : sel;
+	uint32_t last = 0;
+
+	for (;;) {
+		uint32_t next = UINT32_MAX;
+		int rc;
+
+		for (uint32_t f = 0; f < x->n_classes; f++) {
+			uint16_t v;
+
+			if (!bit_get(dst->w, f))
+				continue;
+			v = class_named_port(x, f, name);
+			if (v > last && v < next)
+				next = v;
+		}
+		if (next == UINT32_MAX)
+			return 0;
+		memset(part->w, 0, part->n_words * 8);
+		for (uint32_t f = 0; f < x->n_classes; f++)
+			if (bit_get(dst->w, f) && class_named_port(x, f, name) == next)
+				bit_set(part->w, f);
+		e->port_lo = e->port_hi = (uint16_t)next;
+		rc = egress ? emit_rules(x, sel, part, e) : emit_rules(x, full, part, e);
+		if (rc < 0)
+			return rc;
+		last = next;
+	}
 }
 
 /*
@@ -937,38 +1026,16 @@ static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_
 			}
 			continue;
 		}
-		/* Named: split the destination side by resolved number. */
-		const struct cset *dst = egress ? full : sel;
-		size_t name = named_index(x, pt);
+		/* Named: split the destination side by resolved number, for
+		 * each slot of the name (a pod may give it several). */
 		struct cset part;
-		uint32_t last = 0;
 
 		if (cset_init(&part, x->n_classes) < 0)
 			return -ENOMEM;
-		for (;;) {
-			uint32_t next = UINT32_MAX;
-
-			for (uint32_t f = 0; f < x->n_classes; f++) {
-				uint16_t v;
-
-				if (!bit_get(dst->w, f))
-					continue;
-				v = class_named_port(x, f, name);
-				if (v > last && v < next)
-					next = v;
-			}
-			if (next == UINT32_MAX)
-				break;
-			memset(part.w, 0, part.n_words * 8);
-			for (uint32_t f = 0; f < x->n_classes; f++)
-				if (bit_get(dst->w, f) && class_named_port(x, f, name) == next)
-					bit_set(part.w, f);
-			e->port_lo = e->port_hi = (uint16_t)next;
-			rc = egress ? emit_rules(x, sel, &part, e) : emit_rules(x, full, &part, e);
-			if (rc < 0)
-				break;
-			last = next;
-		}
+		for (size_t name = 0; name < x->n_names && rc == 0; name++)
+			if (x->names[name].proto == pt->protocol &&
+			    strcmp(x->names[name].name, pt->name) == 0)
+				rc = emit_named_slot(x, egress, sel, full, name, &part, e);
 		free(part.w);
 	}
 	return rc;
@@ -1158,7 +1225,15 @@ static void ctx_free(struct ctx *x)
 
 struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *err)
 {
-	struct ctx x = {.c = c};
+	const struct npgw_compile_opts opts = {.max_bits = NPGW_COMPILE_MAX_BITS};
+
+	return npgw_compile_with(c, &opts, err);
+}
+
+struct npgw_compile_result *npgw_compile_with(const struct npgw_k8s_cluster *c,
+					      const struct npgw_compile_opts *opts, int *err)
+{
+	struct ctx x = {.c = c, .max_bits = NPGW_MIN(opts->max_bits, NPGW_COMPILE_MAX_BITS)};
 	uint32_t zero_beh;
 	bool added;
 	int rc;

@@ -133,6 +133,18 @@ struct npgw_compile_result {
 	uint32_t n_metas;
 };
 
+/* Knobs of a compile; npgw_compile uses the defaults. */
+struct npgw_compile_opts {
+	/* Peers given a class bit, at most NPGW_COMPILE_MAX_BITS; 0 turns
+	 * the bits off (every peer as class ranges: more rules, but a shape
+	 * rte_acl always builds). */
+	unsigned int max_bits;
+};
+
+/* Compile with opts (see npgw_compile). */
+struct npgw_compile_result *npgw_compile_with(const struct npgw_k8s_cluster *c,
+					      const struct npgw_compile_opts *opts, int *err);
+
 /*
  * Compile a validated cluster. Returns the rule set, or NULL with *err set
  * to a negative errno (-ENOMEM; -E2BIG when the classes or rules exceed

@@ -62,6 +62,17 @@ struct npgw_ruleset_verdict {
 struct npgw_ruleset *npgw_ruleset_build(struct npgw_compile_result *cr, uint64_t generation,
 					const struct npgw_ruleset *prev, int *err);
 
+/*
+ * Compile a validated cluster and build its generation: npgw_compile, then
+ * npgw_ruleset_build; should rte_acl fail to build the rules (some rule
+ * shapes with class bits need more tries than it allows), compile again
+ * without class bits and build that (a log line says so). Returns NULL
+ * with *err on failure. Control thread.
+ */
+struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err);
+
 /* Free a generation (no reader may still use it). Accepts NULL.
  * Control thread only. */
 void npgw_ruleset_free(struct npgw_ruleset *rs);

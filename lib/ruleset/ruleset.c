@@ -244,6 +244,29 @@ fail:
 	return NULL;
 }
 
+struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err)
+{
+	const struct npgw_compile_opts no_bits = {.max_bits = 0};
+	struct npgw_compile_result *cr = npgw_compile(c, err);
+	struct npgw_ruleset *rs;
+	bool had_bits = false;
+
+	if (cr == NULL)
+		return NULL;
+	for (size_t i = 0; i < cr->n_rules && !had_bits; i++)
+		had_bits = (cr->rules[i].src_bits | cr->rules[i].dst_bits) != 0;
+	rs = npgw_ruleset_build(cr, generation, prev, err);
+	if (rs != NULL || !had_bits || *err == -EINVAL)
+		return rs;
+	RS_LOG(WARNING, "generation %" PRIu64 ": rte_acl could not build the rules with class "
+			"bits (%s); compiling them as class ranges",
+	       generation, strerror(-*err));
+	cr = npgw_compile_with(c, &no_bits, err);
+	return cr ? npgw_ruleset_build(cr, generation, prev, err) : NULL;
+}
+
 void npgw_ruleset_free(struct npgw_ruleset *rs)
 {
 	if (rs == NULL)
