@@ -122,20 +122,13 @@ static size_t pod_lower_bound(const struct npgw_k8s_cluster *c, const struct pod
 	return lo;
 }
 
-/* The cheap part of the caller's promise: the same policies and Namespace
- * objects by name, in the same order. */
+/* What can be checked of the caller's promise without reading every
+ * policy: the counts. (Comparing the policies' names alone costs 0.2 ms
+ * with cold caches at 1,000 policies, more than the rest of an update, and
+ * would still not see a changed selector.) */
 static bool same_model(const struct npgw_k8s_cluster *m, const struct npgw_k8s_cluster *next)
 {
-	if (m->n_policies != next->n_policies || m->n_namespaces != next->n_namespaces)
-		return false;
-	for (size_t i = 0; i < m->n_policies; i++)
-		if (strcmp(m->policies[i]->name, next->policies[i]->name) != 0 ||
-		    strcmp(m->policies[i]->namespace, next->policies[i]->namespace) != 0)
-			return false;
-	for (size_t i = 0; i < m->n_namespaces; i++)
-		if (strcmp(m->namespaces[i]->name, next->namespaces[i]->name) != 0)
-			return false;
-	return true;
+	return m->n_policies == next->n_policies && m->n_namespaces == next->n_namespaces;
 }
 
 static bool takes_part(const struct npgw_k8s_pod *pod)
@@ -250,10 +243,28 @@ static int cmp_change(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* prev's stage-1 entries with the changes, into res. A prefix keeps its
- * last change; an added pod's entry may replace only a region entry or the
- * entry of a pod removed in the same call (two pods never share an address
- * in a valid cluster). */
+/* The index of the first entry of v[lo..n) at or after p. */
+static size_t entry_lower_bound(const struct npgw_compile_stage1 *v, size_t lo, size_t n,
+				const struct npgw_prefix *p)
+{
+	size_t hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (npgw_prefix_cmp(&v[mid].prefix, p) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* prev's stage-1 entries with the changes, into res: the spans between
+ * changes are copied whole, so the cost is a copy plus a search per
+ * change. A prefix keeps its last change; an added pod's entry may replace
+ * only a region entry or the entry of a pod removed in the same call (two
+ * pods never share an address in a valid cluster). */
 static int merge_stage1(struct upd *u)
 {
 	const struct npgw_compile_result *prev = u->prev;
@@ -265,18 +276,15 @@ static int merge_stage1(struct upd *u)
 	out = malloc((prev->n_stage1 + u->n_ch + 1) * sizeof(*out));
 	if (out == NULL)
 		return -ENOMEM;
-	while (i < prev->n_stage1 || j < u->n_ch) {
-		const struct npgw_prefix *p;
+	while (j < u->n_ch) {
+		const struct npgw_prefix *p = &u->ch[j].prefix;
 		unsigned int n_pod = 0, n_gone = 0;
+		size_t k, at = entry_lower_bound(prev->stage1, i, prev->n_stage1, p);
 		bool exists;
-		size_t k;
 
-		if (j == u->n_ch ||
-		    (i < prev->n_stage1 && npgw_prefix_cmp(&prev->stage1[i].prefix, &u->ch[j].prefix) < 0)) {
-			out[n++] = prev->stage1[i++];
-			continue;
-		}
-		p = &u->ch[j].prefix;
+		memcpy(out + n, prev->stage1 + i, (at - i) * sizeof(*out));
+		n += at - i;
+		i = at;
 		for (k = j; k < u->n_ch && npgw_prefix_cmp(&u->ch[k].prefix, p) == 0; k++) {
 			if (u->ch[k].op == CH_POD)
 				n_pod++;
@@ -301,6 +309,8 @@ static int merge_stage1(struct upd *u)
 			i++;
 		j = k;
 	}
+	memcpy(out + n, prev->stage1 + i, (prev->n_stage1 - i) * sizeof(*out));
+	n += prev->n_stage1 - i;
 	u->res->stage1 = out;
 	u->res->n_stage1 = n;
 	return 0;

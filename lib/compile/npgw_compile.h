@@ -152,9 +152,10 @@ struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *
  * when next is the cluster prev was compiled from with the pods removed
  * taken out and the pods added put in (a changed pod: its old version in
  * removed, its new one in added), and nothing else changed: the same
- * policies and Namespace objects, in the same order. The caller knows
- * that (the daemon applied Pod objects only); this checks only the
- * policies' and namespaces' names. removed points at the pods as prev's
+ * policies and Namespace objects, in the same order. The caller vouches
+ * for that (the daemon applied or deleted Pod objects only); only the
+ * numbers of policies and namespaces are checked, since reading them all
+ * would cost more than the update. removed points at the pods as prev's
  * cluster held them; they are read during the call only.
  *
  * Only pods that join and leave classes that exist go this way: the result
@@ -168,8 +169,9 @@ struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *
  *  - a class left without members (it would vanish, renumbering others);
  *  - a class whose first member (in cluster order) changes namespace
  *    (classes are numbered by that namespace);
- *  - prev not from npgw_compile (no state), policies or namespaces whose
- *    names differ, an added address that a pod of prev already holds.
+ *  - prev not from npgw_compile (no state), other numbers of policies or
+ *    namespaces, an added address that a pod of prev already holds, a
+ *    removed pod that prev does not have.
  * Other errors: -ENOMEM. Cost: the pods changed, plus a copy of prev's
  * stage-1 array and class list. Control thread; prev stays valid and
  * unchanged. Free with npgw_compile_free, in any order with prev.

@@ -973,6 +973,152 @@ static void test_pod_churn_through_the_incremental_path_agrees(void)
 	}
 }
 
+/* ---- stage 1 patched from the previous generation ---- */
+
+#define S1_SPACE 4096 /* addresses per family: 10.0.0.0/20, fd00::/116 */
+
+static void s1_addr(uint8_t family, uint32_t i, struct npgw_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	if (family == 4) {
+		a->bytes[0] = 10;
+		a->bytes[2] = (uint8_t)(i >> 8);
+		a->bytes[3] = (uint8_t)i;
+	} else {
+		a->bytes[0] = 0xfd;
+		a->bytes[14] = (uint8_t)(i >> 8);
+		a->bytes[15] = (uint8_t)i;
+	}
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return npgw_prefix_cmp(&((const struct npgw_compile_stage1 *)a)->prefix,
+			       &((const struct npgw_compile_stage1 *)b)->prefix);
+}
+
+/* A compile result made by hand: stage-1 entries only (no rules). host:
+ * class + 1 of each address of the space (0: none); regions: prefix
+ * entries. */
+static struct npgw_compile_result *s1_result(const uint32_t host[2][S1_SPACE],
+					     const struct npgw_compile_stage1 *regions,
+					     size_t n_regions, uint32_t n_classes)
+{
+	struct npgw_compile_result *r = ref_xcalloc(1, sizeof(*r));
+	size_t n = 0;
+
+	r->n_classes = n_classes;
+	r->classes = ref_xcalloc(n_classes, sizeof(*r->classes));
+	for (uint32_t f = 0; f < n_classes; f++) {
+		r->classes[f].example = ref_xstrdup("hand-made");
+		r->classes[f].isolated_ingress_by = r->classes[f].isolated_egress_by = -1;
+	}
+	r->class_bits = ref_xcalloc(n_classes, sizeof(*r->class_bits));
+	r->stage1 = ref_xcalloc(2 * S1_SPACE + n_regions + 1, sizeof(*r->stage1));
+	for (int fam = 0; fam < 2; fam++) {
+		for (uint32_t i = 0; i < S1_SPACE; i++) {
+			if (host[fam][i] == 0)
+				continue;
+			s1_addr(fam ? 6 : 4, i, &r->stage1[n].prefix.addr);
+			r->stage1[n].prefix.len = fam ? 128 : 32;
+			r->stage1[n++].class_id = host[fam][i] - 1;
+		}
+	}
+	memcpy(r->stage1 + n, regions, n_regions * sizeof(*regions));
+	n += n_regions;
+	qsort(r->stage1, n, sizeof(*r->stage1), cmp_entry);
+	r->n_stage1 = n;
+	r->default_class4 = 0;
+	r->default_class6 = 1;
+	return r;
+}
+
+/*
+ * Host tables copied from the previous generation and patched must look up
+ * like tables built afresh: random sets of host entries, dense in a small
+ * space so that probe runs are long and deletions move entries back, with
+ * random deltas (removals, additions, class changes, region changes, now
+ * and then most of the entries at once, and growth past half full).
+ */
+static void test_stage1_patched_from_the_previous_generation_looks_up_alike(void)
+{
+	static uint32_t host[2][S1_SPACE];
+	struct npgw_compile_stage1 regions[4];
+	const uint32_t n_classes = 64;
+	struct npgw_ruleset *prev = NULL;
+	uint64_t patched = 0, rounds = 0, bad = 0;
+	struct ref_rng rng;
+	size_t n_regions = 0;
+	int err = 0;
+
+	CU_ASSERT_FATAL(eal_ready);
+	ref_rng_seed(&rng, 0x57a9e1);
+	memset(host, 0, sizeof(host));
+	for (unsigned int round = 0; round < 300; round++) {
+		struct npgw_compile_result *a, *b;
+		struct npgw_ruleset *rs, *fresh;
+		struct npgw_ruleset_info info;
+		uint32_t what = ref_rng_below(&rng, 100);
+		uint32_t n_ops = what < 5 ? 3000 : 1 + ref_rng_below(&rng, what < 30 ? 200 : 8);
+
+		for (uint32_t k = 0; k < n_ops; k++) {
+			int fam = (int)ref_rng_below(&rng, 2);
+			/* grow at first, then churn around a few thousand */
+			uint32_t i = ref_rng_below(&rng, round < 100 ? 1024 + round * 30 : S1_SPACE);
+
+			host[fam][i] = ref_rng_pct(&rng, round < 100 ? 20 : 45)
+					       ? 0
+					       : 1 + ref_rng_below(&rng, n_classes);
+		}
+		if (ref_rng_pct(&rng, 10)) { /* other ipBlock boundaries */
+			n_regions = ref_rng_below(&rng, 5);
+			for (size_t r = 0; r < n_regions; r++) {
+				int fam = (int)ref_rng_below(&rng, 2);
+
+				memset(&regions[r], 0, sizeof(regions[r]));
+				s1_addr(fam ? 6 : 4, (uint32_t)r * 1024, &regions[r].prefix.addr);
+				regions[r].prefix.len = (uint8_t)((fam ? 118 : 22) + ref_rng_below(&rng, 4));
+				regions[r].class_id = ref_rng_below(&rng, n_classes);
+			}
+		}
+		a = s1_result(host, regions, n_regions, n_classes);
+		b = s1_result(host, regions, n_regions, n_classes);
+		rs = npgw_ruleset_build(a, round, prev, &err);
+		fresh = npgw_ruleset_build(b, round, NULL, &err);
+		CU_ASSERT_FATAL(rs != NULL && fresh != NULL);
+		npgw_ruleset_get_info(rs, &info);
+		patched += info.stage1_patched;
+		rounds++;
+		for (int fam = 0; fam < 2; fam++) {
+			for (uint32_t i = 0; i < S1_SPACE; i++) {
+				struct npgw_addr ad;
+
+				s1_addr(fam ? 6 : 4, i, &ad);
+				if (npgw_ruleset_class_of(rs, &ad) != npgw_ruleset_class_of(fresh, &ad) ||
+				    (host[fam][i] && npgw_ruleset_class_of(rs, &ad) != host[fam][i] - 1)) {
+					if (bad++ < MAX_REPORTED)
+						fprintf(stderr,
+							"stage 1, round %u: address %u of IPv%d: patched %u, "
+							"fresh %u, entry %u\n",
+							round, i, fam ? 6 : 4, npgw_ruleset_class_of(rs, &ad),
+							npgw_ruleset_class_of(fresh, &ad), host[fam][i]);
+				}
+			}
+		}
+		npgw_ruleset_free(fresh);
+		npgw_ruleset_free(prev);
+		prev = rs;
+	}
+	npgw_ruleset_free(prev);
+	printf("\n  stage 1: %" PRIu64 " generations, %" PRIu64 " patched from the previous one, "
+	       "%" PRIu64 " lookups differ\n",
+	       rounds, patched, bad);
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(patched > rounds / 2);
+	CU_ASSERT(patched < rounds); /* the fresh builds ran too */
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -982,6 +1128,8 @@ int npgw_test_register(void)
 		 test_random_clusters_agree_with_reference},
 		{"pod churn through the incremental path agrees",
 		 test_pod_churn_through_the_incremental_path_agrees},
+		{"stage 1 patched from the previous generation looks up alike",
+		 test_stage1_patched_from_the_previous_generation_looks_up_alike},
 		CU_TEST_INFO_NULL,
 	};
 	CU_pSuite s = CU_add_suite("differential", suite_init, suite_cleanup);
