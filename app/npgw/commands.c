@@ -14,6 +14,7 @@
  *   stats    {"reset"?: bool}
  *   explain  {"from", "to", "protocol"?, "port"}
  *   wait     {"generation", "timeout_ms"?}
+ *   flows    {"flush"?, "address"?, "port"?, "protocol"?, "state"?}
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -422,6 +423,19 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		cJSON_AddNumberToObject(obj, "policies", (double)gw->desired->n_policies);
 	}
 	cJSON_AddNumberToObject(o, "workers", (double)gw->cfg->n_workers);
+	if (gw->cfg->conntrack.enabled) {
+		struct npgw_dp_stats st;
+		cJSON *ct = cJSON_AddObjectToObject(o, "conntrack");
+
+		npgw_dp_get_stats(gw->dp, &st);
+		if (ct != NULL) {
+			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
+			cJSON_AddNumberToObject(ct, "in_use", (double)st.ct.in_use);
+			cJSON_AddNumberToObject(ct, "memory_bytes", (double)st.ct.bytes);
+			cJSON_AddStringToObject(ct, "revoke",
+						npgw_conntrack_revoke_name(gw->cfg->conntrack.revoke));
+		}
+	}
 	cJSON_AddStringToObject(o, "state_dir", gw->cfg->state_dir);
 	return 0;
 }
@@ -480,6 +494,20 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	for (unsigned int d = 0; drops != NULL && d < NPGW_DROP_MAX; d++)
 		if (st.drops[d] > 0 && npgw_drop_name(d) != NULL)
 			cJSON_AddNumberToObject(drops, npgw_drop_name(d), (double)st.drops[d]);
+	if (st.ct.enabled) {
+		cJSON *ct = cJSON_AddObjectToObject(o, "flows");
+
+		if (ct != NULL) {
+			cJSON_AddNumberToObject(ct, "in_use", (double)st.ct.in_use);
+			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
+			cJSON_AddNumberToObject(ct, "created", (double)st.ct.inserts);
+			cJSON_AddNumberToObject(ct, "refused_full", (double)st.ct.refused);
+			cJSON_AddNumberToObject(ct, "expired", (double)st.ct.expired);
+			cJSON_AddNumberToObject(ct, "revoked", (double)st.ct.revoked);
+			cJSON_AddNumberToObject(ct, "hits", (double)st.ct.hits);
+			cJSON_AddNumberToObject(ct, "misses", (double)st.ct.misses);
+		}
+	}
 	rules = cJSON_AddArrayToObject(o, "rules");
 	if (rules != NULL)
 		npgw_dp_rule_hits(gw->dp, hit_to_json, rules);
@@ -560,6 +588,126 @@ static int cmd_wait(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	return NPGW_CTL_DEFER;
 }
 
+struct flow_list {
+	cJSON *arr;
+	double hz;
+};
+
+static void flow_to_json(unsigned int worker, const struct npgw_conntrack_flow *f, void *arg)
+{
+	struct flow_list *l = arg;
+	cJSON *o = cJSON_CreateObject();
+	struct npgw_addr a = {.family = f->t.family};
+	char buf[64], pb[16];
+
+	if (o == NULL)
+		return;
+	cJSON_AddNumberToObject(o, "worker", worker);
+	cJSON_AddStringToObject(o, "protocol", npgw_proto_name(f->t.proto, pb, sizeof(pb)));
+	memcpy(a.bytes, f->t.src, 16);
+	cJSON_AddStringToObject(o, "src", npgw_addr_format(&a, buf, sizeof(buf)));
+	cJSON_AddNumberToObject(o, "sport", f->t.sport);
+	memcpy(a.bytes, f->t.dst, 16);
+	cJSON_AddStringToObject(o, "dst", npgw_addr_format(&a, buf, sizeof(buf)));
+	cJSON_AddNumberToObject(o, "dport", f->t.dport);
+	cJSON_AddStringToObject(o, "state", npgw_conntrack_state_name(f->state));
+	cJSON_AddNumberToObject(o, "packets", (double)(f->pkts[0] + f->pkts[1]));
+	cJSON_AddNumberToObject(o, "bytes", (double)(f->bytes[0] + f->bytes[1]));
+	cJSON_AddNumberToObject(o, "replies", (double)f->pkts[1]);
+	cJSON_AddNumberToObject(o, "idle_s", (double)f->idle / l->hz);
+	cJSON_AddNumberToObject(o, "expires_s", (double)f->expires_in / l->hz);
+	cJSON_AddNumberToObject(o, "generation", f->generation);
+	if (f->flags & NPGW_CONNTRACK_E_KEPT)
+		cJSON_AddBoolToObject(o, "kept", true);
+	cJSON_AddItemToArray(l->arr, o);
+}
+
+static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	struct npgw_conntrack_filter f = {0};
+	const char *addr = NULL, *proto = NULL, *state = NULL;
+	uint64_t port = 0;
+	bool flush = false, truncated = false;
+	struct flow_list l;
+	long n;
+
+	if (npgw_ctl_arg_only(args, &r->error, "flush", "address", "port", "protocol", "state",
+			      NULL) < 0 ||
+	    npgw_ctl_arg_bool(args, "flush", false, &flush, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "address", false, &addr, &r->error) < 0 ||
+	    npgw_ctl_arg_uint(args, "port", 1, 65535, false, &port, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "protocol", false, &proto, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "state", false, &state, &r->error) < 0)
+		return -EINVAL;
+	if (flush) {
+		if (npgw_dp_flows_flush(gw->dp) < 0)
+			return npgw_ctl_error(&r->error, "not-tracking",
+					      "connection tracking is off (config conntrack.enabled)");
+		r->result = cJSON_CreateObject();
+		if (r->result != NULL)
+			cJSON_AddBoolToObject(r->result, "flushed", true);
+		return 0;
+	}
+	if (addr != NULL) {
+		struct npgw_addr a;
+
+		if (npgw_addr_parse(addr, &a) < 0)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+					      "address: '%s' is not an IP address", addr);
+		f.has_addr = 1;
+		f.family = a.family;
+		memcpy(f.addr, a.bytes, 16);
+	}
+	f.port = (uint16_t)port;
+	if (proto != NULL) {
+		int p = strcmp(proto, "ICMP") == 0 ? NPGW_PROTO_ICMP
+			: strcmp(proto, "ICMPv6") == 0 ? NPGW_PROTO_ICMPV6
+						       : npgw_proto_parse(proto);
+
+		if (p < 0)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+					      "protocol: '%s' is not TCP, UDP, SCTP, ICMP or ICMPv6",
+					      proto);
+		f.proto = (uint8_t)p;
+	}
+	if (state != NULL) {
+		unsigned int s;
+
+		for (s = 0; s < NPGW_CONNTRACK_N_STATES; s++)
+			if (strcmp(state, npgw_conntrack_state_name(s)) == 0)
+				break;
+		if (s == NPGW_CONNTRACK_N_STATES)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+					      "state: '%s' is not new, syn-recv, established, "
+					      "closing or closed",
+					      state);
+		f.state_mask = (uint8_t)(1u << s);
+	}
+	l.arr = cJSON_CreateArray();
+	l.hz = (double)npgw_dp_hz();
+	if (l.arr == NULL)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	n = npgw_dp_flows(gw->dp, &f, 2000, flow_to_json, &l, &truncated);
+	if (n < 0) {
+		cJSON_Delete(l.arr);
+		if (n == -ENOTSUP)
+			return npgw_ctl_error(&r->error, "not-tracking",
+					      "connection tracking is off (config conntrack.enabled)");
+		return npgw_ctl_error(&r->error, "busy", "the workers did not answer: %s",
+				      strerror((int)-n));
+	}
+	r->result = cJSON_CreateObject();
+	if (r->result == NULL) {
+		cJSON_Delete(l.arr);
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	}
+	cJSON_AddItemToObject(r->result, "flows", l.arr);
+	if (truncated)
+		cJSON_AddBoolToObject(r->result, "truncated", true);
+	return 0;
+}
+
 int gw_register_commands(struct gateway *gw)
 {
 	const struct npgw_ctl_command cmds[] = {
@@ -576,6 +724,8 @@ int gw_register_commands(struct gateway *gw)
 		 "why a packet is allowed or denied, by the live generation", cmd_explain, gw},
 		{"wait", "wait GENERATION [--timeout SECONDS]", "until a generation is live",
 		 cmd_wait, gw},
+		{"flows", "flows [flush] [--address A] [--port N] [--protocol P] [--state S]",
+		 "the tracked flows, or forget them all", cmd_flows, gw},
 	};
 
 	for (size_t i = 0; i < NPGW_ARRAY_SIZE(cmds); i++) {

@@ -43,7 +43,23 @@
 	X(FRAG_TINY, 24, "frag-tiny",                                                         \
 	  "first fragment too short to hold the transport header it claims")                  \
 	X(FRAG_UNTRACKED, 25, "frag-untracked",                                               \
-	  "a non-first fragment whose first fragment was not seen")
+	  "a non-first fragment whose first fragment was not seen")                           \
+	X(CT_TABLE_FULL, 26, "ct-table-full",                                                 \
+	  "a new flow was allowed but its worker's flow table is full (fail closed)")         \
+	X(CT_REVOKED, 27, "ct-revoked",                                                       \
+	  "a tracked flow the live policies no longer allow (revocation drop or reset)")      \
+	X(TCP_INVALID, 28, "tcp-invalid",                                                     \
+	  "TCP flags no stack sends together (SYN+FIN, SYN+RST, none, FIN without ACK)")      \
+	X(ICMP_UNRELATED, 29, "icmp-unrelated",                                               \
+	  "an ICMP error that quotes no tracked flow, or a bogus quote")                      \
+	X(FRAG_OVERLAP, 30, "frag-overlap",                                                   \
+	  "a fragment overlapping bytes already seen of its datagram (poisons it)")           \
+	X(FRAG_INVALID, 31, "frag-invalid",                                                   \
+	  "a fragment with an impossible offset or length (poisons its datagram)")            \
+	X(FRAG_FLOOD, 32, "frag-flood",                                                       \
+	  "the fragment table, the hold buffer or a datagram's range list is full")           \
+	X(FRAG_TIMEOUT, 33, "frag-timeout",                                                   \
+	  "a held fragment whose first fragment did not come in time")
 
 enum npgw_drop_reason {
 	NPGW_DROP_NONE = 0,
@@ -58,8 +74,8 @@ enum npgw_drop_reason {
 static inline const char *npgw_drop_name(unsigned int reason)
 {
 	switch (reason) {
-#define NPGW_DROP_CASE(name, num, str, doc) \
-	case num:                           \
+#define NPGW_DROP_CASE(name, num, str, doc)                                            \
+	case num:                                                                             \
 		return str;
 		NPGW_DROP_REASONS(NPGW_DROP_CASE)
 #undef NPGW_DROP_CASE

@@ -562,6 +562,79 @@ static void read_mempool(struct cfg_ctx *x, const struct npgw_doc_node *n, const
 	}
 }
 
+static const char *const revoke_modes[] = {"drop", "keep", "reset", NULL};
+
+static void read_ct_timeouts(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+{
+	struct npgw_config_conntrack *ct = &x->c->conntrack;
+	const struct {
+		const char *key;
+		uint32_t *v;
+	} t[] = {
+		{"tcp_syn", &ct->tcp_syn},	 {"tcp_established", &ct->tcp_established},
+		{"tcp_closing", &ct->tcp_closing}, {"tcp_closed", &ct->tcp_closed},
+		{"udp", &ct->udp},		 {"udp_stream", &ct->udp_stream},
+		{"icmp", &ct->icmp},		 {"sctp", &ct->sctp},
+		{"other", &ct->other},		 {"frag", &ct->frag},
+	};
+	char p[NPGW_DOC_PATH_MAX];
+
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct npgw_doc_node *f = &n->kids[i];
+		size_t k;
+
+		npgw_doc_path_key(p, path, f->key);
+		if (f->type == NPGW_DOC_NULL)
+			continue;
+		for (k = 0; k < NPGW_ARRAY_SIZE(t); k++)
+			if (strcmp(f->key, t[k].key) == 0)
+				break;
+		if (k == NPGW_ARRAY_SIZE(t))
+			unknown(x, f, p,
+				"timeouts are tcp_syn, tcp_established, tcp_closing, tcp_closed, udp, "
+				"udp_stream, icmp, sctp, other and frag (seconds)");
+		else
+			get_u32(x, f, p, 1, 7 * 86400, t[k].v);
+	}
+}
+
+static void read_conntrack(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+{
+	struct npgw_config_conntrack *ct = &x->c->conntrack;
+	char p[NPGW_DOC_PATH_MAX];
+	int v;
+
+	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct npgw_doc_node *f = &n->kids[i];
+
+		npgw_doc_path_key(p, path, f->key);
+		if (f->type == NPGW_DOC_NULL)
+			continue;
+		if (strcmp(f->key, "enabled") == 0) {
+			npgw_doc_get_bool(&x->rd, f, p, &ct->enabled);
+		} else if (strcmp(f->key, "capacity") == 0) {
+			get_u32(x, f, p, 8, 64u << 20, &ct->capacity);
+		} else if (strcmp(f->key, "revoke") == 0) {
+			if (get_enum(x, f, p, revoke_modes, "revoke mode", "drop, keep or reset", &v))
+				ct->revoke = (enum npgw_config_revoke)v;
+		} else if (strcmp(f->key, "tcp_loose") == 0) {
+			npgw_doc_get_bool(&x->rd, f, p, &ct->tcp_loose);
+		} else if (strcmp(f->key, "frag_hold") == 0) {
+			get_u32(x, f, p, 0, 65536, &ct->frag_hold);
+		} else if (strcmp(f->key, "timeouts") == 0) {
+			read_ct_timeouts(x, f, p);
+		} else {
+			unknown(x, f, p,
+				"conntrack has enabled, capacity, revoke, tcp_loose, frag_hold and "
+				"timeouts");
+		}
+	}
+}
+
 /* EAL options npgw writes itself, from workers, main_lcore and ports. */
 static const struct {
 	const char *opt;
@@ -668,6 +741,8 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 			c->main_lcore = get_int_range(x, f, p, 0, CFG_MAX_LCORE, &l)
 						? (unsigned int)l
 						: UINT_MAX;
+		} else if (strcmp(f->key, "conntrack") == 0) {
+			read_conntrack(x, f, p);
 		} else if (strcmp(f->key, "mempool") == 0) {
 			read_mempool(x, f, p);
 		} else if (strcmp(f->key, "burst") == 0) {
@@ -681,7 +756,8 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 		} else {
 			unknown(x, f, p,
 				"the config has policies, control, state_dir, posture, non_ip, ports, "
-				"bridges, workers, main_lcore, mempool, burst, eal and log_level");
+				"bridges, conntrack, workers, main_lcore, mempool, burst, eal and "
+				"log_level");
 		}
 	}
 	if (!have_ports)
@@ -753,6 +829,23 @@ static struct npgw_config *config_new(const char *file)
 	c->mbufs = CFG_DEFAULT_MBUFS;
 	c->mbuf_cache = CFG_DEFAULT_MBUF_CACHE;
 	c->burst = CFG_DEFAULT_BURST;
+	/* conntrack: on, lib/conntrack's defaults */
+	c->conntrack = (struct npgw_config_conntrack){
+		.enabled = true,
+		.capacity = 262144,
+		.revoke = NPGW_REVOKE_DROP,
+		.frag_hold = 64,
+		.tcp_syn = 30,
+		.tcp_established = 86400,
+		.tcp_closing = 120,
+		.tcp_closed = 10,
+		.udp = 30,
+		.udp_stream = 120,
+		.icmp = 30,
+		.sctp = 300,
+		.other = 600,
+		.frag = 2,
+	};
 	if (c->file == NULL || c->control_socket == NULL || c->state_dir == NULL ||
 	    c->log_level == NULL) {
 		npgw_config_free(c);

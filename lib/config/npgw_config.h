@@ -52,6 +52,24 @@ struct npgw_config_worker {
 	size_t n_queues; /* 0 in the file: queue <worker index> of every port */
 };
 
+/* Connection tracking (lib/conntrack): one flow table per worker. */
+enum npgw_config_revoke {
+	NPGW_REVOKE_DROP, /* a flow the new policies no longer allow stops */
+	NPGW_REVOKE_KEEP, /* established flows live on */
+	NPGW_REVOKE_RESET, /* TCP gets a RST toward both ends; others drop */
+};
+
+struct npgw_config_conntrack {
+	bool enabled;
+	uint32_t capacity; /* flows per worker */
+	enum npgw_config_revoke revoke;
+	bool tcp_loose; /* pick up TCP flows mid-stream */
+	uint32_t frag_hold; /* out-of-order fragments held per worker; 0 drops */
+	/* timeouts, seconds */
+	uint32_t tcp_syn, tcp_established, tcp_closing, tcp_closed;
+	uint32_t udp, udp_stream, icmp, sctp, other, frag;
+};
+
 struct npgw_config {
 	char *file; /* where it was read from */
 
@@ -66,6 +84,8 @@ struct npgw_config {
 	size_t n_ports;
 	struct npgw_config_bridge *bridges;
 	size_t n_bridges;
+
+	struct npgw_config_conntrack conntrack;
 
 	/* What tunes performance. */
 	struct npgw_config_worker *workers;

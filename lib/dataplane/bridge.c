@@ -66,11 +66,6 @@ static int mac_lookup(const struct mac_table *t, uint64_t mac, uint64_t now, uin
 	return -1;
 }
 
-static inline void queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m)
-{
-	w->tx[out][w->n_tx[out]++] = m;
-}
-
 bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint64_t now)
 {
 	struct npgw_dp *dp = w->dp;
@@ -86,7 +81,7 @@ bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uin
 	if (unlikely(br->n_ports < 2))
 		return false;
 	if (br->n_ports == 2) {
-		queue_tx(w, br->ports[br->ports[0] == in], m);
+		dp_queue_tx(w, br->ports[br->ports[0] == in], m);
 		return true;
 	}
 	/* the parser has checked that an Ethernet header is there */
@@ -99,7 +94,7 @@ bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uin
 	    (out = mac_lookup(&w->macs[b], dst, now, br->age_tsc)) >= 0) {
 		if (out == in)
 			return false; /* the destination sits behind the input port */
-		queue_tx(w, (uint16_t)out, m);
+		dp_queue_tx(w, (uint16_t)out, m);
 		return true;
 	}
 	/* flood: every other port of the domain gets the same mbuf */
@@ -107,6 +102,6 @@ bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uin
 		rte_mbuf_refcnt_update(m, (int16_t)(br->n_ports - 2));
 	for (uint16_t i = 0; i < br->n_ports; i++)
 		if (br->ports[i] != in)
-			queue_tx(w, br->ports[i], m);
+			dp_queue_tx(w, br->ports[i], m);
 	return true;
 }

@@ -132,6 +132,41 @@ static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint1
 	return 0;
 }
 
+/* The worker's flow table, from the config's conntrack section. */
+static int conntrack_setup(struct npgw_dp *dp, struct dp_worker *wk)
+{
+	const struct npgw_config_conntrack *cc = &dp->cfg->conntrack;
+	struct npgw_conntrack_config c;
+	char name[32];
+	int err = 0;
+
+	npgw_conntrack_config_defaults(&c);
+	snprintf(name, sizeof(name), "npgw-ct%u", wk->index);
+	c.name = name;
+	c.socket_id = (int)rte_lcore_to_socket_id(wk->lcore);
+	c.hz = rte_get_tsc_hz();
+	c.capacity = cc->capacity;
+	c.frag_hold = cc->frag_hold;
+	c.tcp_loose = cc->tcp_loose;
+	c.timeouts.tcp_syn = cc->tcp_syn;
+	c.timeouts.tcp_established = cc->tcp_established;
+	c.timeouts.tcp_closing = cc->tcp_closing;
+	c.timeouts.tcp_closed = cc->tcp_closed;
+	c.timeouts.udp = cc->udp;
+	c.timeouts.udp_stream = cc->udp_stream;
+	c.timeouts.icmp = cc->icmp;
+	c.timeouts.sctp = cc->sctp;
+	c.timeouts.other = cc->other;
+	c.timeouts.frag = cc->frag;
+	wk->ct = npgw_conntrack_create(&c, &err);
+	if (wk->ct == NULL) {
+		DP_LOG(ERR, "worker %u: cannot create a flow table of %u flows: %s", wk->index,
+		       c.capacity, strerror(-err));
+		return err < 0 ? err : -ENOMEM;
+	}
+	return 0;
+}
+
 static int workers_setup(struct npgw_dp *dp)
 {
 	const struct npgw_config *cfg = dp->cfg;
@@ -167,6 +202,12 @@ static int workers_setup(struct npgw_dp *dp)
 			if (wk->macs == NULL)
 				return -ENOMEM;
 		}
+		if (cfg->conntrack.enabled) {
+			int rc = conntrack_setup(dp, wk);
+
+			if (rc < 0)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -187,6 +228,9 @@ struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
 	dp->burst = cfg->burst ? (uint16_t)NPGW_MIN(cfg->burst, DP_MAX_BURST) : 32;
 	dp->non_ip_pass = cfg->non_ip_pass;
 	dp->fail_open = cfg->posture == NPGW_POSTURE_FAIL_OPEN;
+	dp->revoke = cfg->conntrack.revoke == NPGW_REVOKE_KEEP	  ? NPGW_CONNTRACK_REVOKE_KEEP
+		     : cfg->conntrack.revoke == NPGW_REVOKE_RESET ? NPGW_CONNTRACK_REVOKE_RESET
+								  : NPGW_CONNTRACK_REVOKE_DROP;
 	atomic_init(&dp->gen, NULL);
 	atomic_init(&dp->stop, false);
 	for (uint16_t p = 0; p < dp->n_ports; p++)
@@ -285,6 +329,7 @@ void npgw_dp_free(struct npgw_dp *dp)
 	if (dp == NULL)
 		return;
 	npgw_dp_stop(dp);
+	npgw_dp_drain(dp);
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		if (!dp->port_started[p])
 			continue;
@@ -294,8 +339,10 @@ void npgw_dp_free(struct npgw_dp *dp)
 	}
 	gen_free(atomic_load(&dp->gen));
 	if (dp->workers != NULL)
-		for (unsigned int w = 0; w < dp->n_workers; w++)
+		for (unsigned int w = 0; w < dp->n_workers; w++) {
 			rte_free(dp->workers[w].macs);
+			npgw_conntrack_free(dp->workers[w].ct);
+		}
 	rte_free(dp->workers);
 	rte_free(dp->rcu);
 	rte_mempool_free(dp->mp);
@@ -363,6 +410,21 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->drops[r] += ws->drops[r];
 		st->allowed += ws->allowed;
 		st->non_ip += ws->non_ip;
+		if (dp->workers[w].ct != NULL) {
+			struct npgw_conntrack_stats cs;
+
+			npgw_conntrack_get_stats(dp->workers[w].ct, &cs);
+			st->ct.enabled = true;
+			st->ct.capacity += cs.capacity;
+			st->ct.in_use += cs.in_use;
+			st->ct.inserts += cs.inserts;
+			st->ct.refused += cs.refused;
+			st->ct.expired += cs.expired;
+			st->ct.revoked += cs.revoked;
+			st->ct.hits += cs.hits;
+			st->ct.misses += cs.misses;
+			st->ct.bytes += cs.bytes;
+		}
 	}
 }
 
@@ -385,6 +447,12 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	}
 	st->allowed -= b->allowed;
 	st->non_ip -= b->non_ip;
+	st->ct.inserts -= b->ct.inserts;
+	st->ct.refused -= b->ct.refused;
+	st->ct.expired -= b->ct.expired;
+	st->ct.revoked -= b->ct.revoked;
+	st->ct.hits -= b->ct.hits;
+	st->ct.misses -= b->ct.misses;
 	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
 	st->swaps = dp->swaps;
 }
@@ -438,6 +506,12 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out)
 			st.ports[p].rx, st.ports[p].tx, st.ports[p].drop);
 	fprintf(out, "allowed %" PRIu64 ", non-IP forwarded %" PRIu64 ", dropped %" PRIu64 "\n",
 		st.allowed, st.non_ip, st.drops_total);
+	if (st.ct.enabled)
+		fprintf(out,
+			"flows: %" PRIu64 " of %" PRIu64 " in use, %" PRIu64 " created, %" PRIu64
+			" refused (table full), %" PRIu64 " expired, %" PRIu64 " revoked\n",
+			st.ct.in_use, st.ct.capacity, st.ct.inserts, st.ct.refused, st.ct.expired,
+			st.ct.revoked);
 	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
 		const char *name = npgw_drop_name(r);
 
@@ -453,6 +527,85 @@ unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w)
 	if (w >= dp->n_workers || dp->running)
 		return 0;
 	return dp_worker_poll(&dp->workers[w]);
+}
+
+int npgw_dp_flows_flush(struct npgw_dp *dp)
+{
+	if (dp->n_workers == 0 || dp->workers[0].ct == NULL)
+		return -ENOTSUP;
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		npgw_conntrack_flush_request(dp->workers[w].ct);
+	return 0;
+}
+
+long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, int timeout_ms,
+		   void (*fn)(unsigned int worker, const struct npgw_conntrack_flow *flow,
+			      void *arg),
+		   void *arg, bool *truncated)
+{
+	bool done[NPGW_CONFIG_MAX_WORKERS] = {false};
+	unsigned int left = dp->n_workers;
+	long total = 0;
+
+	*truncated = false;
+	if (dp->n_workers == 0 || dp->workers[0].ct == NULL)
+		return -ENOTSUP;
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		int rc = npgw_conntrack_snapshot_request(dp->workers[w].ct, f);
+
+		if (rc < 0)
+			return rc;
+	}
+	for (int waited = 0; left > 0; waited++) {
+		for (unsigned int w = 0; w < dp->n_workers; w++) {
+			const struct npgw_conntrack_flow *flows;
+			size_t n;
+			bool trunc;
+
+			if (done[w] ||
+			    npgw_conntrack_snapshot_poll(dp->workers[w].ct, &flows, &n, &trunc) != 0)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				fn(w, &flows[i], arg);
+			total += (long)n;
+			*truncated |= trunc;
+			done[w] = true;
+			left--;
+		}
+		if (left > 0) {
+			if (waited >= timeout_ms)
+				return -ETIMEDOUT;
+			rte_delay_us_sleep(1000);
+		}
+	}
+	return total;
+}
+
+const uint8_t *npgw_dp_rss_key(size_t *len)
+{
+	*len = sizeof(symmetric_rss_key);
+	return symmetric_rss_key;
+}
+
+uint64_t npgw_dp_hz(void)
+{
+	return rte_get_tsc_hz();
+}
+
+void npgw_dp_drain(struct npgw_dp *dp)
+{
+	if (dp == NULL || dp->running)
+		return;
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		struct dp_worker *wk = &dp->workers[w];
+		unsigned int n;
+
+		if (wk->ct == NULL)
+			continue;
+		n = npgw_conntrack_flush_now(wk->ct, wk->fout);
+		for (unsigned int j = 0; j < n; j++)
+			rte_pktmbuf_free(wk->fout[j].m);
+	}
 }
 
 struct rte_mempool *npgw_dp_mempool(const struct npgw_dp *dp)

@@ -12,7 +12,9 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "npgw_conntrack.h"
 #include "npgw_dataplane.h"
+#include "npgw_pkt.h"
 
 #define DP_MAX_BURST NPGW_CONFIG_MAX_BURST
 
@@ -69,13 +71,22 @@ struct dp_worker {
 
 	struct worker_stats st;
 
+	struct npgw_conntrack *ct; /* this worker's flow table, NULL when off */
+
 	/* scratch, one burst at a time */
 	struct rte_mbuf *pkts[DP_MAX_BURST];
 	uint8_t action[DP_MAX_BURST];
 	uint8_t reason[DP_MAX_BURST];
-	uint8_t cls_of[DP_MAX_BURST]; /* packet -> tuple index */
+	uint8_t ip_of[DP_MAX_BURST]; /* packet -> IP packet index */
+	/* the burst's IP packets, in order */
+	struct rte_mbuf *ipm[DP_MAX_BURST];
+	struct npgw_pkt_info info[DP_MAX_BURST];
+	struct npgw_conntrack_result ctr[DP_MAX_BURST];
+	uint8_t cls_of[DP_MAX_BURST]; /* IP packet -> tuple index */
 	struct npgw_ruleset_tuple tuples[DP_MAX_BURST];
 	struct npgw_ruleset_verdict verdicts[DP_MAX_BURST];
+	struct npgw_conntrack_frag_out fout[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	unsigned int n_drop;
 	struct rte_mbuf *drop[DP_MAX_BURST];
 	uint16_t n_tx[NPGW_CONFIG_MAX_PORTS];
 	struct rte_mbuf *tx[NPGW_CONFIG_MAX_PORTS][DP_MAX_BURST];
@@ -99,6 +110,7 @@ struct npgw_dp {
 	uint16_t burst;
 	bool non_ip_pass;
 	bool fail_open;
+	enum npgw_conntrack_revoke revoke;
 
 	struct dp_worker *workers;
 	unsigned int n_workers;
@@ -116,6 +128,10 @@ struct npgw_dp {
  * queue it on them (several when flooding). Returns false when there is
  * none (the caller drops it with NPGW_DROP_NO_ROUTE). Worker only. */
 bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint64_t now);
+
+/* Queue m for transmission on config port out (sending the port's queue
+ * first when it is full). Worker only. */
+void dp_queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m);
 
 /* The worker loop, as run by rte_eal_remote_launch. */
 int dp_worker_main(void *arg);

@@ -1,11 +1,13 @@
 /*
  * worker.c: the poll-mode worker. Each round, for every rx queue it owns:
- * receive a burst, parse every packet, classify all IP packets of the
- * burst in one call, then walk the burst in order forwarding the allowed
- * and the passing non-IP frames to the ports their bridge chooses, and
- * free the rest in one bulk call. No lock, allocation or syscall per
- * packet; the generation pointer is read once per burst and an RCU
- * quiescent state is reported after each burst.
+ * receive a burst and parse every packet; look the burst's IP packets up
+ * in the worker's flow table in bulk (lib/conntrack); classify, in one
+ * call, those that need it (new flows, untracked packets, flows checked
+ * against an older generation); then walk the burst in order, forwarding
+ * what passes to the ports its bridge chooses and freeing the rest in bulk.
+ * No lock, allocation or syscall per packet; the generation pointer is
+ * read once per burst and an RCU quiescent state is reported after each
+ * burst.
  */
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -13,16 +15,51 @@
 #include <rte_prefetch.h>
 
 #include "dp_private.h"
-#include "npgw_pkt.h"
 
 #define PREFETCH_AHEAD 3
 
-static inline void drop_pkt(struct dp_worker *w, unsigned int *n_drop, struct rte_mbuf *m,
-			    uint16_t in, unsigned int reason)
+/* Send what is queued for config port p; unsent frames are dropped. */
+static void tx_flush(struct dp_worker *w, uint16_t p)
+{
+	struct npgw_dp *dp = w->dp;
+	uint16_t k = w->n_tx[p], sent;
+
+	if (k == 0)
+		return;
+	sent = rte_eth_tx_burst(dp->port_id[p], (uint16_t)w->index, w->tx[p], k);
+	w->st.port_tx[p] += sent;
+	if (unlikely(sent < k)) {
+		w->st.drops[NPGW_DROP_TX_FULL] += k - sent;
+		w->st.port_drop[p] += k - sent;
+		rte_pktmbuf_free_bulk(&w->tx[p][sent], k - sent);
+	}
+	w->n_tx[p] = 0;
+}
+
+void dp_queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m)
+{
+	if (unlikely(w->n_tx[out] == DP_MAX_BURST))
+		tx_flush(w, out);
+	w->tx[out][w->n_tx[out]++] = m;
+}
+
+/* Drop m, which entered config port in, for reason. */
+static inline void drop_pkt(struct dp_worker *w, struct rte_mbuf *m, uint16_t in,
+			    unsigned int reason)
 {
 	w->st.drops[reason]++;
 	w->st.port_drop[in]++;
-	w->drop[(*n_drop)++] = m;
+	if (unlikely(w->n_drop == DP_MAX_BURST)) {
+		rte_pktmbuf_free_bulk(w->drop, w->n_drop);
+		w->n_drop = 0;
+	}
+	w->drop[w->n_drop++] = m;
+}
+
+static inline void forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint64_t now)
+{
+	if (unlikely(!dp_bridge_forward(w, m, in, now)))
+		drop_pkt(w, m, in, NPGW_DROP_NO_ROUTE);
 }
 
 /*
@@ -50,56 +87,62 @@ static inline bool is_link_control(const struct npgw_pkt_info *info)
 	return (t >= 130 && t <= 137) || t == 143;
 }
 
-/* Parse packet i into the action arrays; IP packets get a tuple. */
-static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nt)
+static inline void as_non_ip(struct dp_worker *w, unsigned int i)
+{
+	w->action[i] = w->dp->non_ip_pass ? DP_FORWARD : DP_DROP;
+	w->reason[i] = NPGW_DROP_NON_IP;
+	if (w->dp->non_ip_pass)
+		w->st.non_ip++;
+}
+
+/* Parse packet i; IP packets join the burst's IP list (nip of them so
+ * far). Returns the new count. */
+static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nip)
 {
 	struct rte_mbuf *m = w->pkts[i];
-	struct npgw_pkt_info info;
+	struct npgw_pkt_info *info = &w->info[nip];
 	enum npgw_drop_reason reason = NPGW_DROP_NONE;
 	enum npgw_pkt_kind kind =
-		npgw_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &info, &reason);
+		npgw_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, info, &reason);
 
 	if (kind == NPGW_PKT_DROP) {
 		w->action[i] = DP_DROP;
 		w->reason[i] = (uint8_t)reason;
-		return nt;
+		return nip;
 	}
 	if (kind == NPGW_PKT_NON_IP) {
-		if (carries_ip(info.ethertype)) {
+		if (carries_ip(info->ethertype)) {
 			w->action[i] = DP_DROP;
 			w->reason[i] = NPGW_DROP_ENCAP_IP;
-			return nt;
+		} else {
+			as_non_ip(w, i);
 		}
-		w->action[i] = w->dp->non_ip_pass ? DP_FORWARD : DP_DROP;
-		w->reason[i] = NPGW_DROP_NON_IP;
-		if (w->dp->non_ip_pass)
-			w->st.non_ip++;
-		return nt;
+		return nip;
 	}
-	if (unlikely(info.proto == NPGW_PROTO_ICMPV6 && is_link_control(&info))) {
-		w->action[i] = w->dp->non_ip_pass ? DP_FORWARD : DP_DROP;
-		w->reason[i] = NPGW_DROP_NON_IP;
-		if (w->dp->non_ip_pass)
-			w->st.non_ip++;
-		return nt;
+	if (unlikely(info->proto == NPGW_PROTO_ICMPV6 && is_link_control(info))) {
+		as_non_ip(w, i);
+		return nip;
 	}
-	if (info.is_fragment && !info.is_first_fragment) {
-		/* Later fragments follow their first one's verdict once flows
-		 * are tracked (issue 6); until then they cannot be checked. */
+	if (w->ct == NULL && info->is_fragment && !info->is_first_fragment) {
+		/* without flow tracking a later fragment cannot follow its
+		 * first one's verdict */
 		w->action[i] = DP_DROP;
 		w->reason[i] = NPGW_DROP_FRAG_UNTRACKED;
-		return nt;
+		return nip;
 	}
-	struct npgw_ruleset_tuple *t = &w->tuples[nt];
-
-	t->family = info.family;
-	t->proto = info.proto;
-	t->dport = info.dport;
-	memcpy(t->src, info.src, 16);
-	memcpy(t->dst, info.dst, 16);
 	w->action[i] = DP_CLASSIFY;
-	w->cls_of[i] = (uint8_t)nt;
-	return nt + 1;
+	w->ip_of[i] = (uint8_t)nip;
+	w->ipm[nip] = m;
+	return nip + 1;
+}
+
+static inline void tuple_of(const struct npgw_pkt_info *info, struct npgw_ruleset_tuple *t)
+{
+	memcpy(t->src, info->src, 16);
+	memcpy(t->dst, info->dst, 16);
+	t->dport = info->dport;
+	t->family = info->family;
+	t->proto = info->proto;
 }
 
 static inline void count_hits(const struct dp_gen *g, unsigned int wi,
@@ -111,12 +154,98 @@ static inline void count_hits(const struct dp_gen *g, unsigned int wi,
 	h[v->ingress]++;
 }
 
-/* Process one received burst of port `in` (config index). */
+/* The drop reason of a denied verdict: the egress side's when it denies. */
+static inline unsigned int policy_reason(const struct dp_gen *g,
+					 const struct npgw_ruleset_verdict *v)
+{
+	const struct npgw_compile_meta *e = npgw_ruleset_meta(g->rs, v->egress);
+
+	return e && e->action == NPGW_COMPILE_DENY ? NPGW_DROP_POLICY_EGRESS
+						   : NPGW_DROP_POLICY_INGRESS;
+}
+
+/* Held fragments the flow table hands back: forward or drop each. */
+static void frag_out(struct dp_worker *w, unsigned int n, uint64_t now)
+{
+	for (unsigned int j = 0; j < n; j++) {
+		const struct npgw_conntrack_frag_out *o = &w->fout[j];
+
+		if (o->reason == NPGW_DROP_NONE)
+			forward(w, o->m, o->cookie, now);
+		else
+			drop_pkt(w, o->m, o->cookie, o->reason);
+	}
+}
+
+/* Revoke mode reset: a RST back by the input port and one on toward the
+ * destination, as the packet would have gone. */
+static void send_resets(struct dp_worker *w, struct rte_mbuf *m, const struct npgw_pkt_info *info,
+			uint16_t in, uint64_t now)
+{
+	struct rte_mbuf *rst[2];
+
+	if (npgw_conntrack_rst_mbufs(w->dp->mp, m, info, rst) != 2)
+		return; /* pool empty: the flow is dropped all the same */
+	dp_queue_tx(w, in, rst[0]);
+	forward(w, rst[1], in, now);
+}
+
+/*
+ * The decision for IP packet k (in the flow table's result), given the
+ * classification when there is one. Returns NPGW_DROP_NONE to forward,
+ * a drop reason, or DP_HELD when the flow table kept the packet.
+ */
+#define DP_HELD 0xff
+
+static unsigned int decide_tracked(struct dp_worker *w, const struct dp_gen *g, unsigned int k,
+				   uint16_t in, uint16_t zone, uint64_t now)
+{
+	struct npgw_conntrack_result *r = &w->ctr[k];
+	const struct npgw_ruleset_verdict *v = &w->verdicts[w->cls_of[k]];
+	const uint64_t gen = npgw_ruleset_generation(g->rs);
+	enum npgw_conntrack_action a = NPGW_CONNTRACK_PASS;
+	unsigned int n_out;
+	uint8_t why = NPGW_DROP_NONE;
+
+	switch (r->kind) {
+	case NPGW_CONNTRACK_HIT:
+	case NPGW_CONNTRACK_RELATED:
+		if (r->flags & NPGW_CONNTRACK_F_STALE)
+			a = npgw_conntrack_recheck(w->ct, k, gen, v, w->dp->revoke, r);
+		if (a == NPGW_CONNTRACK_RESET)
+			send_resets(w, w->ipm[k], &w->info[k], in, now);
+		return a == NPGW_CONNTRACK_PASS ? NPGW_DROP_NONE : NPGW_DROP_CT_REVOKED;
+	case NPGW_CONNTRACK_MISS:
+		count_hits(g, w->index, v);
+		a = npgw_conntrack_commit(w->ct, k, now, gen, v, r);
+		if (a == NPGW_CONNTRACK_DENY)
+			return policy_reason(g, v);
+		return a == NPGW_CONNTRACK_DROP_FULL ? NPGW_DROP_CT_TABLE_FULL : NPGW_DROP_NONE;
+	case NPGW_CONNTRACK_UNTRACKED:
+		count_hits(g, w->index, v);
+		return v->allowed ? NPGW_DROP_NONE : policy_reason(g, v);
+	case NPGW_CONNTRACK_FRAGMENT: {
+		enum npgw_conntrack_frag_verdict fv = npgw_conntrack_frag_later(
+			w->ct, w->ipm[k], &w->info[k], zone, in, now, &why, w->fout, &n_out);
+
+		frag_out(w, n_out, now);
+		if (fv == NPGW_CONNTRACK_FRAG_HELD)
+			return DP_HELD;
+		return fv == NPGW_CONNTRACK_FRAG_PASS ? NPGW_DROP_NONE : why;
+	}
+	default:
+		return r->reason;
+	}
+}
+
+/* Process one received burst of config port `in`. */
 static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 {
 	struct npgw_dp *dp = w->dp;
 	const struct dp_gen *g = atomic_load_explicit(&dp->gen, memory_order_acquire);
-	unsigned int nt = 0, n_drop = 0;
+	const uint16_t zone = (uint16_t)dp->port_bridge[in];
+	const bool tracked = w->ct != NULL && g != NULL;
+	unsigned int nip = 0, nt = 0;
 	uint64_t now = rte_rdtsc();
 
 	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
@@ -124,60 +253,90 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(w->pkts[i + PREFETCH_AHEAD], void *));
-		nt = parse_one(w, i, nt);
+		nip = parse_one(w, i, nip);
 	}
-	if (nt > 0 && g != NULL)
+
+	/* what needs a classification: with flow tracking, new flows,
+	 * untracked packets and flows of an older generation */
+	if (tracked && nip > 0) {
+		npgw_conntrack_lookup_burst(w->ct, w->ipm, w->info, nip, zone, now,
+					    npgw_ruleset_generation(g->rs), w->ctr);
+		for (unsigned int k = 0; k < nip; k++) {
+			const struct npgw_conntrack_result *r = &w->ctr[k];
+
+			if (r->kind == NPGW_CONNTRACK_MISS || r->kind == NPGW_CONNTRACK_UNTRACKED ||
+			    (r->flags & NPGW_CONNTRACK_F_STALE)) {
+				npgw_conntrack_orig_tuple(w->ct, k, r, &w->tuples[nt]);
+				w->cls_of[k] = (uint8_t)nt++;
+			}
+		}
+	} else if (g != NULL) {
+		for (unsigned int k = 0; k < nip; k++) {
+			tuple_of(&w->info[k], &w->tuples[nt]);
+			w->cls_of[k] = (uint8_t)nt++;
+		}
+	}
+	if (nt > 0)
 		npgw_ruleset_classify_burst(g->rs, w->tuples, nt, w->verdicts);
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = w->pkts[i];
+		unsigned int k, why;
 
-		if (w->action[i] == DP_CLASSIFY) {
-			if (unlikely(g == NULL)) {
-				if (!dp->fail_open) {
-					drop_pkt(w, &n_drop, m, in, NPGW_DROP_NOT_READY);
-					continue;
-				}
+		if (w->action[i] == DP_DROP) {
+			drop_pkt(w, m, in, w->reason[i]);
+			continue;
+		}
+		if (w->action[i] == DP_FORWARD) {
+			forward(w, m, in, now);
+			continue;
+		}
+		k = w->ip_of[i];
+		if (unlikely(g == NULL)) {
+			/* no generation yet: the start-up posture */
+			if (dp->fail_open) {
+				w->st.allowed++;
+				forward(w, m, in, now);
 			} else {
-				const struct npgw_ruleset_verdict *v = &w->verdicts[w->cls_of[i]];
-
-				count_hits(g, w->index, v);
-				if (unlikely(!v->allowed)) {
-					const struct npgw_compile_meta *e =
-						npgw_ruleset_meta(g->rs, v->egress);
-					unsigned int r = e && e->action == NPGW_COMPILE_DENY
-								 ? NPGW_DROP_POLICY_EGRESS
-								 : NPGW_DROP_POLICY_INGRESS;
-
-					drop_pkt(w, &n_drop, m, in, r);
-					continue;
-				}
+				drop_pkt(w, m, in, NPGW_DROP_NOT_READY);
 			}
-			w->st.allowed++;
-		} else if (w->action[i] == DP_DROP) {
-			drop_pkt(w, &n_drop, m, in, w->reason[i]);
 			continue;
 		}
-		if (unlikely(!dp_bridge_forward(w, m, in, now)))
-			drop_pkt(w, &n_drop, m, in, NPGW_DROP_NO_ROUTE);
-	}
+		if (tracked) {
+			why = decide_tracked(w, g, k, in, zone, now);
+			if (why == DP_HELD)
+				continue; /* the flow table owns it now */
+			if (unlikely(w->info[k].is_first_fragment)) {
+				uint8_t fr;
+				unsigned int n_out;
 
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
-		uint16_t k = w->n_tx[p], sent;
+				/* later fragments of the datagram follow this verdict */
+				npgw_conntrack_frag_first(w->ct, m, &w->info[k], zone, now,
+							  why == NPGW_DROP_NONE, why, &fr, w->fout,
+							  &n_out);
+				why = fr;
+				frag_out(w, n_out, now);
+			}
+		} else {
+			const struct npgw_ruleset_verdict *v = &w->verdicts[w->cls_of[k]];
 
-		if (k == 0)
-			continue;
-		sent = rte_eth_tx_burst(dp->port_id[p], (uint16_t)w->index, w->tx[p], k);
-		w->st.port_tx[p] += sent;
-		if (unlikely(sent < k)) {
-			w->st.drops[NPGW_DROP_TX_FULL] += k - sent;
-			w->st.port_drop[p] += k - sent;
-			rte_pktmbuf_free_bulk(&w->tx[p][sent], k - sent);
+			count_hits(g, w->index, v);
+			why = likely(v->allowed) ? NPGW_DROP_NONE : policy_reason(g, v);
 		}
-		w->n_tx[p] = 0;
+		if (unlikely(why != NPGW_DROP_NONE)) {
+			drop_pkt(w, m, in, why);
+			continue;
+		}
+		w->st.allowed++;
+		forward(w, m, in, now);
 	}
-	if (n_drop > 0)
-		rte_pktmbuf_free_bulk(w->drop, n_drop);
+
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		tx_flush(w, p);
+	if (w->n_drop > 0) {
+		rte_pktmbuf_free_bulk(w->drop, w->n_drop);
+		w->n_drop = 0;
+	}
 }
 
 unsigned int dp_worker_poll(struct dp_worker *w)
@@ -195,6 +354,20 @@ unsigned int dp_worker_poll(struct dp_worker *w)
 			total += n;
 		}
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
+	}
+	if (w->ct != NULL) {
+		/* expiry, flush and snapshot requests: bounded work per round;
+		 * fragments held too long come back to be freed */
+		uint64_t now = rte_rdtsc();
+		unsigned int n_out = npgw_conntrack_housekeep(w->ct, now, w->fout);
+
+		if (unlikely(n_out > 0)) {
+			frag_out(w, n_out, now);
+			for (uint16_t p = 0; p < dp->n_ports; p++)
+				tx_flush(w, p);
+			rte_pktmbuf_free_bulk(w->drop, w->n_drop);
+			w->n_drop = 0;
+		}
 	}
 	return total;
 }

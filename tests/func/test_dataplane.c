@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_thash.h>
 
 #include "cunit_main.h"
 #include "npgw_dataplane.h"
@@ -60,6 +61,9 @@ struct fixture {
 
 static struct fixture fx;
 static unsigned int ring_seq;
+/* The flow tracking config the next setup() uses (off unless a test sets
+ * it). */
+static struct npgw_config_conntrack next_ct;
 
 /* Fresh ring ports (ethdev names are never reused) and a data plane over
  * them: n ports in one bridge, one worker polled by this thread. */
@@ -104,6 +108,7 @@ static void setup(unsigned int n_ports, bool fail_open, bool non_ip_pass)
 	fx.cfg.mbufs = 2047;
 	fx.cfg.mbuf_cache = 0; /* so the free count is exact */
 	fx.cfg.burst = 32;
+	fx.cfg.conntrack = next_ct;
 	fx.cfg.posture = fail_open ? NPGW_POSTURE_FAIL_OPEN : NPGW_POSTURE_FAIL_CLOSED;
 	fx.cfg.non_ip_pass = non_ip_pass;
 	fx.dp = npgw_dp_create(&fx.cfg, &err);
@@ -146,6 +151,8 @@ static void teardown(void)
 	for (unsigned int p = 0; p < fx.cfg.n_ports; p++)
 		while (rte_ring_dequeue(fx.tx[p], (void **)&m) == 0)
 			rte_pktmbuf_free(m);
+	npgw_dp_stop(fx.dp);
+	npgw_dp_drain(fx.dp); /* fragments the flow tables still hold */
 	CU_ASSERT_EQUAL(rte_mempool_avail_count(fx.mp), fx.cfg.mbufs);
 	npgw_dp_free(fx.dp);
 	for (unsigned int p = 0; p < fx.cfg.n_ports; p++) {
@@ -153,6 +160,7 @@ static void teardown(void)
 		rte_ring_free(fx.tx[p]);
 	}
 	memset(&fx, 0, sizeof(fx));
+	memset(&next_ct, 0, sizeof(next_ct));
 }
 
 /* ---- frames ---- */
@@ -488,6 +496,377 @@ static void test_bridge_learns_macs_and_floods_unknown(void)
 	teardown();
 }
 
+/* ---- connection tracking ---- */
+
+/* x isolated both ways; a may reach b on TCP 80 (a's egress, b's ingress). */
+static const char ct_policies[] =
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: deny-all}\n"
+	"spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n"
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: b-from-a}\n"
+	"spec:\n  podSelector: {matchLabels: {app: b}}\n"
+	"  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}], ports: [{port: 80}]}]\n"
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: a-to-b}\n"
+	"spec:\n  podSelector: {matchLabels: {app: a}}\n  policyTypes: [Egress]\n"
+	"  egress: [{to: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]\n";
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+/* An IPv4 TCP frame from sport to dport with flags. */
+static size_t build_tcp(uint8_t *b, const uint8_t *dmac, const uint8_t *smac, const char *src,
+			const char *dst, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	size_t len = build_ip(b, dmac, smac, src, dst, NPGW_PROTO_TCP, dport);
+
+	b[34] = (uint8_t)(sport >> 8);
+	b[35] = (uint8_t)sport;
+	b[34 + 13] = flags;
+	return len;
+}
+
+static void inject_tcp(unsigned int port, const char *src, const char *dst, uint16_t sport,
+		       uint16_t dport, uint8_t flags)
+{
+	uint8_t b[128];
+	bool from_a = strcmp(src, "10.0.1.1") == 0;
+
+	inject_bytes(port, b,
+		     build_tcp(b, from_a ? mac_b : mac_a, from_a ? mac_a : mac_b, src, dst, sport,
+			       dport, flags));
+}
+
+static void ct_setup(enum npgw_config_revoke revoke)
+{
+	char *y = NULL;
+
+	next_ct = (struct npgw_config_conntrack){
+		.enabled = true, .capacity = 1024, .revoke = revoke, .frag_hold = 8,
+		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
+		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
+	};
+	setup(2, false, true);
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", cluster, ct_policies) > 0);
+	publish(y);
+	free(y);
+}
+
+/* a (port 0) opens a connection to b (port 1): SYN, SYN-ACK, ACK. */
+static void handshake(void)
+{
+	inject_tcp(0, "10.0.1.1", "10.0.1.2", 40000, 80, TCP_SYN);
+	poll_all();
+	inject_tcp(1, "10.0.1.2", "10.0.1.1", 80, 40000, TCP_SYN | TCP_ACK);
+	poll_all();
+	inject_tcp(0, "10.0.1.1", "10.0.1.2", 40000, 80, TCP_ACK);
+	poll_all();
+}
+
+static void test_reply_of_an_allowed_connection_passes_where_the_reverse_is_denied(void)
+{
+	struct npgw_dp_stats st;
+
+	ct_setup(NPGW_REVOKE_DROP);
+	/* b may not open a connection to a */
+	inject_tcp(1, "10.0.1.2", "10.0.1.1", 40001, 80, TCP_SYN);
+	poll_all();
+	CU_ASSERT_EQUAL(collect(0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS), 1);
+	/* but its replies to a's connection pass */
+	handshake();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 2); /* SYN, ACK */
+	CU_ASSERT_EQUAL(collect(0, NULL, 0), 1); /* SYN-ACK */
+	inject_tcp(1, "10.0.1.2", "10.0.1.1", 80, 40000, TCP_ACK);
+	poll_all();
+	CU_ASSERT_EQUAL(collect(0, NULL, 0), 1);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT(st.ct.enabled);
+	CU_ASSERT_EQUAL(st.ct.inserts, 1);
+	CU_ASSERT_EQUAL(st.ct.in_use, 1);
+	teardown();
+}
+
+static void test_mid_stream_packet_without_syn_is_classified(void)
+{
+	struct npgw_dp_stats st;
+
+	ct_setup(NPGW_REVOKE_DROP);
+	/* an ACK from b to a with no flow: classified as new, and denied */
+	inject_tcp(1, "10.0.1.2", "10.0.1.1", 80, 40000, TCP_ACK);
+	/* an ACK from a to b with no flow: allowed by policy, but opens none */
+	inject_tcp(0, "10.0.1.1", "10.0.1.2", 40000, 80, TCP_ACK);
+	poll_all();
+	CU_ASSERT_EQUAL(collect(0, NULL, 0), 0);
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 1);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS), 1);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.ct.inserts, 0);
+	teardown();
+}
+
+/* Establish a flow, then make b-from-a disappear: what its next packet
+ * meets depends on the revocation mode. */
+static void revoke_with(enum npgw_config_revoke mode, unsigned int out_b, unsigned int out_a,
+			uint64_t revoked_drops)
+{
+	char *y = NULL;
+
+	ct_setup(mode);
+	handshake();
+	collect(0, NULL, 0);
+	collect(1, NULL, 0);
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", cluster,
+				 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+				 "metadata: {namespace: x, name: deny-all}\n"
+				 "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n") > 0);
+	publish(y);
+	free(y);
+	inject_tcp(0, "10.0.1.1", "10.0.1.2", 40000, 80, TCP_ACK);
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), out_b);
+	CU_ASSERT_EQUAL(collect(0, NULL, 0), out_a);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_CT_REVOKED), revoked_drops);
+	teardown();
+}
+
+static void test_revoked_connection_stops_in_drop_mode(void)
+{
+	revoke_with(NPGW_REVOKE_DROP, 0, 0, 1);
+}
+
+static void test_revoked_connection_lives_on_in_keep_mode(void)
+{
+	revoke_with(NPGW_REVOKE_KEEP, 1, 0, 0);
+}
+
+static void test_revoked_connection_gets_resets_in_reset_mode(void)
+{
+	/* the packet is dropped; a RST goes on to b and one back to a */
+	revoke_with(NPGW_REVOKE_RESET, 1, 1, 1);
+}
+
+/* An IPv4 UDP fragment of datagram id: offset in bytes, more fragments. */
+static size_t build_frag(uint8_t *b, const char *src, const char *dst, uint16_t id,
+			 uint16_t offset, bool more, uint16_t dport)
+{
+	size_t len = build_ip(b, mac_b, mac_a, src, dst, NPGW_PROTO_UDP, dport);
+	uint16_t fo = (uint16_t)((more ? 0x2000 : 0) | (offset / 8));
+
+	len += 16; /* 24 bytes of UDP payload: a multiple of 8 */
+	b[16] = 0;
+	b[17] = (uint8_t)(len - 14);
+	b[18] = (uint8_t)(id >> 8);
+	b[19] = (uint8_t)id;
+	b[20] = (uint8_t)(fo >> 8);
+	b[21] = (uint8_t)fo;
+	return len;
+}
+
+static void test_later_fragments_follow_their_first(void)
+{
+	uint8_t b[160];
+
+	ct_setup(NPGW_REVOKE_DROP);
+	/* allowed datagram a -> b UDP... b admits TCP 80 only: use a's egress
+	 * to b on TCP? UDP to b is denied; so the denied case is UDP, and the
+	 * allowed one is a datagram from a to b on TCP 80. */
+	memset(b, 0, sizeof(b));
+	/* denied: UDP a -> b port 80 (b admits TCP only) */
+	inject_bytes(0, b, build_frag(b, "10.0.1.1", "10.0.1.2", 7, 0, true, 80));
+	inject_bytes(0, b, build_frag(b, "10.0.1.1", "10.0.1.2", 7, 32, false, 80));
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS), 2);
+	/* a later fragment whose first never came: held, then dropped on
+	 * timeout, or refused; never forwarded */
+	inject_bytes(0, b, build_frag(b, "10.0.1.1", "10.0.1.2", 9, 32, false, 80));
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0);
+	teardown();
+}
+
+static void test_later_fragments_of_an_allowed_datagram_pass(void)
+{
+	uint8_t b[160];
+	char *y = NULL;
+
+	ct_setup(NPGW_REVOKE_DROP);
+	/* let a send UDP 80 to b too */
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s%s", cluster, ct_policies,
+				 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+				 "metadata: {namespace: x, name: udp}\n"
+				 "spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n"
+				 "  ingress: [{ports: [{port: 80, protocol: UDP}]}]\n"
+				 "  egress: [{ports: [{port: 80, protocol: UDP}]}]\n") > 0);
+	publish(y);
+	free(y);
+	memset(b, 0, sizeof(b));
+	/* out of order: the later fragment first (held), then the first */
+	inject_bytes(0, b, build_frag(b, "10.0.1.1", "10.0.1.2", 11, 32, false, 80));
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0);
+	inject_bytes(0, b, build_frag(b, "10.0.1.1", "10.0.1.2", 11, 0, true, 80));
+	poll_all();
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 2);
+	teardown();
+}
+
+/*
+ * Several workers: the test plays the NIC's RSS, spreading frames over the
+ * rx queues by the Toeplitz hash with the key the ports are configured with
+ * (npgw_dp_rss_key). Both directions of every flow must reach the same
+ * queue, hence the same worker and flow table: a reply that reached
+ * another worker would find no flow there and be denied.
+ */
+static void several_workers(unsigned int n_workers, unsigned int n_flows)
+{
+	struct rte_ring *rx[2][4], *tx[2][4];
+	struct npgw_config_worker workers[4];
+	struct npgw_config_port ports[2];
+	struct npgw_config_bridge bridge;
+	uint16_t bports[2] = {0, 1};
+	char names[2][RTE_ETH_NAME_MAX_LEN];
+	struct npgw_config cfg;
+	struct npgw_dp *dp;
+	size_t klen;
+	const uint8_t *key = npgw_dp_rss_key(&klen);
+	uint8_t be_key[64];
+	char *y = NULL;
+	int err = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ n_workers, got_b = 0, got_a = 0, mismatched = 0;
+
+	CU_ASSERT_FATAL(klen <= sizeof(be_key));
+	rte_convert_rss_key((const uint32_t *)key, (uint32_t *)be_key, (int)klen);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(ports, 0, sizeof(ports));
+	memset(workers, 0, sizeof(workers));
+	for (unsigned int p = 0; p < 2; p++) {
+		char rn[32];
+		int pid;
+
+		for (unsigned int q = 0; q < n_workers; q++) {
+			ring_seq++;
+			snprintf(rn, sizeof(rn), "mrx%u", ring_seq);
+			rx[p][q] = rte_ring_create(rn, 32768, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(rn, sizeof(rn), "mtx%u", ring_seq);
+			tx[p][q] = rte_ring_create(rn, 32768, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			CU_ASSERT_FATAL(rx[p][q] != NULL && tx[p][q] != NULL);
+		}
+		snprintf(rn, sizeof(rn), "mring%u", ring_seq);
+		pid = rte_eth_from_rings(rn, rx[p], n_workers, tx[p], n_workers, 0);
+		CU_ASSERT_FATAL(pid >= 0);
+		CU_ASSERT_FATAL(rte_eth_dev_get_name_by_port((uint16_t)pid, names[p]) == 0);
+		ports[p].name = names[p];
+		ports[p].device = names[p];
+		ports[p].rx_descriptors = 512;
+		ports[p].tx_descriptors = 512;
+	}
+	for (unsigned int w = 0; w < n_workers; w++)
+		workers[w].lcore = w + 1; /* never launched: polled by this thread */
+	bridge = (struct npgw_config_bridge){.name = "br", .ports = bports, .n_ports = 2,
+					     .mac_age_seconds = 300};
+	cfg.ports = ports;
+	cfg.n_ports = 2;
+	cfg.bridges = &bridge;
+	cfg.n_bridges = 1;
+	cfg.workers = workers;
+	cfg.n_workers = n_workers;
+	cfg.mbufs = 8191;
+	cfg.burst = 32;
+	cfg.non_ip_pass = true;
+	cfg.conntrack = (struct npgw_config_conntrack){
+		.enabled = true, .capacity = 4 * n_flows, .revoke = NPGW_REVOKE_DROP,
+		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
+		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
+	};
+	dp = npgw_dp_create(&cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
+	memset(&fx, 0, sizeof(fx));
+	fx.dp = dp;
+	fx.mp = npgw_dp_mempool(dp);
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", cluster, ct_policies) > 0);
+	publish(y);
+	free(y);
+
+	for (unsigned int f = 0; f < n_flows; f++) {
+		/* a random flow from a to b:80 (allowed), then b's reply */
+		uint16_t sport;
+		unsigned int q_fwd, q_rev;
+		struct rte_ipv4_tuple t;
+		uint8_t b[128];
+		size_t len;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		sport = (uint16_t)(1024 + seed % 60000);
+		t.src_addr = RTE_IPV4(10, 0, 1, 1);
+		t.dst_addr = RTE_IPV4(10, 0, 1, 2);
+		t.sport = sport;
+		t.dport = 80;
+		q_fwd = rte_softrss_be((uint32_t *)&t, RTE_THASH_V4_L4_LEN, be_key) % n_workers;
+		t.src_addr = RTE_IPV4(10, 0, 1, 2);
+		t.dst_addr = RTE_IPV4(10, 0, 1, 1);
+		t.sport = 80;
+		t.dport = sport;
+		q_rev = rte_softrss_be((uint32_t *)&t, RTE_THASH_V4_L4_LEN, be_key) % n_workers;
+		if (q_fwd != q_rev)
+			mismatched++;
+		len = build_tcp(b, mac_b, mac_a, "10.0.1.1", "10.0.1.2", sport, 80, TCP_SYN);
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx[0][q_fwd], mk_frame(b, len)), 0);
+		len = build_tcp(b, mac_a, mac_b, "10.0.1.2", "10.0.1.1", 80, sport,
+				TCP_SYN | TCP_ACK);
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx[1][q_rev], mk_frame(b, len)), 0);
+		if (f % 256 == 255 || f + 1 == n_flows) {
+			/* the SYNs first, then the replies: each worker in turn */
+			for (unsigned int w = 0; w < n_workers; w++)
+				while (npgw_dp_poll_once(dp, w) > 0)
+					;
+			for (unsigned int q = 0; q < n_workers; q++) {
+				struct rte_mbuf *m;
+
+				while (rte_ring_dequeue(tx[1][q], (void **)&m) == 0) {
+					got_b++;
+					rte_pktmbuf_free(m);
+				}
+				while (rte_ring_dequeue(tx[0][q], (void **)&m) == 0) {
+					got_a++;
+					rte_pktmbuf_free(m);
+				}
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(mismatched, 0);
+	CU_ASSERT_EQUAL(got_b, n_flows); /* every SYN */
+	CU_ASSERT_EQUAL(got_a, n_flows); /* every reply met its flow */
+	printf("\n  %u workers: %u flows, both directions on one queue for all; %lu replies "
+	       "passed\n",
+	       n_workers, n_flows, (unsigned long)got_a);
+	npgw_dp_drain(dp);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(fx.mp), cfg.mbufs);
+	npgw_dp_free(dp);
+	memset(&fx, 0, sizeof(fx));
+	for (unsigned int p = 0; p < 2; p++)
+		for (unsigned int q = 0; q < n_workers; q++) {
+			rte_ring_free(rx[p][q]);
+			rte_ring_free(tx[p][q]);
+		}
+}
+
+static void test_two_workers_both_directions_meet_the_same_worker(void)
+{
+	several_workers(2, 10000);
+}
+
+static void test_four_workers_both_directions_meet_the_same_worker(void)
+{
+	several_workers(4, 10000);
+}
+
 /* ---- hot swap under load ---- */
 
 static const char gen_a_extra[] = "";
@@ -498,7 +877,10 @@ static const char gen_b_extra[] =
 	"spec:\n  podSelector: {matchLabels: {app: b}}\n"
 	"  ingress: [{ports: [{port: 81}]}]\n";
 
-static void test_swap_1000_generations_under_traffic_loses_nothing(void)
+/* Both generations allow TCP 80 from a to b; only B allows 81. With flow
+ * tracking, an 81 flow B allowed is revoked under A (drop mode): those drops
+ * are ct-revoked instead of policy-ingress; nothing else may drop. */
+static void swap_stress(bool tracked)
 {
 	char *ya = NULL, *yb = NULL;
 	uint64_t sent80 = 0, sent81 = 0, got = 0;
@@ -512,6 +894,13 @@ static void test_swap_1000_generations_under_traffic_loses_nothing(void)
 	}
 	CU_ASSERT_FATAL(asprintf(&ya, "%s%s%s", cluster, policy_b, gen_a_extra) > 0);
 	CU_ASSERT_FATAL(asprintf(&yb, "%s%s%s", cluster, policy_b, gen_b_extra) > 0);
+	if (tracked)
+		next_ct = (struct npgw_config_conntrack){
+			.enabled = true, .capacity = 1024, .revoke = NPGW_REVOKE_DROP,
+			.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120,
+			.tcp_closed = 10, .udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300,
+			.other = 600, .frag = 2,
+		};
 	setup(2, false, true);
 	publish(ya);
 	CU_ASSERT_EQUAL_FATAL(npgw_dp_start(fx.dp), 0);
@@ -550,18 +939,30 @@ static void test_swap_1000_generations_under_traffic_loses_nothing(void)
 	/* nothing lost: every frame either left or was denied by policy */
 	CU_ASSERT_EQUAL(st.ports[0].rx, sent80 + sent81);
 	CU_ASSERT_EQUAL(got + st.drops_total, sent80 + sent81);
-	CU_ASSERT_EQUAL(st.drops_total, st.drops[NPGW_DROP_POLICY_INGRESS]);
+	CU_ASSERT_EQUAL(st.drops_total,
+			st.drops[NPGW_DROP_POLICY_INGRESS] + st.drops[NPGW_DROP_CT_REVOKED]);
 	/* 80 is allowed by both generations: every one got through */
 	CU_ASSERT(got >= sent80);
-	CU_ASSERT(st.drops[NPGW_DROP_POLICY_INGRESS] <= sent81);
+	CU_ASSERT(st.drops_total <= sent81);
 	CU_ASSERT_EQUAL(st.swaps, 1001);
-	printf("\n  swap stress: %u swaps, %lu frames, %lu forwarded, %lu denied (port 81 "
+	printf("\n  swap stress%s: %u swaps, %lu frames, %lu forwarded, %lu denied (port 81 "
 	       "under generation A)\n",
-	       swaps, (unsigned long)(sent80 + sent81), (unsigned long)got,
+	       tracked ? " (flows tracked)" : "", swaps, (unsigned long)(sent80 + sent81),
+	       (unsigned long)got,
 	       (unsigned long)st.drops_total);
 	free(ya);
 	free(yb);
 	teardown();
+}
+
+static void test_swap_1000_generations_under_traffic_loses_nothing(void)
+{
+	swap_stress(false);
+}
+
+static void test_swap_1000_generations_with_flows_tracked_loses_nothing(void)
+{
+	swap_stress(true);
 }
 
 static void cleanup(void)
@@ -591,8 +992,26 @@ int npgw_test_register(void)
 		 test_frames_that_carry_ip_never_pass_as_non_ip},
 		{"malformed_frames_are_dropped_by_reason", test_malformed_frames_are_dropped_by_reason},
 		{"bridge_learns_macs_and_floods_unknown", test_bridge_learns_macs_and_floods_unknown},
+		{"reply_of_an_allowed_connection_passes_where_the_reverse_is_denied",
+		 test_reply_of_an_allowed_connection_passes_where_the_reverse_is_denied},
+		{"mid_stream_packet_without_syn_is_classified",
+		 test_mid_stream_packet_without_syn_is_classified},
+		{"revoked_connection_stops_in_drop_mode", test_revoked_connection_stops_in_drop_mode},
+		{"revoked_connection_lives_on_in_keep_mode",
+		 test_revoked_connection_lives_on_in_keep_mode},
+		{"revoked_connection_gets_resets_in_reset_mode",
+		 test_revoked_connection_gets_resets_in_reset_mode},
+		{"later_fragments_follow_their_first", test_later_fragments_follow_their_first},
+		{"later_fragments_of_an_allowed_datagram_pass",
+		 test_later_fragments_of_an_allowed_datagram_pass},
+		{"two_workers_both_directions_meet_the_same_worker",
+		 test_two_workers_both_directions_meet_the_same_worker},
+		{"four_workers_both_directions_meet_the_same_worker",
+		 test_four_workers_both_directions_meet_the_same_worker},
 		{"swap_1000_generations_under_traffic_loses_nothing",
 		 test_swap_1000_generations_under_traffic_loses_nothing},
+		{"swap_1000_generations_with_flows_tracked_loses_nothing",
+		 test_swap_1000_generations_with_flows_tracked_loses_nothing},
 		CU_TEST_INFO_NULL,
 	};
 

@@ -407,11 +407,45 @@ static void test_type_errors_name_position_and_path(void)
 	refused_with("- a\n", "t.yaml:1:1: expected a mapping, got a list");
 }
 
+static void test_conntrack_section(void)
+{
+	struct npgw_config *c = accept("npgw.yaml", BASE, NULL);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_TRUE(c->conntrack.enabled);
+	CU_ASSERT_EQUAL(c->conntrack.capacity, 262144);
+	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_REVOKE_DROP);
+	CU_ASSERT_EQUAL(c->conntrack.tcp_established, 86400);
+	npgw_config_free(c);
+	c = accept("npgw.yaml",
+		   BASE "conntrack: {enabled: false, capacity: 1024, revoke: keep, tcp_loose: true,\n"
+			"  frag_hold: 0, timeouts: {udp: 5, tcp_syn: 7}}\n",
+		   NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FALSE(c->conntrack.enabled);
+	CU_ASSERT_EQUAL(c->conntrack.capacity, 1024);
+	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_REVOKE_KEEP);
+	CU_ASSERT_TRUE(c->conntrack.tcp_loose);
+	CU_ASSERT_EQUAL(c->conntrack.frag_hold, 0);
+	CU_ASSERT_EQUAL(c->conntrack.udp, 5);
+	CU_ASSERT_EQUAL(c->conntrack.tcp_syn, 7);
+	CU_ASSERT_EQUAL(c->conntrack.icmp, 30);
+	npgw_config_free(c);
+	refused_with(BASE "conntrack: {revoke: rst}\n",
+		     "t.yaml:6:21: conntrack.revoke: unknown revoke mode \"rst\" (drop, keep or reset)");
+	refused_with(BASE "conntrack: {timeouts: {tcp: 5}}\n",
+		     "t.yaml:6:24: conntrack.timeouts.tcp: unknown field \"tcp\" (timeouts are "
+		     "tcp_syn, tcp_established, tcp_closing, tcp_closed, udp, udp_stream, icmp, "
+		     "sctp, other and frag (seconds))");
+	refused_with(BASE "conntrack: {capacity: 4}\n",
+		     "t.yaml:6:23: conntrack.capacity: 4 is outside 8..67108864");
+}
+
 static void test_unknown_keys_are_errors_at_every_level(void)
 {
 	refused_with(BASE "workerz: []\n",
 		     "t.yaml:6:1: workerz: unknown field \"workerz\" (the config has policies, "
-		     "control, state_dir, posture, non_ip, ports, bridges, workers, main_lcore, "
+		     "control, state_dir, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, "
 		     "mempool, burst, eal and log_level)");
 	refused_with("ports:\n  - {name: a, device: net_ring0, rx_descriptor: 512}\n"
 		     "  - {name: b, device: net_ring1}\nbridges: [{name: w, ports: [a, b]}]\n",
@@ -435,7 +469,7 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 		     "cache)");
 	refused_with(BASE "\"a.b\": 1\n",
 		     "t.yaml:6:1: [\"a.b\"]: unknown field \"a.b\" (the config has policies, control, "
-		     "state_dir, posture, non_ip, ports, bridges, workers, main_lcore, mempool, burst, "
+		     "state_dir, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, mempool, burst, "
 		     "eal and log_level)");
 }
 
@@ -861,6 +895,7 @@ int npgw_test_register(void)
 	static const CU_TestInfo errors[] = {
 		{"type_errors_name_position_and_path", test_type_errors_name_position_and_path},
 		{"unknown_keys_are_errors_at_every_level", test_unknown_keys_are_errors_at_every_level},
+		{"conntrack_section", test_conntrack_section},
 		{"required_fields_and_ranges", test_required_fields_and_ranges},
 		{"enums_names_devices_and_strings", test_enums_names_devices_and_strings},
 		{"cross_checks_of_ports_and_bridges", test_cross_checks_of_ports_and_bridges},

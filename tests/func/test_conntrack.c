@@ -1,0 +1,1589 @@
+/*
+ * test_conntrack.c: lib/conntrack's tables under EAL (rte_hash, mbufs):
+ * each test builds a table with an injected clock (hz = 1000: `now` in
+ * milliseconds), feeds it crafted frames through the per-burst calls the
+ * worker makes, and checks the results, the entry and which counter moved.
+ * The last tests run a worker lcore against the control thread's flush and
+ * snapshot requests, and report the memory of the default capacity.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "ct_frames.h"
+#include "cunit_main.h"
+#include "npgw_conntrack.h"
+#include "npgw_k8s.h"
+
+#define HZ 1000
+#define SEC (uint64_t)HZ
+#define ZONE 3
+#define N_MBUFS 4095
+
+static struct rte_mempool *mp;
+static struct npgw_conntrack *ct;
+static uint64_t now;
+static unsigned int table_seq;
+
+static const struct npgw_ruleset_verdict allow = {.allowed = true, .egress = 5, .ingress = 7};
+static const struct npgw_ruleset_verdict deny = {.allowed = false, .egress = 3, .ingress = 0};
+
+/* the burst under test */
+static struct rte_mbuf *mb[NPGW_CONNTRACK_MAX_BURST];
+static struct npgw_pkt_info info[NPGW_CONNTRACK_MAX_BURST];
+static struct npgw_conntrack_result res[NPGW_CONNTRACK_MAX_BURST];
+static unsigned int nb;
+
+static void make_table(uint32_t capacity, void (*tweak)(struct npgw_conntrack_config *))
+{
+	struct npgw_conntrack_config cfg;
+	char name[32];
+	int err = 0;
+
+	npgw_conntrack_config_defaults(&cfg);
+	snprintf(name, sizeof(name), "t%u", table_seq++);
+	cfg.name = name;
+	cfg.capacity = capacity;
+	cfg.hz = HZ;
+	cfg.seed = 42;
+	if (tweak != NULL)
+		tweak(&cfg);
+	ct = npgw_conntrack_create(&cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+	now = 1000 * SEC; /* not 0: a deadline of 0 means "killed" */
+	nb = 0;
+}
+
+static void free_burst(void)
+{
+	for (unsigned int i = 0; i < nb; i++)
+		rte_pktmbuf_free(mb[i]);
+	nb = 0;
+}
+
+static void drop_table(void)
+{
+	free_burst();
+	npgw_conntrack_free(ct);
+	ct = NULL;
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(mp), N_MBUFS);
+}
+
+static struct rte_mbuf *mk_mbuf(const uint8_t *f, size_t len, struct npgw_pkt_info *pi)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	enum npgw_drop_reason r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), f, len);
+	CU_ASSERT_EQUAL_FATAL(npgw_pkt_parse(f, (uint32_t)len, pi, &r), NPGW_PKT_IP);
+	return m;
+}
+
+/* Start a new burst (the previous one's mbufs are freed). */
+static void begin(void)
+{
+	free_burst();
+}
+
+static void add(const uint8_t *f, size_t len)
+{
+	CU_ASSERT_FATAL(nb < NPGW_CONNTRACK_MAX_BURST);
+	mb[nb] = mk_mbuf(f, len, &info[nb]);
+	nb++;
+}
+
+static unsigned int lookup(uint64_t gen)
+{
+	return npgw_conntrack_lookup_burst(ct, mb, info, nb, ZONE, now, gen, res);
+}
+
+/* One packet alone: lookup, and commit it with v when it misses. Returns
+ * the action (PASS for a hit). */
+static enum npgw_conntrack_action one(const uint8_t *f, size_t len, uint64_t gen,
+				      const struct npgw_ruleset_verdict *v)
+{
+	begin();
+	add(f, len);
+	lookup(gen);
+	if (res[0].kind == NPGW_CONNTRACK_MISS)
+		return npgw_conntrack_commit(ct, 0, now, gen, v, &res[0]);
+	if (res[0].kind == NPGW_CONNTRACK_HIT || res[0].kind == NPGW_CONNTRACK_RELATED)
+		return NPGW_CONNTRACK_PASS;
+	return NPGW_CONNTRACK_DENY;
+}
+
+static const struct npgw_conntrack_entry *entry0(void)
+{
+	return npgw_conntrack_entry(ct, res[0].entry);
+}
+
+static struct npgw_conntrack_stats stats(void)
+{
+	struct npgw_conntrack_stats st;
+
+	npgw_conntrack_get_stats(ct, &st);
+	return st;
+}
+
+static uint8_t fb[CTF_MAX];
+
+static size_t tcp(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t flags)
+{
+	return ctf_tcp(s, sp, d, dp, flags, fb);
+}
+
+static size_t udp(const char *s, uint16_t sp, const char *d, uint16_t dp)
+{
+	return ctf_udp(s, sp, d, dp, fb);
+}
+
+static size_t echo(const char *s, const char *d, uint8_t type, uint16_t id)
+{
+	struct npgw_addr a;
+
+	npgw_addr_parse(s, &a);
+	struct ctf_l4 l = {.proto = a.family == 4 ? NPGW_PROTO_ICMP : NPGW_PROTO_ICMPV6,
+			   .type = type, .id = id};
+
+	return ctf_packet(s, d, &l, fb);
+}
+
+enum { SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, SYNACK = 0x12, PSH = 0x08 };
+
+static const char *A4 = "10.0.1.1", *B4 = "10.0.1.2", *R4 = "10.9.9.9";
+static const char *C4 = "10.0.1.3";
+static const char *A6 = "fd00::1:1", *B6 = "fd00::1:2", *R6 = "fd00::99";
+
+/* ---- flows ---- */
+
+static void test_both_directions_find_one_entry(void)
+{
+	make_table(1024, NULL);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *a = fam == 4 ? A4 : A6, *b = fam == 4 ? B4 : B6;
+		uint32_t e;
+
+		CU_ASSERT_EQUAL(one(fb, tcp(a, 40000, b, 80, SYN), 1, &allow), NPGW_CONNTRACK_PASS);
+		CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+		e = res[0].entry;
+		CU_ASSERT_EQUAL(one(fb, tcp(b, 80, a, 40000, SYNACK), 1, &deny),
+				NPGW_CONNTRACK_PASS);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+		CU_ASSERT_EQUAL(res[0].entry, e);
+		CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_REPLY);
+		CU_ASSERT_EQUAL(one(fb, tcp(a, 40000, b, 80, ACK), 1, &deny), NPGW_CONNTRACK_PASS);
+		CU_ASSERT_EQUAL(res[0].entry, e);
+		CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_ORIG);
+		CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+		CU_ASSERT_EQUAL(entry0()->pkts[0], 2);
+		CU_ASSERT_EQUAL(entry0()->pkts[1], 1);
+		CU_ASSERT_EQUAL(entry0()->egress, 5);
+		CU_ASSERT_EQUAL(entry0()->ingress, 7);
+		/* another port, the other zone-mates: other entries */
+		CU_ASSERT_EQUAL(one(fb, udp(b, 80, a, 40000), 1, &allow), NPGW_CONNTRACK_PASS);
+		CU_ASSERT(res[0].entry != e);
+		CU_ASSERT_EQUAL(one(fb, udp(a, 40000, b, 80), 1, &deny), NPGW_CONNTRACK_PASS);
+		CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_REPLY);
+	}
+	CU_ASSERT_EQUAL(stats().in_use, 4);
+	CU_ASSERT_EQUAL(stats().in_use_proto[NPGW_CONNTRACK_P_TCP], 2);
+	CU_ASSERT_EQUAL(stats().in_use_proto[NPGW_CONNTRACK_P_UDP], 2);
+	drop_table();
+}
+
+static void test_zone_separates_flows(void)
+{
+	make_table(1024, NULL);
+	CU_ASSERT_EQUAL(one(fb, udp(A4, 1, B4, 2), 1, &allow), NPGW_CONNTRACK_PASS);
+	begin();
+	add(fb, udp(B4, 2, A4, 1));
+	npgw_conntrack_lookup_burst(ct, mb, info, nb, ZONE + 1, now, 1, res);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+	drop_table();
+}
+
+static void test_tcp_states_handshake_to_close(void)
+{
+	make_table(1024, NULL);
+	one(fb, tcp(A4, 1000, B4, 22, SYN), 1, &allow);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 30 * SEC);
+	one(fb, tcp(A4, 1000, B4, 22, SYN), 1, &allow); /* retransmitted */
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	one(fb, tcp(B4, 22, A4, 1000, SYNACK), 1, &deny);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_SYN_RECV);
+	one(fb, tcp(A4, 1000, B4, 22, ACK), 1, &allow);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 86400 * SEC);
+	one(fb, tcp(B4, 22, A4, 1000, ACK | PSH), 1, &deny);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	one(fb, tcp(A4, 1000, B4, 22, FIN | ACK), 1, &allow);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 120 * SEC);
+	one(fb, tcp(B4, 22, A4, 1000, ACK), 1, &deny);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+	now += 5 * SEC;
+	one(fb, tcp(B4, 22, A4, 1000, FIN | ACK), 1, &deny);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 10 * SEC);
+	/* the last ACK passes but does not keep a closed flow alive */
+	now += 3 * SEC;
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 22, ACK), 1, &deny), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 7 * SEC);
+	drop_table();
+}
+
+static void test_tcp_rst_closes_and_a_new_syn_reopens(void)
+{
+	uint32_t e;
+
+	make_table(1024, NULL);
+	one(fb, tcp(A4, 1000, B4, 22, SYN), 1, &allow);
+	one(fb, tcp(B4, 22, A4, 1000, SYNACK), 1, &deny);
+	one(fb, tcp(A4, 1000, B4, 22, ACK), 1, &allow);
+	e = res[0].entry;
+	one(fb, tcp(B4, 22, A4, 1000, RST | ACK), 1, &deny);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	/* a new SYN on the same ports is a new connection: classified again */
+	begin();
+	add(fb, tcp(A4, 1000, B4, 22, SYN));
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+	CU_ASSERT_EQUAL(npgw_conntrack_commit(ct, 0, now, 1, &deny, &res[0]), NPGW_CONNTRACK_DENY);
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 22, SYN), 1, &allow), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT_EQUAL(res[0].entry, e); /* the dead entry's slot, reused */
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(entry0()->pkts[0], 1);
+	CU_ASSERT_EQUAL(stats().in_use, 1);
+	CU_ASSERT_EQUAL(stats().inserts, 2);
+	drop_table();
+}
+
+/* SYN and SYN-ACK in one burst: both miss; the SYN creates the flow, and
+ * the SYN-ACK joins it though the reverse direction is denied. */
+static void test_syn_and_synack_in_one_burst(void)
+{
+	make_table(1024, NULL);
+	begin();
+	add(fb, tcp(A4, 1000, B4, 22, SYN));
+	add(fb, tcp(B4, 22, A4, 1000, SYNACK));
+	add(fb, tcp(A4, 1000, B4, 22, ACK));
+	CU_ASSERT_EQUAL(lookup(1), 3);
+	for (unsigned int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(res[i].kind, NPGW_CONNTRACK_MISS);
+	CU_ASSERT_EQUAL(npgw_conntrack_commit(ct, 0, now, 1, &allow, &res[0]), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(npgw_conntrack_commit(ct, 1, now, 1, &deny, &res[1]), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[1].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(res[1].dir, NPGW_CONNTRACK_DIR_REPLY);
+	CU_ASSERT_EQUAL(npgw_conntrack_commit(ct, 2, now, 1, &allow, &res[2]), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[2].entry, res[0].entry);
+	CU_ASSERT_EQUAL(npgw_conntrack_entry(ct, res[0].entry)->state, NPGW_CONNTRACK_ESTABLISHED);
+	CU_ASSERT_EQUAL(stats().inserts, 1);
+	drop_table();
+}
+
+static void loose(struct npgw_conntrack_config *c)
+{
+	c->tcp_loose = true;
+}
+
+/* A mid-stream ACK with no entry is new without SYN: classified; passes
+ * without an entry when allowed (strict), or picks the flow up (loose). */
+static void test_mid_stream_ack_is_new_without_syn(void)
+{
+	make_table(1024, NULL);
+	begin();
+	add(fb, tcp(A4, 1000, B4, 22, ACK | PSH));
+	CU_ASSERT_EQUAL(lookup(1), 1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_NO_SYN);
+	CU_ASSERT_EQUAL(npgw_conntrack_commit(ct, 0, now, 1, &deny, &res[0]), NPGW_CONNTRACK_DENY);
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 22, ACK), 1, &allow), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_FALSE(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT_EQUAL(stats().in_use, 0);
+	CU_ASSERT_EQUAL(stats().no_syn, 2);
+	/* a SYN-ACK or an RST with no entry cannot open a flow either */
+	one(fb, tcp(B4, 22, A4, 1000, SYNACK), 1, &allow);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_NO_SYN);
+	one(fb, tcp(B4, 22, A4, 1000, RST), 1, &allow);
+	CU_ASSERT_EQUAL(stats().in_use, 0);
+	drop_table();
+
+	make_table(1024, loose);
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 22, ACK), 1, &allow), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT(entry0()->flags & NPGW_CONNTRACK_E_PICKUP);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 30 * SEC);
+	one(fb, tcp(B4, 22, A4, 1000, ACK), 1, &deny);
+	CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_REPLY);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	/* loose still never opens on RST */
+	one(fb, tcp(A4, 5, B4, 6, RST), 1, &allow);
+	CU_ASSERT_EQUAL(stats().in_use, 1);
+	drop_table();
+}
+
+static void test_invalid_tcp_flags_are_dropped(void)
+{
+	static const uint8_t bad[] = {0, SYN | FIN, SYN | RST, FIN, FIN | PSH | 0x20, SYN | FIN | ACK,
+				      RST | FIN};
+
+	make_table(1024, NULL);
+	for (size_t i = 0; i < sizeof(bad); i++) {
+		begin();
+		add(fb, tcp(A4, 1000, B4, 22, bad[i]));
+		lookup(1);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+		CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_TCP_INVALID);
+	}
+	/* ECE/CWR/PSH do not matter */
+	begin();
+	add(fb, tcp(A4, 1000, B4, 22, SYN | 0xc0));
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+	drop_table();
+}
+
+static void test_udp_sctp_icmp_echo_tracked_by_tuple(void)
+{
+	make_table(1024, NULL);
+	one(fb, udp(A4, 5353, B4, 53), 1, &allow);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 30 * SEC);
+	one(fb, udp(B4, 53, A4, 5353), 1, &deny);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 120 * SEC);
+
+	struct ctf_l4 s = {.proto = NPGW_PROTO_SCTP, .sport = 3868, .dport = 3868};
+	size_t n = ctf_packet(A6, B6, &s, fb);
+
+	one(fb, n, 1, &allow);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 300 * SEC);
+	n = ctf_packet(B6, A6, &s, fb);
+	one(fb, n, 1, &deny);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *a = fam == 4 ? A4 : A6, *b = fam == 4 ? B4 : B6;
+		uint8_t req = fam == 4 ? 8 : 128, rep = fam == 4 ? 0 : 129;
+
+		/* a reply with no request: classified, no entry */
+		begin();
+		add(fb, echo(b, a, rep, 77));
+		lookup(1);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+		CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_NO_SYN);
+		CU_ASSERT_EQUAL(npgw_conntrack_commit(ct, 0, now, 1, &allow, &res[0]),
+				NPGW_CONNTRACK_PASS);
+		CU_ASSERT_FALSE(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+		one(fb, echo(a, b, req, 77), 1, &allow);
+		CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+		CU_ASSERT_EQUAL(one(fb, echo(b, a, rep, 77), 1, &deny), NPGW_CONNTRACK_PASS);
+		CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_REPLY);
+		/* another id is another flow */
+		begin();
+		add(fb, echo(b, a, rep, 78));
+		lookup(1);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+		/* router solicitation, timestamp...: untracked */
+		begin();
+		add(fb, echo(a, b, fam == 4 ? 13 : 133, 1));
+		CU_ASSERT_EQUAL(lookup(1), 1);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_UNTRACKED);
+	}
+	CU_ASSERT_EQUAL(stats().in_use_proto[NPGW_CONNTRACK_P_ICMP], 2);
+	CU_ASSERT_EQUAL(stats().in_use_proto[NPGW_CONNTRACK_P_SCTP], 1);
+	drop_table();
+}
+
+/* ---- time ---- */
+
+static void test_timeouts_with_an_injected_clock(void)
+{
+	uint64_t t0;
+
+	make_table(1024, NULL);
+	t0 = now;
+	one(fb, udp(A4, 1, B4, 2), 1, &allow);
+	now = t0 + 30 * SEC - 1;
+	one(fb, udp(A4, 1, B4, 2), 1, &allow);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT); /* refreshed: deadline t0+60s-1 */
+	now = t0 + 60 * SEC - 1;
+	begin();
+	add(fb, udp(B4, 2, A4, 1));
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS); /* expired at exactly the deadline */
+
+	/* a TCP handshake never finished: 30 s */
+	one(fb, tcp(A4, 1000, B4, 22, SYN), 1, &allow);
+	now += 30 * SEC;
+	begin();
+	add(fb, tcp(B4, 22, A4, 1000, SYNACK));
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+
+	/* established: a day */
+	one(fb, tcp(A4, 1001, B4, 22, SYN), 1, &allow);
+	one(fb, tcp(B4, 22, A4, 1001, SYNACK), 1, &allow);
+	one(fb, tcp(A4, 1001, B4, 22, ACK), 1, &allow);
+	now += 86399 * SEC;
+	one(fb, tcp(B4, 22, A4, 1001, ACK), 1, &deny);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	now += 86400 * SEC;
+	begin();
+	add(fb, tcp(B4, 22, A4, 1001, ACK));
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_NO_SYN);
+	drop_table();
+}
+
+static void small_sweep(struct npgw_conntrack_config *c)
+{
+	c->sweep = 64;
+}
+
+static void test_expiry_reclaim_is_bounded_per_call(void)
+{
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	char a[32];
+	uint64_t before;
+	int calls = 0;
+
+	make_table(1024, small_sweep);
+	for (unsigned int i = 0; i < 1000; i++) {
+		snprintf(a, sizeof(a), "10.1.%u.%u", i / 250, i % 250 + 1);
+		CU_ASSERT_EQUAL(one(fb, udp(a, 1, B4, 2), 1, &allow), NPGW_CONNTRACK_PASS);
+	}
+	CU_ASSERT_EQUAL(stats().in_use, 1000);
+	CU_ASSERT_EQUAL(npgw_conntrack_housekeep(ct, now, out), 0);
+	CU_ASSERT_EQUAL(stats().in_use, 1000); /* nothing is due */
+	now += 31 * SEC;
+	while (stats().in_use > 0) {
+		before = stats().in_use;
+		npgw_conntrack_housekeep(ct, now, out);
+		CU_ASSERT(before - stats().in_use <= 64);
+		calls++;
+		CU_ASSERT_FATAL(calls <= 1024 / 64 + 1);
+	}
+	CU_ASSERT(calls >= 1000 / 64);
+	CU_ASSERT_EQUAL(stats().expired, 1000);
+	drop_table();
+}
+
+static void test_capacity_plus_one_is_refused_never_evicting(void)
+{
+	char a[32];
+	uint32_t cap = 256;
+
+	make_table(cap, small_sweep);
+	for (unsigned int i = 0; i < cap; i++) {
+		snprintf(a, sizeof(a), "10.2.%u.%u", i / 200, i % 200 + 1);
+		CU_ASSERT_EQUAL(one(fb, tcp(a, 1000, B4, 80, SYN), 1, &allow), NPGW_CONNTRACK_PASS);
+	}
+	CU_ASSERT_EQUAL(stats().in_use, cap);
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 80, SYN), 1, &allow), NPGW_CONNTRACK_DROP_FULL);
+	CU_ASSERT_EQUAL(stats().refused, 1);
+	CU_ASSERT_EQUAL(stats().in_use, cap);
+	/* a packet the table cannot track but that needs no entry still passes */
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 80, ACK), 1, &allow), NPGW_CONNTRACK_PASS);
+	/* every flow is still there */
+	for (unsigned int i = 0; i < cap; i++) {
+		snprintf(a, sizeof(a), "10.2.%u.%u", i / 200, i % 200 + 1);
+		one(fb, tcp(B4, 80, a, 1000, SYNACK), 1, &deny);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	}
+	/* once they expire, a commit on the full table reclaims a bounded
+	 * number of them itself and succeeds */
+	now += 31 * SEC;
+	CU_ASSERT_EQUAL(one(fb, tcp(A4, 1000, B4, 80, SYN), 1, &allow), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(stats().in_use <= cap - 63);
+	drop_table();
+}
+
+/* ---- generations and revocation ---- */
+
+static void test_generation_recheck(void)
+{
+	struct npgw_ruleset_tuple t;
+	struct npgw_addr a, b;
+
+	make_table(1024, NULL);
+	one(fb, tcp(A4, 40000, B4, 80, SYN), 1, &allow);
+	one(fb, tcp(B4, 80, A4, 40000, SYNACK), 1, &deny);
+	CU_ASSERT_FALSE(res[0].flags & NPGW_CONNTRACK_F_STALE);
+	/* generation 2 is live: the reply packet must recheck the flow */
+	begin();
+	add(fb, tcp(B4, 80, A4, 40000, ACK));
+	CU_ASSERT_EQUAL(lookup(2), 1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_STALE);
+	npgw_conntrack_orig_tuple(ct, 0, &res[0], &t);
+	npgw_addr_parse(A4, &a);
+	npgw_addr_parse(B4, &b);
+	CU_ASSERT_EQUAL(memcmp(t.src, a.bytes, 4), 0); /* the opener, not the packet's source */
+	CU_ASSERT_EQUAL(memcmp(t.dst, b.bytes, 4), 0);
+	CU_ASSERT_EQUAL(t.dport, 80);
+	CU_ASSERT_EQUAL(t.proto, NPGW_PROTO_TCP);
+	CU_ASSERT_EQUAL(t.family, 4);
+	struct npgw_ruleset_verdict v2 = {.allowed = true, .egress = 9, .ingress = 10};
+
+	CU_ASSERT_EQUAL(npgw_conntrack_recheck(ct, 0, 2, &v2, NPGW_CONNTRACK_REVOKE_DROP, &res[0]),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->generation, 2);
+	CU_ASSERT_EQUAL(entry0()->egress, 9);
+	begin();
+	add(fb, tcp(A4, 40000, B4, 80, ACK));
+	CU_ASSERT_EQUAL(lookup(2), 0);
+	CU_ASSERT_FALSE(res[0].flags & NPGW_CONNTRACK_F_STALE);
+	/* a miss's tuple is the packet's own */
+	begin();
+	add(fb, udp(B4, 7, A4, 9));
+	lookup(2);
+	npgw_conntrack_orig_tuple(ct, 0, &res[0], &t);
+	CU_ASSERT_EQUAL(memcmp(t.src, b.bytes, 4), 0);
+	CU_ASSERT_EQUAL(t.dport, 9);
+	drop_table();
+}
+
+/* An established TCP flow A->B:80 and a UDP flow, then generation 2
+ * denies both; mode decides. */
+static void establish_pair(void)
+{
+	one(fb, tcp(A4, 40000, B4, 80, SYN), 1, &allow);
+	one(fb, tcp(B4, 80, A4, 40000, SYNACK), 1, &deny);
+	one(fb, tcp(A4, 40000, B4, 80, ACK), 1, &allow);
+	one(fb, tcp(A6, 40001, B6, 80, SYN), 1, &allow); /* still in its handshake */
+	one(fb, udp(A4, 53, B4, 53), 1, &allow);
+	one(fb, udp(B4, 53, A4, 53), 1, &allow);
+}
+
+static enum npgw_conntrack_action revoke_one(size_t len, enum npgw_conntrack_revoke mode)
+{
+	begin();
+	add(fb, len);
+	lookup(2);
+	CU_ASSERT_FATAL(res[0].flags & NPGW_CONNTRACK_F_STALE);
+	return npgw_conntrack_recheck(ct, 0, 2, &deny, mode, &res[0]);
+}
+
+static void test_revoke_modes(void)
+{
+	struct rte_mbuf *rst[2];
+
+	/* drop: the flow stops; its next packet is new again */
+	make_table(1024, NULL);
+	establish_pair();
+	CU_ASSERT_EQUAL(revoke_one(tcp(B4, 80, A4, 40000, ACK), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_CONNTRACK_DROP_REVOKED);
+	begin();
+	add(fb, tcp(B4, 80, A4, 40000, ACK));
+	lookup(2);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_MISS);
+	CU_ASSERT_EQUAL(stats().revoked, 1);
+	drop_table();
+
+	/* keep: established flows live on and are not rechecked again; one in
+	 * its handshake stops */
+	make_table(1024, NULL);
+	establish_pair();
+	CU_ASSERT_EQUAL(revoke_one(tcp(B4, 80, A4, 40000, ACK), NPGW_CONNTRACK_REVOKE_KEEP),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT(entry0()->flags & NPGW_CONNTRACK_E_KEPT);
+	begin();
+	add(fb, tcp(A4, 40000, B4, 80, ACK));
+	CU_ASSERT_EQUAL(lookup(2), 0);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(revoke_one(udp(B4, 53, A4, 53), NPGW_CONNTRACK_REVOKE_KEEP),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(revoke_one(tcp(A6, 40001, B6, 80, SYN), NPGW_CONNTRACK_REVOKE_KEEP),
+			NPGW_CONNTRACK_DROP_REVOKED);
+	CU_ASSERT_EQUAL(stats().kept, 2);
+	CU_ASSERT_EQUAL(stats().revoked, 3);
+	drop_table();
+
+	/* reset: TCP gets RSTs toward both ends; UDP drops */
+	make_table(1024, NULL);
+	establish_pair();
+	CU_ASSERT_EQUAL(revoke_one(tcp(B4, 80, A4, 40000, ACK), NPGW_CONNTRACK_REVOKE_RESET),
+			NPGW_CONNTRACK_RESET);
+	CU_ASSERT_EQUAL(npgw_conntrack_rst_mbufs(mp, mb[0], &info[0], rst), 2);
+	for (int k = 0; k < 2; k++) {
+		const uint8_t *p = rte_pktmbuf_mtod(rst[k], const uint8_t *);
+
+		CU_ASSERT_EQUAL(rte_pktmbuf_data_len(rst[k]), 60);
+		CU_ASSERT_EQUAL(p[14 + 20 + 13] & RST, RST);
+		/* toward the sender (B) the destination is B */
+		CU_ASSERT_EQUAL(memcmp(p + 14 + 16, k == 0 ? info[0].src : info[0].dst, 4), 0);
+		rte_pktmbuf_free(rst[k]);
+	}
+	CU_ASSERT_EQUAL(revoke_one(udp(B4, 53, A4, 53), NPGW_CONNTRACK_REVOKE_RESET),
+			NPGW_CONNTRACK_DROP_REVOKED);
+	drop_table();
+}
+
+/* Two packets of a revoked flow in one burst: one revocation. */
+static void test_revoke_twice_in_one_burst(void)
+{
+	make_table(1024, NULL);
+	establish_pair();
+	begin();
+	add(fb, tcp(B4, 80, A4, 40000, ACK));
+	add(fb, tcp(A4, 40000, B4, 80, ACK));
+	CU_ASSERT_EQUAL(lookup(2), 2);
+	CU_ASSERT_EQUAL(npgw_conntrack_recheck(ct, 0, 2, &deny, NPGW_CONNTRACK_REVOKE_DROP, &res[0]),
+			NPGW_CONNTRACK_DROP_REVOKED);
+	CU_ASSERT_EQUAL(npgw_conntrack_recheck(ct, 1, 2, &deny, NPGW_CONNTRACK_REVOKE_DROP, &res[1]),
+			NPGW_CONNTRACK_DROP_REVOKED);
+	CU_ASSERT_EQUAL(stats().revoked, 1);
+	drop_table();
+}
+
+/* ---- related ICMP ---- */
+
+static void related_case(int fam)
+{
+	const char *a = fam == 4 ? A4 : A6, *b = fam == 4 ? B4 : B6, *r = fam == 4 ? R4 : R6;
+	uint8_t orig[CTF_MAX], e[CTF_MAX];
+	size_t ol, el;
+	uint32_t flow;
+	uint8_t too_big = fam == 4 ? 3 : 2, code = fam == 4 ? 4 : 0;
+
+	make_table(1024, NULL);
+	ol = ctf_tcp(a, 40000, b, 443, SYN, orig);
+	one(orig, ol, 1, &allow);
+	flow = res[0].entry;
+	ol = ctf_tcp(a, 40000, b, 443, ACK | PSH, orig);
+	/* a router on the path: fragmentation needed / packet too big, to a */
+	el = ctf_icmp_error(r, a, too_big, code, orig, ol, 500, e);
+	begin();
+	add(e, el);
+	CU_ASSERT_EQUAL(lookup(1), 0);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_RELATED);
+	CU_ASSERT_EQUAL(res[0].entry, flow);
+	CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_REPLY);
+	CU_ASSERT_EQUAL(npgw_conntrack_entry(ct, flow)->pkts[1], 0); /* not accounted to it */
+	/* b's own port unreachable about a reply it got: toward b */
+	ol = ctf_tcp(b, 443, a, 40000, ACK, orig);
+	el = ctf_icmp_error(a, b, fam == 4 ? 3 : 1, fam == 4 ? 3 : 4, orig, ol, 48, e);
+	begin();
+	add(e, el);
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_RELATED);
+	CU_ASSERT_EQUAL(res[0].dir, NPGW_CONNTRACK_DIR_ORIG);
+	/* stale: the flow is rechecked in its original direction */
+	begin();
+	add(e, el);
+	CU_ASSERT_EQUAL(lookup(2), 1);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_STALE);
+	struct npgw_ruleset_tuple t;
+	struct npgw_addr aa;
+
+	npgw_conntrack_orig_tuple(ct, 0, &res[0], &t);
+	npgw_addr_parse(a, &aa);
+	CU_ASSERT_EQUAL(memcmp(t.src, aa.bytes, fam == 4 ? 4 : 16), 0);
+	CU_ASSERT_EQUAL(t.dport, 443);
+	CU_ASSERT_EQUAL(t.proto, NPGW_PROTO_TCP);
+	CU_ASSERT_EQUAL(npgw_conntrack_recheck(ct, 0, 2, &deny, NPGW_CONNTRACK_REVOKE_RESET, &res[0]),
+			NPGW_CONNTRACK_DROP_REVOKED); /* no RST for an ICMP error */
+	/* unrelated: a flow nobody opened; and a truncated quote */
+	ol = ctf_tcp(a, 40001, b, 443, ACK, orig);
+	el = ctf_icmp_error(r, a, too_big, code, orig, ol, 500, e);
+	begin();
+	add(e, el);
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_ICMP_UNRELATED);
+	el = ctf_icmp_error(r, a, too_big, code, orig, ol, fam == 4 ? 24 : 44, e);
+	begin();
+	add(e, el);
+	lookup(1);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_ICMP_UNRELATED);
+	/* without the frames (pkts NULL) every error is unrelated */
+	npgw_conntrack_lookup_burst(ct, NULL, info, nb, ZONE, now, 1, res);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_ICMP_UNRELATED);
+	CU_ASSERT_EQUAL(stats().related, 3);
+	drop_table();
+}
+
+static void test_related_icmp_v4(void)
+{
+	related_case(4);
+}
+
+static void test_related_icmp_v6(void)
+{
+	related_case(6);
+}
+
+/* ---- fragments ---- */
+
+static uint8_t dgram[65536 + 64];
+static uint8_t dgram_payload[4096];
+
+/* Fragment [off, off+len) of the UDP datagram in dgram (its bytes from the
+ * UDP header on), as a frame. */
+static struct rte_mbuf *frag(int fam, uint32_t id, uint16_t off, size_t len, bool mf,
+			     struct npgw_pkt_info *pi)
+{
+	uint8_t f[CTF_MAX];
+	struct ctf_ip o = {.src = fam == 4 ? A4 : A6, .dst = fam == 4 ? B4 : B6,
+			   .proto = NPGW_PROTO_UDP, .frag = true, .frag_id = id,
+			   .frag_off = off, .mf = mf};
+	size_t n = ctf_wrap(&o, dgram + off, len, f);
+
+	return mk_mbuf(f, n, pi);
+}
+
+static void make_dgram(size_t payload)
+{
+	struct ctf_l4 u = {.proto = NPGW_PROTO_UDP, .sport = 5000, .dport = 53,
+			   .payload = dgram_payload, .plen = payload};
+
+	memset(dgram_payload, 0x33, payload);
+	ctf_l4_build(&u, dgram);
+}
+
+struct fx {
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	unsigned int n_out;
+	uint8_t reason;
+};
+
+static enum npgw_conntrack_frag_verdict first(struct fx *x, struct rte_mbuf *m,
+					      const struct npgw_pkt_info *pi, bool allowed)
+{
+	enum npgw_conntrack_frag_verdict v = npgw_conntrack_frag_first(
+		ct, m, pi, ZONE, now, allowed, NPGW_DROP_POLICY_INGRESS, &x->reason, x->out,
+		&x->n_out);
+
+	rte_pktmbuf_free(m);
+	return v;
+}
+
+static enum npgw_conntrack_frag_verdict later(struct fx *x, struct rte_mbuf *m,
+					      const struct npgw_pkt_info *pi)
+{
+	enum npgw_conntrack_frag_verdict v =
+		npgw_conntrack_frag_later(ct, m, pi, ZONE, 11, now, &x->reason, x->out, &x->n_out);
+
+	if (v != NPGW_CONNTRACK_FRAG_HELD)
+		rte_pktmbuf_free(m);
+	return v;
+}
+
+static void free_out(struct fx *x)
+{
+	for (unsigned int i = 0; i < x->n_out; i++)
+		rte_pktmbuf_free(x->out[i].m);
+	x->n_out = 0;
+}
+
+static void test_fragments_in_order(void)
+{
+	struct npgw_pkt_info pi;
+	struct fx x;
+
+	make_table(1024, NULL);
+	make_dgram(3000); /* 3008 bytes of UDP */
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const uint64_t in_use = stats().frag_in_use, held = stats().frag_held;
+		struct rte_mbuf *m = frag(fam, 100, 0, 1480, true, &pi);
+
+		CU_ASSERT_TRUE(pi.is_first_fragment);
+		CU_ASSERT_EQUAL(pi.dport, 53);
+		CU_ASSERT_EQUAL(first(&x, m, &pi, true), NPGW_CONNTRACK_FRAG_PASS);
+		CU_ASSERT_EQUAL(x.n_out, 0);
+		CU_ASSERT_EQUAL(stats().frag_in_use, in_use + 1);
+		m = frag(fam, 100, 1480, 1480, true, &pi);
+		CU_ASSERT_EQUAL(later(&x, m, &pi), NPGW_CONNTRACK_FRAG_PASS);
+		m = frag(fam, 100, 2960, 48, false, &pi);
+		CU_ASSERT_EQUAL(later(&x, m, &pi), NPGW_CONNTRACK_FRAG_PASS);
+		/* complete: the record is gone at once */
+		CU_ASSERT_EQUAL(stats().frag_in_use, in_use);
+		/* another datagram id was never seen */
+		m = frag(fam, 101, 1480, 1480, true, &pi);
+		CU_ASSERT_EQUAL(later(&x, m, &pi), NPGW_CONNTRACK_FRAG_HELD);
+		CU_ASSERT_EQUAL(stats().frag_held, held + 1);
+	}
+	CU_ASSERT_EQUAL(stats().frag_passed, 6);
+	drop_table(); /* frees the held ones */
+}
+
+static void test_fragments_out_of_order_are_held_then_released(void)
+{
+	struct npgw_pkt_info pi;
+	struct rte_mbuf *m2, *m3;
+	struct fx x;
+
+	make_table(1024, NULL);
+	make_dgram(3000);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		m3 = frag(fam, 7, 2960, 48, false, &pi);
+		CU_ASSERT_EQUAL(later(&x, m3, &pi), NPGW_CONNTRACK_FRAG_HELD);
+		m2 = frag(fam, 7, 1480, 1480, true, &pi);
+		CU_ASSERT_EQUAL(later(&x, m2, &pi), NPGW_CONNTRACK_FRAG_HELD);
+		CU_ASSERT_EQUAL(stats().frag_held, 2);
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 7, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_PASS);
+		CU_ASSERT_EQUAL_FATAL(x.n_out, 2);
+		CU_ASSERT_PTR_EQUAL(x.out[0].m, m3); /* in arrival order */
+		CU_ASSERT_PTR_EQUAL(x.out[1].m, m2);
+		CU_ASSERT_EQUAL(x.out[0].reason, NPGW_DROP_NONE);
+		CU_ASSERT_EQUAL(x.out[1].cookie, 11);
+		free_out(&x);
+		CU_ASSERT_EQUAL(stats().frag_held, 0);
+		CU_ASSERT_EQUAL(stats().frag_in_use, 0); /* complete */
+	}
+	drop_table();
+}
+
+static void no_hold(struct npgw_conntrack_config *c)
+{
+	c->frag_hold = 0;
+}
+
+static void test_fragments_out_of_order_dropped_when_hold_is_off(void)
+{
+	struct npgw_pkt_info pi;
+	struct fx x;
+
+	make_table(1024, no_hold);
+	make_dgram(3000);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 7, 1480, 1480, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_UNTRACKED);
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 7, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_PASS);
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 7, 2960, 48, false, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_PASS);
+	}
+	drop_table();
+}
+
+static void test_fragments_follow_a_denied_first(void)
+{
+	struct npgw_pkt_info pi;
+	struct fx x;
+
+	make_table(1024, NULL);
+	make_dgram(3000);
+	CU_ASSERT_EQUAL(later(&x, frag(4, 9, 2960, 48, false, &pi), &pi), NPGW_CONNTRACK_FRAG_HELD);
+	CU_ASSERT_EQUAL(first(&x, frag(4, 9, 0, 1480, true, &pi), &pi, false),
+			NPGW_CONNTRACK_FRAG_DROP);
+	CU_ASSERT_EQUAL(x.reason, NPGW_DROP_POLICY_INGRESS);
+	CU_ASSERT_EQUAL_FATAL(x.n_out, 1);
+	CU_ASSERT_EQUAL(x.out[0].reason, NPGW_DROP_POLICY_INGRESS);
+	free_out(&x);
+	CU_ASSERT_EQUAL(later(&x, frag(4, 9, 1480, 1480, true, &pi), &pi), NPGW_CONNTRACK_FRAG_DROP);
+	CU_ASSERT_EQUAL(x.reason, NPGW_DROP_POLICY_INGRESS);
+	drop_table();
+}
+
+static void test_overlapping_fragments_poison_the_datagram(void)
+{
+	struct npgw_pkt_info pi;
+	struct fx x;
+
+	make_table(1024, NULL);
+	make_dgram(3000);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		/* the classic: offset 8 rewrites the ports the first showed */
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 1, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_PASS);
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 1, 8, 64, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_OVERLAP);
+		/* and everything after it */
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 1, 1480, 1480, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_OVERLAP);
+
+		/* the overlap sent first, held; the first then overlaps it */
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 2, 8, 64, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_HELD);
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 2, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_OVERLAP);
+		CU_ASSERT_EQUAL_FATAL(x.n_out, 1);
+		CU_ASSERT_EQUAL(x.out[0].reason, NPGW_DROP_FRAG_OVERLAP);
+		free_out(&x);
+
+		/* two later fragments overlapping each other */
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 3, 1480, 800, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_HELD);
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 3, 2000, 1008, false, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.n_out, 1);
+		free_out(&x);
+		/* an exact duplicate */
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 4, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_PASS);
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 4, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_OVERLAP);
+	}
+	CU_ASSERT_EQUAL(stats().frag_overlaps, 8);
+	drop_table();
+}
+
+static void test_invalid_fragments(void)
+{
+	struct npgw_pkt_info pi;
+	struct fx x;
+
+	make_table(1024, NULL);
+	make_dgram(3000);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		/* a middle fragment not a multiple of 8 */
+		CU_ASSERT_EQUAL(first(&x, frag(fam, 1, 0, 1480, true, &pi), &pi, true),
+				NPGW_CONNTRACK_FRAG_PASS);
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 1, 1480, 1001, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_INVALID);
+		/* two different ends */
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 2, 2960, 48, false, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_HELD);
+		CU_ASSERT_EQUAL(later(&x, frag(fam, 2, 1480, 40, false, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_DROP);
+		CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_INVALID);
+		CU_ASSERT_EQUAL(x.n_out, 1);
+		free_out(&x);
+	}
+	/* past 65535 (ping of death) */
+	CU_ASSERT_EQUAL(later(&x, frag(4, 3, 65528, 16, false, &pi), &pi), NPGW_CONNTRACK_FRAG_DROP);
+	CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_INVALID);
+	drop_table();
+}
+
+/* A tiny first fragment is the parser's FRAG_TINY; the later fragments
+ * of its datagram never get a verdict: held, then dropped as timeouts. */
+static void test_tiny_first_fragment_and_timeout(void)
+{
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	struct npgw_pkt_info pi;
+	uint8_t f[CTF_MAX];
+	enum npgw_drop_reason r;
+	struct fx x;
+	unsigned int n = 0;
+
+	make_table(1024, NULL);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		struct ctf_ip o = {.src = fam == 4 ? A4 : A6, .dst = fam == 4 ? B4 : B6,
+				   .proto = NPGW_PROTO_TCP, .frag = true, .frag_id = 5, .mf = true};
+		struct ctf_l4 t = {.proto = NPGW_PROTO_TCP, .sport = 1, .dport = 22, .flags = SYN};
+		uint8_t seg[64];
+
+		ctf_l4_build(&t, seg);
+		size_t len = ctf_wrap(&o, seg, 8, f); /* 8 bytes of a 20-byte header */
+
+		CU_ASSERT_EQUAL(npgw_pkt_parse(f, (uint32_t)len, &pi, &r), NPGW_PKT_DROP);
+		CU_ASSERT_EQUAL(r, NPGW_DROP_FRAG_TINY);
+		o.frag_off = 8;
+		o.mf = false;
+		len = ctf_wrap(&o, seg + 8, 12, f);
+		CU_ASSERT_EQUAL(later(&x, mk_mbuf(f, len, &pi), &pi), NPGW_CONNTRACK_FRAG_HELD);
+	}
+	CU_ASSERT_EQUAL(stats().frag_held, 2);
+	now += 2 * SEC;
+	for (int i = 0; i < 1024 / 8 + 1; i++) {
+		unsigned int k = npgw_conntrack_housekeep(ct, now, out);
+
+		for (unsigned int j = 0; j < k; j++) {
+			CU_ASSERT_EQUAL(out[j].reason, NPGW_DROP_FRAG_TIMEOUT);
+			rte_pktmbuf_free(out[j].m);
+		}
+		n += k;
+	}
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(stats().frag_timeouts, 2);
+	CU_ASSERT_EQUAL(stats().frag_in_use, 0);
+	drop_table();
+}
+
+static void tiny_frag_table(struct npgw_conntrack_config *c)
+{
+	c->frag_capacity = 8; /* one bucket */
+	c->frag_hold = 64;
+}
+
+static void test_fragment_floods(void)
+{
+	struct npgw_pkt_info pi;
+	struct fx x;
+
+	make_table(1024, tiny_frag_table);
+	make_dgram(3000);
+	for (uint32_t id = 0; id < 8; id++)
+		CU_ASSERT_EQUAL(later(&x, frag(id & 1 ? 4 : 6, id, 1480, 8, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_HELD);
+	CU_ASSERT_EQUAL(later(&x, frag(4, 99, 1480, 8, true, &pi), &pi), NPGW_CONNTRACK_FRAG_DROP);
+	CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_FLOOD);
+	CU_ASSERT_EQUAL(first(&x, frag(4, 99, 0, 1480, true, &pi), &pi, true),
+			NPGW_CONNTRACK_FRAG_DROP);
+	CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_FLOOD);
+	/* when they expire, the bucket takes new datagrams again, handing
+	 * back the expired one's held fragment */
+	now += 2 * SEC;
+	CU_ASSERT_EQUAL(first(&x, frag(4, 99, 0, 1480, true, &pi), &pi, true),
+			NPGW_CONNTRACK_FRAG_PASS);
+	CU_ASSERT_EQUAL(x.n_out, 1);
+	CU_ASSERT_EQUAL(x.out[0].reason, NPGW_DROP_FRAG_TIMEOUT);
+	free_out(&x);
+	drop_table();
+
+	/* more than NPGW_CONNTRACK_FRAG_MAX_HELD held for one datagram */
+	make_table(1024, NULL);
+	for (uint16_t k = 0; k < NPGW_CONNTRACK_FRAG_MAX_HELD; k++)
+		CU_ASSERT_EQUAL(later(&x, frag(6, 1, (uint16_t)(8 + 16 * k), 8, true, &pi), &pi),
+				NPGW_CONNTRACK_FRAG_HELD);
+	CU_ASSERT_EQUAL(later(&x, frag(6, 1, 2000, 8, true, &pi), &pi), NPGW_CONNTRACK_FRAG_DROP);
+	CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_FLOOD);
+	/* and more disjoint ranges than tracked: the datagram is poisoned */
+	CU_ASSERT_EQUAL(first(&x, frag(4, 3, 0, 8, true, &pi), &pi, true), NPGW_CONNTRACK_FRAG_PASS);
+	for (uint16_t k = 1; k < 12; k++) {
+		enum npgw_conntrack_frag_verdict v =
+			later(&x, frag(4, 3, (uint16_t)(16 * k), 8, true, &pi), &pi);
+
+		if (k < NPGW_CONNTRACK_FRAG_MAX_RANGES) {
+			CU_ASSERT_EQUAL(v, NPGW_CONNTRACK_FRAG_PASS);
+		} else {
+			CU_ASSERT_EQUAL(v, NPGW_CONNTRACK_FRAG_DROP);
+			CU_ASSERT_EQUAL(x.reason, NPGW_DROP_FRAG_FLOOD);
+		}
+	}
+	CU_ASSERT(stats().frag_floods >= 2);
+	drop_table();
+}
+
+/* ---- the worker's loop, worked example ----
+ *
+ * mini_burst is the per-burst algorithm of README.md, written out as the
+ * data plane would run it (minus ports and tx), over a real generation:
+ * it returns, per packet, NPGW_DROP_NONE (forward) or the drop reason.
+ */
+
+static const char mw_cluster[] =
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: a, labels: {app: a}}\n"
+	"status: {podIPs: [{ip: 10.0.1.1}, {ip: 'fd00::1:1'}]}\n"
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: b, labels: {app: b}}\n"
+	"status: {podIPs: [{ip: 10.0.1.2}, {ip: 'fd00::1:2'}]}\n"
+	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: c, labels: {app: c}}\n"
+	"status: {podIPs: [{ip: 10.0.1.3}, {ip: 'fd00::1:3'}]}\n"
+	/* everyone in x is isolated both ways */
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: deny-all}\n"
+	"spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n";
+
+/* a may reach b on TCP 80 (a's egress, b's ingress); nothing else. */
+static const char mw_allow_a_to_b[] =
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: b-from-a}\n"
+	"spec:\n  podSelector: {matchLabels: {app: b}}\n"
+	"  ingress: [{from: [{podSelector: {matchLabels: {app: a}}}], ports: [{port: 80}]}]\n"
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: a-to-b}\n"
+	"spec:\n  podSelector: {matchLabels: {app: a}}\n  policyTypes: [Egress]\n"
+	"  egress: [{to: [{podSelector: {matchLabels: {app: b}}}], ports: [{port: 80}]}]\n";
+
+static struct npgw_ruleset *mw_build(const char *policies, uint64_t gen)
+{
+	struct npgw_k8s_cluster *c = npgw_k8s_cluster_new();
+	struct npgw_diags d = {0};
+	struct npgw_compile_result *cr;
+	struct npgw_ruleset *rs;
+	char *y = NULL;
+	int err = 0;
+
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", mw_cluster, policies) > 0);
+	CU_ASSERT_EQUAL_FATAL(npgw_k8s_load_buffer(c, "mw.yaml", y, strlen(y), &d), 0);
+	npgw_diags_free(&d);
+	free(y);
+	cr = npgw_compile(c, &err);
+	npgw_k8s_cluster_free(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cr);
+	rs = npgw_ruleset_build(cr, gen, NULL, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
+	return rs;
+}
+
+static uint8_t policy_reason(const struct npgw_ruleset *rs, const struct npgw_ruleset_verdict *v)
+{
+	const struct npgw_compile_meta *e = npgw_ruleset_meta(rs, v->egress);
+
+	return e && e->action == NPGW_COMPILE_DENY ? NPGW_DROP_POLICY_EGRESS
+						   : NPGW_DROP_POLICY_INGRESS;
+}
+
+/* One burst of the nb packets in mb/info through conntrack and the
+ * ruleset; verdict[i] = NPGW_DROP_NONE or a drop reason. Released held
+ * fragments are freed here (the data plane would forward them). */
+static void mini_burst(const struct npgw_ruleset *rs, enum npgw_conntrack_revoke mode,
+		       uint8_t *verdict)
+{
+	struct npgw_ruleset_tuple tuples[NPGW_CONNTRACK_MAX_BURST];
+	struct npgw_ruleset_verdict v[NPGW_CONNTRACK_MAX_BURST];
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	uint8_t cls[NPGW_CONNTRACK_MAX_BURST];
+	const uint64_t gen = npgw_ruleset_generation(rs);
+	unsigned int nt = 0, n_out;
+
+	npgw_conntrack_lookup_burst(ct, mb, info, nb, ZONE, now, gen, res);
+	for (unsigned int k = 0; k < nb; k++)
+		if (res[k].kind == NPGW_CONNTRACK_MISS || res[k].kind == NPGW_CONNTRACK_UNTRACKED ||
+		    (res[k].flags & NPGW_CONNTRACK_F_STALE)) {
+			npgw_conntrack_orig_tuple(ct, k, &res[k], &tuples[nt]);
+			cls[k] = (uint8_t)nt++;
+		}
+	if (nt > 0)
+		CU_ASSERT_EQUAL(npgw_ruleset_classify_burst(rs, tuples, nt, v), (int)nt);
+
+	for (unsigned int k = 0; k < nb; k++) {
+		struct npgw_conntrack_result *r = &res[k];
+		enum npgw_conntrack_action a = NPGW_CONNTRACK_PASS;
+		uint8_t why = NPGW_DROP_NONE;
+
+		switch (r->kind) {
+		case NPGW_CONNTRACK_HIT:
+		case NPGW_CONNTRACK_RELATED:
+			if (r->flags & NPGW_CONNTRACK_F_STALE)
+				a = npgw_conntrack_recheck(ct, k, gen, &v[cls[k]], mode, r);
+			if (a == NPGW_CONNTRACK_RESET) {
+				struct rte_mbuf *rst[2];
+
+				/* the data plane sends rst[0] back by the input
+				 * port and rst[1] on where the packet went */
+				CU_ASSERT_EQUAL(npgw_conntrack_rst_mbufs(mp, mb[k], &info[k], rst), 2);
+				rte_pktmbuf_free_bulk(rst, 2);
+			}
+			if (a != NPGW_CONNTRACK_PASS)
+				why = NPGW_DROP_CT_REVOKED;
+			break;
+		case NPGW_CONNTRACK_MISS:
+			a = npgw_conntrack_commit(ct, k, now, gen, &v[cls[k]], r);
+			if (a == NPGW_CONNTRACK_DENY)
+				why = policy_reason(rs, &v[cls[k]]);
+			else if (a == NPGW_CONNTRACK_DROP_FULL)
+				why = NPGW_DROP_CT_TABLE_FULL;
+			break;
+		case NPGW_CONNTRACK_UNTRACKED:
+			if (!v[cls[k]].allowed)
+				why = policy_reason(rs, &v[cls[k]]);
+			break;
+		case NPGW_CONNTRACK_FRAGMENT: {
+			enum npgw_conntrack_frag_verdict fv = npgw_conntrack_frag_later(
+				ct, mb[k], &info[k], ZONE, 0, now, &why, out, &n_out);
+
+			if (fv == NPGW_CONNTRACK_FRAG_HELD)
+				mb[k] = rte_pktmbuf_alloc(mp); /* the table owns it now */
+			for (unsigned int j = 0; j < n_out; j++)
+				rte_pktmbuf_free(out[j].m);
+			break;
+		}
+		default:
+			why = r->reason;
+			break;
+		}
+		if (info[k].is_first_fragment) {
+			uint8_t fr;
+
+			npgw_conntrack_frag_first(ct, mb[k], &info[k], ZONE, now,
+						  why == NPGW_DROP_NONE, why, &fr, out, &n_out);
+			why = fr;
+			for (unsigned int j = 0; j < n_out; j++)
+				rte_pktmbuf_free(out[j].m);
+		}
+		verdict[k] = why;
+	}
+	n_out = npgw_conntrack_housekeep(ct, now, out); /* once per poll round */
+	for (unsigned int j = 0; j < n_out; j++)
+		rte_pktmbuf_free(out[j].m);
+}
+
+static uint8_t mw_one(const struct npgw_ruleset *rs, size_t len,
+		      enum npgw_conntrack_revoke mode)
+{
+	uint8_t verdict[1];
+
+	begin();
+	add(fb, len);
+	mini_burst(rs, mode, verdict);
+	return verdict[0];
+}
+
+static void test_worked_example_replies_pass_where_the_reverse_is_denied(void)
+{
+	struct npgw_ruleset *g1 = mw_build(mw_allow_a_to_b, 1);
+	struct npgw_ruleset *g2 = mw_build("", 2); /* deny all */
+	uint8_t verdict[4], orig[CTF_MAX], e[CTF_MAX];
+	size_t ol, el;
+
+	make_table(1024, NULL);
+	/* the reverse direction alone is denied */
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(B4, 80, A4, 40000, SYN), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_POLICY_EGRESS);
+	/* a's handshake and b's replies, in one burst and then one by one */
+	begin();
+	add(fb, tcp(A4, 40000, B4, 80, SYN));
+	add(fb, tcp(B4, 80, A4, 40000, SYNACK));
+	add(fb, tcp(A4, 40000, B4, 80, ACK));
+	add(fb, tcp(C4, 40000, B4, 80, SYN));
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_NONE);
+	CU_ASSERT_EQUAL(verdict[1], NPGW_DROP_NONE);
+	CU_ASSERT_EQUAL(verdict[2], NPGW_DROP_NONE);
+	CU_ASSERT_EQUAL(verdict[3], NPGW_DROP_POLICY_EGRESS); /* c may not */
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(B4, 80, A4, 40000, ACK | PSH), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_NONE);
+	/* a mid-stream packet with no entry is classified, not waved through */
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(B4, 80, A4, 40001, ACK), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_POLICY_EGRESS);
+	CU_ASSERT_EQUAL(mw_one(g1, tcp(A4, 40002, B4, 80, ACK), NPGW_CONNTRACK_REVOKE_DROP),
+			NPGW_DROP_NONE);
+	/* related: b's host says the path MTU is smaller; an unrelated one */
+	ol = ctf_tcp(A4, 40000, B4, 80, ACK, orig);
+	el = ctf_icmp_error(B4, A4, 3, 4, orig, ol, 64, e);
+	begin();
+	add(e, el);
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_NONE);
+	ol = ctf_tcp(A4, 40009, B4, 80, ACK, orig);
+	el = ctf_icmp_error(B4, A4, 3, 4, orig, ol, 64, e);
+	begin();
+	add(e, el);
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_ICMP_UNRELATED);
+	/* the policy is revoked: reset mode stops the flow with RSTs */
+	CU_ASSERT_EQUAL(mw_one(g2, tcp(B4, 80, A4, 40000, ACK), NPGW_CONNTRACK_REVOKE_RESET),
+			NPGW_DROP_CT_REVOKED);
+	CU_ASSERT_EQUAL(mw_one(g2, tcp(A4, 40000, B4, 80, ACK), NPGW_CONNTRACK_REVOKE_RESET),
+			NPGW_DROP_POLICY_EGRESS);
+	/* fragments of an allowed UDP datagram... none here: UDP is denied */
+	make_dgram(2000);
+	struct npgw_pkt_info pi;
+
+	begin();
+	mb[0] = frag(4, 1, 0, 1480, true, &pi);
+	info[0] = pi;
+	mb[1] = frag(4, 1, 1480, 528, false, &pi);
+	info[1] = pi;
+	nb = 2;
+	mini_burst(g1, NPGW_CONNTRACK_REVOKE_DROP, verdict);
+	CU_ASSERT_EQUAL(verdict[0], NPGW_DROP_POLICY_EGRESS);
+	CU_ASSERT_EQUAL(verdict[1], NPGW_DROP_POLICY_EGRESS);
+	npgw_ruleset_free(g1);
+	npgw_ruleset_free(g2);
+	drop_table();
+}
+
+/* ---- control thread ---- */
+
+static void test_flush_request(void)
+{
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+
+	make_table(1024, NULL);
+	one(fb, udp(A4, 1, B4, 2), 1, &allow);
+	one(fb, tcp(A4, 1, B4, 2, SYN), 1, &allow);
+	npgw_conntrack_flush_request(ct);
+	/* nothing happens until the worker's next housekeep */
+	one(fb, udp(B4, 2, A4, 1), 1, &deny);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	for (int i = 0; i < 1024 / 64; i++)
+		npgw_conntrack_housekeep(ct, now, out);
+	CU_ASSERT_EQUAL(one(fb, udp(B4, 2, A4, 1), 1, &deny), NPGW_CONNTRACK_DENY);
+	CU_ASSERT_EQUAL(stats().in_use, 0);
+	CU_ASSERT_EQUAL(stats().flushed, 2);
+	CU_ASSERT_EQUAL(stats().flush_epoch, 1);
+	/* flows after the flush live */
+	one(fb, udp(A4, 1, B4, 2), 1, &allow);
+	npgw_conntrack_housekeep(ct, now, out);
+	one(fb, udp(B4, 2, A4, 1), 1, &deny);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(npgw_conntrack_flush_now(ct, out), 0);
+	CU_ASSERT_EQUAL(stats().in_use, 0);
+	drop_table();
+}
+
+static void small_snapshot(struct npgw_conntrack_config *c)
+{
+	c->snapshot_max = 5;
+	c->sweep = 16;
+}
+
+static void test_snapshot_lists_flows_in_their_original_direction(void)
+{
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	const struct npgw_conntrack_flow *fl;
+	struct npgw_conntrack_filter f = {0};
+	size_t n;
+	bool trunc;
+	char a[32];
+	int rounds = 0;
+
+	make_table(1024, small_snapshot);
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc), -ENOENT);
+	one(fb, tcp(B4, 40000, A4, 443, SYN), 1, &allow);
+	one(fb, tcp(A4, 443, B4, 40000, SYNACK), 1, &deny);
+	for (int i = 0; i < 3; i++) {
+		snprintf(a, sizeof(a), "10.3.0.%d", i + 1);
+		one(fb, udp(a, 53, B4, 53), 1, &allow);
+	}
+	f.proto = NPGW_PROTO_TCP;
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_request(ct, &f), 0);
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_request(ct, &f), -EBUSY);
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc), -EAGAIN);
+	now += 5;
+	while (npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc) == -EAGAIN) {
+		npgw_conntrack_housekeep(ct, now, out);
+		CU_ASSERT_FATAL(++rounds <= 1024 / 16);
+	}
+	CU_ASSERT(rounds > 1); /* bounded work per call */
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_FALSE(trunc);
+	struct npgw_addr aa, bb;
+
+	npgw_addr_parse(A4, &aa);
+	npgw_addr_parse(B4, &bb);
+	CU_ASSERT_EQUAL(memcmp(fl[0].t.src, bb.bytes, 4), 0); /* the opener */
+	CU_ASSERT_EQUAL(memcmp(fl[0].t.dst, aa.bytes, 4), 0);
+	CU_ASSERT_EQUAL(fl[0].t.sport, 40000);
+	CU_ASSERT_EQUAL(fl[0].t.dport, 443);
+	CU_ASSERT_EQUAL(fl[0].t.zone, ZONE);
+	CU_ASSERT_EQUAL(fl[0].state, NPGW_CONNTRACK_SYN_RECV);
+	CU_ASSERT_EQUAL(fl[0].pkts[0], 1);
+	CU_ASSERT_EQUAL(fl[0].pkts[1], 1);
+	CU_ASSERT_EQUAL(fl[0].idle, 5);
+	CU_ASSERT_EQUAL(fl[0].expires_in, 30 * SEC - 5);
+	CU_ASSERT_EQUAL(fl[0].egress, 5);
+
+	/* by address and port */
+	memset(&f, 0, sizeof(f));
+	f.has_addr = 1;
+	npgw_addr_parse("10.3.0.2", &aa);
+	memcpy(f.addr, aa.bytes, 4);
+	f.port = 53;
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_request(ct, &f), 0);
+	while (npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc) == -EAGAIN)
+		npgw_conntrack_housekeep(ct, now, out);
+	CU_ASSERT_EQUAL(n, 1);
+	/* by state */
+	memset(&f, 0, sizeof(f));
+	f.state_mask = 1u << NPGW_CONNTRACK_NEW;
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_request(ct, &f), 0);
+	while (npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc) == -EAGAIN)
+		npgw_conntrack_housekeep(ct, now, out);
+	CU_ASSERT_EQUAL(n, 3);
+	/* everything, more than fits */
+	for (int i = 0; i < 10; i++) {
+		snprintf(a, sizeof(a), "10.4.0.%d", i + 1);
+		one(fb, udp(a, 53, B4, 53), 1, &allow);
+	}
+	CU_ASSERT_EQUAL(npgw_conntrack_snapshot_request(ct, NULL), 0);
+	while (npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc) == -EAGAIN)
+		npgw_conntrack_housekeep(ct, now, out);
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_TRUE(trunc);
+	drop_table();
+}
+
+/* A worker lcore runs bursts of new flows and replies and its housekeep;
+ * this thread asks for snapshots and flushes and reads counters. */
+static atomic_bool worker_stop;
+static atomic_uint worker_rounds;
+
+static int worker_main(void *arg)
+{
+	struct npgw_conntrack_frag_out out[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	struct rte_mbuf *wm[32];
+	struct npgw_pkt_info wi[32];
+	struct npgw_conntrack_result wr[32];
+	uint8_t f[CTF_MAX];
+	uint64_t t = 1000 * SEC;
+	char a[32];
+	unsigned int round = 0;
+
+	(void)arg;
+	while (!atomic_load(&worker_stop)) {
+		for (unsigned int i = 0; i < 32; i++) {
+			enum npgw_drop_reason r;
+			unsigned int k = (round * 16 + i / 2) % 5000;
+			size_t len;
+
+			/* a client's query, then the answer, in one burst */
+			snprintf(a, sizeof(a), "10.5.%u.%u", k / 250, k % 250 + 1);
+			len = i & 1 ? ctf_udp(B4, 53, a, 1000, f) : ctf_udp(a, 1000, B4, 53, f);
+			wm[i] = rte_pktmbuf_alloc(mp);
+			if (wm[i] == NULL)
+				return -1;
+			memcpy(rte_pktmbuf_append(wm[i], (uint16_t)len), f, len);
+			npgw_pkt_parse(f, (uint32_t)len, &wi[i], &r);
+		}
+		npgw_conntrack_lookup_burst(ct, wm, wi, 32, ZONE, t, 1, wr);
+		for (unsigned int i = 0; i < 32; i++)
+			if (wr[i].kind == NPGW_CONNTRACK_MISS)
+				npgw_conntrack_commit(ct, i, t, 1, &allow, &wr[i]);
+		rte_pktmbuf_free_bulk(wm, 32);
+		unsigned int k = npgw_conntrack_housekeep(ct, t, out);
+
+		for (unsigned int j = 0; j < k; j++)
+			rte_pktmbuf_free(out[j].m);
+		t += 1;
+		round++;
+		atomic_store(&worker_rounds, round);
+	}
+	return 0;
+}
+
+static void test_control_thread_while_the_worker_runs(void)
+{
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	const struct npgw_conntrack_flow *fl;
+	size_t n;
+	bool trunc;
+
+	if (lcore >= RTE_MAX_LCORE) {
+		printf("\n  (no second lcore: skipped)\n");
+		return;
+	}
+	make_table(8192, NULL);
+	atomic_store(&worker_stop, false);
+	atomic_store(&worker_rounds, 0);
+	CU_ASSERT_EQUAL_FATAL(rte_eal_remote_launch(worker_main, NULL, lcore), 0);
+	for (int round = 0; round < 20; round++) {
+		struct npgw_conntrack_stats st;
+		int rc;
+
+		CU_ASSERT_EQUAL(npgw_conntrack_snapshot_request(ct, NULL), 0);
+		while ((rc = npgw_conntrack_snapshot_poll(ct, &fl, &n, &trunc)) == -EAGAIN)
+			rte_pause();
+		CU_ASSERT_EQUAL(rc, 0);
+		for (size_t i = 0; i < n; i++) {
+			CU_ASSERT_EQUAL(fl[i].t.proto, NPGW_PROTO_UDP);
+			CU_ASSERT_EQUAL(fl[i].t.dport, 53); /* the opener's side is the client */
+		}
+		npgw_conntrack_get_stats(ct, &st);
+		CU_ASSERT(st.in_use <= st.capacity);
+		if (round % 5 == 4)
+			npgw_conntrack_flush_request(ct);
+	}
+	atomic_store(&worker_stop, true);
+	CU_ASSERT_EQUAL(rte_eal_wait_lcore(lcore), 0);
+	CU_ASSERT(atomic_load(&worker_rounds) > 0);
+	CU_ASSERT(stats().flush_epoch >= 1);
+	drop_table();
+}
+
+static void test_memory_per_entry_at_the_default_capacity(void)
+{
+	struct npgw_conntrack_config cfg;
+	struct npgw_conntrack *big;
+	int err = 0;
+	size_t bytes;
+
+	npgw_conntrack_config_defaults(&cfg);
+	cfg.name = "mem";
+	cfg.hz = HZ;
+	big = npgw_conntrack_create(&cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	bytes = npgw_conntrack_memory(big);
+	printf("\n  flow table: capacity %u, %zu bytes, %.1f bytes per flow "
+	       "(entry %zu + rte_hash + fragments and snapshot)\n",
+	       cfg.capacity, bytes, (double)bytes / cfg.capacity,
+	       sizeof(struct npgw_conntrack_entry));
+	CU_ASSERT(bytes >= (size_t)cfg.capacity * sizeof(struct npgw_conntrack_entry));
+	CU_ASSERT(bytes < (size_t)cfg.capacity * 256);
+	npgw_conntrack_free(big);
+	npgw_conntrack_free(NULL);
+	cfg.capacity = 4;
+	CU_ASSERT_PTR_NULL(npgw_conntrack_create(&cfg, &err));
+	CU_ASSERT_EQUAL(err, -EINVAL);
+}
+
+int npgw_test_register(void)
+{
+	static char *eal_argv[] = {"test_conntrack", "--no-huge", "-m", "256", "--no-pci",
+				   "--no-shconf", "--no-telemetry", "--log-level=error",
+				   "-l", "0,1", NULL};
+	static const CU_TestInfo flows[] = {
+		{"both directions find one entry", test_both_directions_find_one_entry},
+		{"the zone separates flows", test_zone_separates_flows},
+		{"TCP states from handshake to close", test_tcp_states_handshake_to_close},
+		{"TCP RST closes, a new SYN reopens", test_tcp_rst_closes_and_a_new_syn_reopens},
+		{"SYN and SYN-ACK in one burst", test_syn_and_synack_in_one_burst},
+		{"mid-stream ACK is new without SYN", test_mid_stream_ack_is_new_without_syn},
+		{"invalid TCP flags are dropped", test_invalid_tcp_flags_are_dropped},
+		{"UDP, SCTP, ICMP echo tracked by tuple", test_udp_sctp_icmp_echo_tracked_by_tuple},
+		{"timeouts with an injected clock", test_timeouts_with_an_injected_clock},
+		{"expiry reclaim is bounded per call", test_expiry_reclaim_is_bounded_per_call},
+		{"capacity + 1 is refused, never evicting",
+		 test_capacity_plus_one_is_refused_never_evicting},
+		{NULL, NULL},
+	};
+	static const CU_TestInfo policy[] = {
+		{"generation recheck", test_generation_recheck},
+		{"revoke modes drop, keep, reset", test_revoke_modes},
+		{"revoke twice in one burst", test_revoke_twice_in_one_burst},
+		{"related ICMP, IPv4", test_related_icmp_v4},
+		{"related ICMPv6", test_related_icmp_v6},
+		{NULL, NULL},
+	};
+	static const CU_TestInfo frags[] = {
+		{"in order", test_fragments_in_order},
+		{"out of order: held, then released", test_fragments_out_of_order_are_held_then_released},
+		{"out of order: dropped when hold is off",
+		 test_fragments_out_of_order_dropped_when_hold_is_off},
+		{"follow a denied first", test_fragments_follow_a_denied_first},
+		{"overlaps poison the datagram", test_overlapping_fragments_poison_the_datagram},
+		{"invalid lengths and offsets", test_invalid_fragments},
+		{"tiny first, then timeout", test_tiny_first_fragment_and_timeout},
+		{"floods", test_fragment_floods},
+		{NULL, NULL},
+	};
+	static const CU_TestInfo example[] = {
+		{"worked example: replies pass where the reverse is denied",
+		 test_worked_example_replies_pass_where_the_reverse_is_denied},
+		{NULL, NULL},
+	};
+	static const CU_TestInfo control[] = {
+		{"flush request", test_flush_request},
+		{"snapshot", test_snapshot_lists_flows_in_their_original_direction},
+		{"control thread while the worker runs", test_control_thread_while_the_worker_runs},
+		{"memory per entry", test_memory_per_entry_at_the_default_capacity},
+		{NULL, NULL},
+	};
+
+	if (rte_eal_init((int)NPGW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0) {
+		fprintf(stderr, "cannot start EAL\n");
+		return -1;
+	}
+	mp = rte_pktmbuf_pool_create("ct_test", N_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				     SOCKET_ID_ANY);
+	if (mp == NULL) {
+		fprintf(stderr, "cannot create the mbuf pool\n");
+		return -1;
+	}
+	if (npgw_test_add_suite("conntrack flows", flows) != 0 ||
+	    npgw_test_add_suite("conntrack policy", policy) != 0 ||
+	    npgw_test_add_suite("conntrack fragments", frags) != 0 ||
+	    npgw_test_add_suite("conntrack in the worker's loop", example) != 0 ||
+	    npgw_test_add_suite("conntrack control", control) != 0)
+		return -1;
+	return 0;
+}
