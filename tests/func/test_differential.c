@@ -6,12 +6,20 @@
  * not-isolated / allow / deny with the deciding policy and rule. Every
  * rte_acl classify algorithm this machine runs, every burst size 1..64.
  *
+ * The incremental path too: pods added, removed and changed one at a time
+ * through npgw_compile_update_pods (a full compile on -EAGAIN) and
+ * npgw_ruleset_build with the previous generation, as the daemon does;
+ * each result must equal the full compile of the new cluster field for
+ * field and agree with the reference. And stage-1 tables patched from the
+ * previous generation must look up like tables built afresh.
+ *
  * Starts EAL in-process (--no-huge --no-shconf, so tests may run in
  * parallel). Environment:
  *   NPGW_DIFF_SEED=<n>    run that seed only (replay a reported mismatch)
  *   NPGW_DIFF_ROUNDS=<n>  number of seeds (default 400), from seed 1
  *   NPGW_DIFF_FIRST=<n>   first seed (default 1)
  *   NPGW_DIFF_QUERIES=<n> queries per seed (default 256)
+ *   NPGW_DIFF_INCR_ROUNDS=<n> seeds of the incremental test (default 80)
  *   NPGW_DIFF_DUMP=<file> write the cluster of the first mismatching seed
  *                         (or of NPGW_DIFF_SEED) as Kubernetes YAML
  *   NPGW_DIFF_NO_SHRINK=1 do not minimise a mismatching cluster
