@@ -2,7 +2,9 @@
  * commands.c: the control socket's commands (lib/ctl is the server, this
  * is what each command does to the gateway). Changes are atomic: the next
  * desired state is built whole and only gw_commit makes it live; a refused
- * request changes nothing. Control thread.
+ * request changes nothing. An apply or delete of Pod objects only also
+ * hands gw_commit the pods that come and go, so that it may compile
+ * incrementally. Control thread.
  *
  *   apply    {"documents": [{"name", "text"}]}       upsert the objects
  *   replace  {"documents": [...]}                      the whole desired state
@@ -84,14 +86,30 @@ static bool refuse_when_blocked(struct gateway *gw, struct npgw_ctl_reply *r)
 	return true;
 }
 
-/* Commit next and answer {"generation", "commit_ms", "objects"}. */
+/* The timing of the last change, as an object of o. */
+static void add_times(cJSON *o, const struct gateway *gw)
+{
+	cJSON *t = cJSON_AddObjectToObject(o, "timing_ms");
+
+	if (t == NULL)
+		return;
+	cJSON_AddNumberToObject(t, "validate", gw->times.validate_ms);
+	cJSON_AddNumberToObject(t, "compile", gw->times.compile_ms);
+	cJSON_AddNumberToObject(t, "build", gw->times.build_ms);
+	cJSON_AddNumberToObject(t, "save", gw->times.save_ms);
+	cJSON_AddNumberToObject(t, "publish", gw->times.publish_ms);
+	cJSON_AddBoolToObject(o, "incremental", gw->times.incremental);
+}
+
+/* Commit next and answer {"generation", "commit_ms", "objects",
+ * "incremental", "timing_ms"}. delta: see gw_commit (may be NULL). */
 static int commit_and_reply(struct gateway *gw, struct npgw_k8s_cluster *next,
-			    struct npgw_ctl_reply *r)
+			    const struct gw_pod_delta *delta, struct npgw_ctl_reply *r)
 {
 	cJSON *details = NULL;
 	size_t objects = npgw_k8s_object_count(next);
 
-	if (gw_commit(gw, next, 0, true, &r->error, &details) < 0) {
+	if (gw_commit(gw, next, 0, true, delta, &r->error, &details) < 0) {
 		r->result = details;
 		return -EINVAL;
 	}
@@ -101,7 +119,76 @@ static int commit_and_reply(struct gateway *gw, struct npgw_k8s_cluster *next,
 	cJSON_AddNumberToObject(r->result, "generation", (double)gw->generation);
 	cJSON_AddNumberToObject(r->result, "commit_ms", gw->commit_ms);
 	cJSON_AddNumberToObject(r->result, "objects", (double)objects);
+	add_times(r->result, gw);
 	return 0;
+}
+
+/* The pods of a Pod-only change, for gw_commit. */
+struct pod_change {
+	struct gw_pod_delta d;
+	const struct npgw_k8s_pod **v; /* removed, then added */
+};
+
+static void pod_change_free(struct pod_change *pc)
+{
+	free(pc->v);
+	memset(pc, 0, sizeof(*pc));
+}
+
+/*
+ * Note the pods of in (all of them Pods) as added, and the pods of
+ * gw->desired they replace as removed. The pointers stay good through the
+ * commit: merge moves in's objects into next, and gw->desired lives until
+ * the commit is over. Returns 0 or -ENOMEM (then no delta: full compile).
+ */
+static int pod_change_apply(struct pod_change *pc, const struct gateway *gw,
+			    const struct npgw_k8s_cluster *in)
+{
+	size_t n = in->n_pods;
+
+	pc->v = calloc(2 * n + 1, sizeof(*pc->v));
+	if (pc->v == NULL)
+		return -ENOMEM;
+	pc->d.removed = pc->v;
+	pc->d.added = pc->v + n;
+	for (size_t i = 0; i < n; i++) {
+		const struct npgw_k8s_pod *old =
+			gw->desired ? npgw_k8s_find_pod(gw->desired, in->pods[i]->namespace,
+							in->pods[i]->name)
+				    : NULL;
+
+		if (old != NULL)
+			pc->d.removed[pc->d.n_removed++] = old;
+		pc->d.added[pc->d.n_added++] = in->pods[i];
+	}
+	return 0;
+}
+
+/* Note a pod of gw->desired that a delete of at most cap objects removes.
+ * Returns 0 or -ENOMEM. */
+static int pod_change_remove(struct pod_change *pc, const struct gateway *gw, size_t cap,
+			     const char *ns, const char *name)
+{
+	const struct npgw_k8s_pod *old;
+
+	if (pc->v == NULL) {
+		pc->v = calloc(cap + 1, sizeof(*pc->v));
+		if (pc->v == NULL)
+			return -ENOMEM;
+		pc->d.removed = pc->v;
+	}
+	old = gw->desired ? npgw_k8s_find_pod(gw->desired, ns && *ns ? ns : "default", name)
+			  : NULL;
+	if (old != NULL && pc->d.n_removed < cap)
+		pc->d.removed[pc->d.n_removed++] = old;
+	return 0;
+}
+
+/* A kind as npgw_k8s_cluster_remove names Pods. */
+static bool is_pod_kind(const char *kind)
+{
+	return strcmp(kind, "Pod") == 0 || strcmp(kind, "pod") == 0 || strcmp(kind, "pods") == 0 ||
+	       strcmp(kind, "po") == 0;
 }
 
 static struct npgw_k8s_cluster *current_copy(struct gateway *gw, struct npgw_ctl_reply *r)
@@ -119,20 +206,28 @@ static int cmd_apply(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
 	struct npgw_k8s_cluster *in, *next;
+	struct pod_change pc = {0};
+	bool pods_only;
+	int rc;
 
 	if (refuse_when_blocked(gw, r) || npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
 		return -EINVAL;
 	in = read_documents(args, r);
 	if (in == NULL)
 		return -EINVAL;
+	pods_only = in->n_policies == 0 && in->n_namespaces == 0 && in->n_pods > 0 &&
+		    pod_change_apply(&pc, gw, in) == 0;
 	next = current_copy(gw, r);
 	if (next == NULL || npgw_k8s_cluster_merge(next, in) < 0) {
 		npgw_k8s_cluster_free(in);
 		npgw_k8s_cluster_free(next);
+		pod_change_free(&pc);
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	}
 	npgw_k8s_cluster_free(in);
-	return commit_and_reply(gw, next, r);
+	rc = commit_and_reply(gw, next, pods_only ? &pc.d : NULL, r);
+	pod_change_free(&pc);
+	return rc;
 }
 
 static int cmd_replace(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
@@ -145,7 +240,7 @@ static int cmd_replace(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	next = read_documents(args, r);
 	if (next == NULL)
 		return -EINVAL;
-	return commit_and_reply(gw, next, r);
+	return commit_and_reply(gw, next, NULL, r);
 }
 
 /* Remove one object from next; -ENOENT sets a not-found error. */
@@ -168,6 +263,8 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	struct gateway *gw = arg;
 	struct npgw_k8s_cluster *next, *named = NULL;
 	const cJSON *objs = NULL, *o;
+	struct pod_change pc = {0};
+	bool pods_only = true;
 	int rc = 0;
 
 	if (refuse_when_blocked(gw, r) ||
@@ -186,6 +283,11 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		return -ENOMEM;
 	}
 	if (named != NULL) {
+		pods_only = named->n_policies == 0 && named->n_namespaces == 0;
+		for (size_t i = 0; pods_only && i < named->n_pods; i++)
+			if (pod_change_remove(&pc, gw, named->n_pods, named->pods[i]->namespace,
+					      named->pods[i]->name) < 0)
+				pods_only = false;
 		for (size_t i = 0; i < named->n_policies && rc == 0; i++)
 			rc = remove_one(next, "NetworkPolicy", named->policies[i]->namespace,
 					named->policies[i]->name, r);
@@ -209,13 +311,19 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 			rc = remove_one(next, kind, ns, name, r);
 			if (rc < 0)
 				break;
+			if (!is_pod_kind(kind) ||
+			    pod_change_remove(&pc, gw, (size_t)cJSON_GetArraySize(objs), ns, name) < 0)
+				pods_only = false;
 		}
 	}
 	if (rc < 0) {
 		npgw_k8s_cluster_free(next);
+		pod_change_free(&pc);
 		return rc;
 	}
-	return commit_and_reply(gw, next, r);
+	rc = commit_and_reply(gw, next, pods_only ? &pc.d : NULL, r);
+	pod_change_free(&pc);
+	return rc;
 }
 
 static int cmd_get(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
@@ -297,6 +405,9 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	cJSON_AddStringToObject(o, "live_since", when);
 	cJSON_AddNumberToObject(o, "build_ms", gw->build_ms);
 	cJSON_AddNumberToObject(o, "commit_ms", gw->commit_ms);
+	add_times(o, gw);
+	cJSON_AddNumberToObject(o, "compiles_incremental", (double)gw->n_incremental);
+	cJSON_AddNumberToObject(o, "compiles_full", (double)gw->n_full);
 	cJSON_AddNumberToObject(o, "classes", info.n_classes);
 	cJSON_AddNumberToObject(o, "stage1_entries", (double)info.n_stage1);
 	acl = cJSON_AddObjectToObject(o, "acl");
