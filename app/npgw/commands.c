@@ -506,6 +506,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 			cJSON_AddNumberToObject(ct, "revoked", (double)st.ct.revoked);
 			cJSON_AddNumberToObject(ct, "hits", (double)st.ct.hits);
 			cJSON_AddNumberToObject(ct, "misses", (double)st.ct.misses);
+			cJSON_AddNumberToObject(ct, "bytes", (double)st.ct.bytes);
 		}
 	}
 	rules = cJSON_AddArrayToObject(o, "rules");

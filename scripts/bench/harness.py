@@ -1,0 +1,296 @@
+#!/usr/bin/python3
+"""harness.py: run npgw or dpdk-testpmd on the benchmark's ports and measure.
+
+A library for the scripts of scripts/bench/ (throughput.py, hotswap.py,
+update.py), not a command. The ports, the same for both programs:
+
+  port 0: net_pcap0,rx_pcap=TRAFFIC,infinite_rx=1   the load, replayed
+          forever from mbufs preloaded at start (each rx copies a frame
+          into a fresh mbuf); no tx file, so what leaves by it is dropped
+  port 1: net_pcap1,rx_pcap=ONCE                    frames read once (the
+          TCP handshakes that make flows established, or nothing); what
+          leaves by it is dropped by the driver (tx_drop)
+
+npgw bridges the two as a wire with one worker on lcore 1; testpmd
+forwards with --forward-mode=io on lcore 1. Both run --no-huge --no-pci,
+each with its own --file-prefix, one at a time (the machine has two
+cores: lcore 0 runs npgw's control thread or testpmd's prompt).
+
+Measurement: counters over a fixed window after a warm-up. npgw: port 0 rx
+and port 1 tx from `npgwctl stats -o json`, timed on the client (two calls
+a few ms each, against a window of seconds). testpmd: the Rx-pps of port 0
+that "show port stats" computes itself between two calls. Cycles per packet
+= TSC Hz / packets per second: the worker polls without pause and the
+replayed port never runs dry, so its core is 100% busy (npgw's idle-poll
+count would say otherwise; it has none to say).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("NPGW_BENCH_BUILD", os.path.join(TOP, "build-release"))
+NPGW = os.environ.get("NPGW", os.path.join(BUILD, "app", "npgw", "npgw"))
+NPGWCTL = os.environ.get("NPGWCTL", os.path.join(BUILD, "app", "npgwctl"))
+TESTPMD = os.environ.get("TESTPMD", "dpdk-testpmd")
+EMPTY_PCAP = b"\xd4\xc3\xb2\xa1\x02\x00\x04\x00" + bytes(8) + b"\xff\xff\x00\x00\x01\x00\x00\x00"
+
+
+def tsc_hz():
+    """The TSC frequency: what the kernel detected, else cpu MHz."""
+    try:
+        out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+        m = re.search(r"tsc: Detected ([0-9.]+) MHz", out)
+        if m:
+            return float(m.group(1)) * 1e6
+    except OSError:
+        pass
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"cpu MHz\s*:\s*([0-9.]+)", f.read())
+    return float(m.group(1)) * 1e6
+
+
+def frames_of(pcap):
+    try:
+        with open(pcap + ".meta") as f:
+            return json.load(f)["frames"]
+    except OSError:
+        return 4096
+
+
+def mbufs_for(pcap, once=None):
+    """Mbufs to hold the preloaded capture plus rings and caches: 2^n - 1."""
+    need = frames_of(pcap) + 16384
+    n = 1
+    while n - 1 < need:
+        n <<= 1
+    return n - 1
+
+
+def mem_mb(mbufs, extra_mb=256):
+    """EAL memory for a pool of mbufs and extra_mb for the rest. An mbuf
+    takes about 2.4 KiB, but without hugepages pools of a million mbufs
+    fail below about 5.5 KiB each (measured: 3.6 GB refused, 6 GB works)."""
+    per = 5.5 if mbufs > 100000 else 3
+    return int(mbufs * per / 1024) + extra_mb + 256
+
+
+class Tmp:
+    def __init__(self, keep=False):
+        self.dir = tempfile.mkdtemp(prefix="npgw-bench.")
+        self.keep = keep
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def close(self):
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def ports(pcap, once, infinite=True):
+    return ["net_pcap0,rx_pcap=%s%s" % (pcap, ",infinite_rx=1" if infinite else ""),
+            "net_pcap1,rx_pcap=%s" % once]
+
+
+def empty_pcap(tmp):
+    p = tmp.path("empty.pcap")
+    if not os.path.exists(p):
+        with open(p, "wb") as f:
+            f.write(EMPTY_PCAP)
+    return p
+
+
+class Npgw:
+    """A running npgw daemon on the benchmark's ports."""
+
+    def __init__(self, tmp, policies, pcap, once=None, conntrack=None, extra_mb=256,
+                 tag="npgw", burst=32):
+        """pcap None: no load (port 0 reads an empty capture once)."""
+        self.tmp = tmp
+        infinite = pcap is not None
+        pcap = pcap or empty_pcap(tmp)
+        self.sock = tmp.path(tag + ".sock")
+        once = once or empty_pcap(tmp)
+        mbufs = mbufs_for(pcap)
+        dev = ports(pcap, once, infinite)
+        cfg = [
+            "policies: [%s]" % ", ".join(json.dumps(p) for p in policies),
+            "control: {socket: %s}" % self.sock,
+            "state_dir: %s" % tempfile.mkdtemp(prefix=tag + "-state.", dir=tmp.dir),
+            "ports:",
+            '  - {name: in, device: "%s"}' % dev[0],
+            '  - {name: out, device: "%s"}' % dev[1],
+            "bridges:",
+            "  - {name: wire, ports: [in, out]}",
+            "workers:",
+            "  - lcore: 1",
+            "mempool: {mbufs: %d, cache: 256}" % mbufs,
+            "burst: %d" % burst,
+            'eal: ["--no-huge", "-m", "%d", "--no-pci", "--file-prefix", "%s-%d", '
+            '"--log-level", "error"]' % (mem_mb(mbufs, extra_mb), tag, os.getpid()),
+        ]
+        if conntrack is not None:
+            cfg.append("conntrack: %s" % json.dumps(conntrack))
+        self.cfg_path = tmp.path(tag + ".yaml")
+        with open(self.cfg_path, "w") as f:
+            f.write("\n".join(cfg) + "\n")
+        self.log = open(tmp.path(tag + ".log"), "w")
+        self.proc = subprocess.Popen([NPGW, "--config", self.cfg_path], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def ctl(self, *args, check=True, input=None):
+        r = subprocess.run([NPGWCTL, "--socket", self.sock] + list(args), capture_output=True,
+                           text=True, input=input)
+        if check and r.returncode != 0:
+            raise RuntimeError("npgwctl %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def ready(self, timeout=600):
+        t_end = time.monotonic() + timeout
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None:
+                raise RuntimeError("npgw exited %d: see %s" % (self.proc.returncode,
+                                                              self.log.name))
+            if time.monotonic() > t_end:
+                raise RuntimeError("npgw: no control socket after %d s" % timeout)
+            time.sleep(0.05)
+        # a start-up generation that failed (say, a state over the state
+        # file's limit) leaves npgw running with none: say so, do not wait
+        while not self.status().get("ready"):
+            with open(self.log.name) as f:
+                text = f.read()
+            if "no generation at start" in text:
+                why = [l for l in text.splitlines() if "refused" in l or "cannot" in l]
+                self.stop()
+                raise RuntimeError("npgw started without a generation: %s" %
+                                   (why[-1] if why else "see " + self.log.name))
+            if time.monotonic() > t_end:
+                raise RuntimeError("npgw: no generation after %d s" % timeout)
+            time.sleep(0.1)
+        return self
+
+    def stats(self):
+        t0 = time.monotonic()
+        s = json.loads(self.ctl("stats", "-o", "json").stdout)
+        t1 = time.monotonic()
+        s["t"] = (t0 + t1) / 2
+        return s
+
+    def status(self):
+        return json.loads(self.ctl("status", "-o", "json").stdout)
+
+    def stop(self):
+        """SIGTERM; returns the final counters npgw prints once its worker
+        has stopped (exact, unlike snapshots of a running worker, whose rx
+        is counted a burst before its tx): {"rx", "tx", "drops"}, summed
+        over the ports, or None when it did not print them."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return final_counters(self.log.name)
+
+
+def final_counters(log):
+    with open(log) as f:
+        text = f.read()
+    i = text.rfind("npgw: final counters")
+    if i < 0:
+        return None
+    rx = tx = 0
+    drops = {}
+    in_ports = False
+    for line in text[i:].splitlines()[1:]:
+        w = line.split()
+        if line.startswith("port ") and w[1:] == ["rx", "tx", "drop"]:
+            in_ports = True
+        elif in_ports and len(w) == 4 and all(x.isdigit() for x in w[1:]):
+            rx += int(w[1])
+            tx += int(w[2])
+        elif w[:1] == ["drop"] and len(w) == 3 and w[2].isdigit():
+            in_ports = False
+            drops[w[1]] = int(w[2])
+        else:
+            in_ports = False
+    return {"rx": rx, "tx": tx, "drops": drops}
+
+
+def window(a, b):
+    """Rates and counts between two npgw stats snapshots."""
+    dt = b["t"] - a["t"]
+    rx = b["ports"][0]["rx"] - a["ports"][0]["rx"]
+    tx = b["ports"][1]["tx"] - a["ports"][1]["tx"]
+    drops = {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items()}
+    return {"seconds": dt, "rx": rx, "tx": tx, "rx_pps": rx / dt, "tx_pps": tx / dt,
+            "drops": {k: v for k, v in drops.items() if v}}
+
+
+def loss(rx, tx, drops):
+    """Packets neither sent nor dropped by policy: everything else is loss."""
+    policy = drops.get("policy-egress", 0) + drops.get("policy-ingress", 0)
+    return rx - tx - policy
+
+
+def npgw_run(tmp, policies, pcap, once=None, conntrack=None, warmup=1.5, seconds=3.0,
+             extra_mb=256):
+    """Start npgw, warm up, measure one window, stop. Returns the window plus
+    the generation's rule count and memory."""
+    g = Npgw(tmp, policies, pcap, once, conntrack, extra_mb).ready()
+    try:
+        st = g.status()
+        time.sleep(warmup)
+        a = g.stats()
+        time.sleep(seconds)
+        b = g.stats()
+    finally:
+        fin = g.stop()
+    w = window(a, b)
+    w["rules"] = st.get("acl", {}).get("rules", 0)
+    w["acl_bytes"] = st.get("acl", {}).get("memory_bytes", 0)
+    w["final"] = fin
+    w["loss"] = loss(fin["rx"], fin["tx"], fin["drops"]) if fin else None
+    return w
+
+
+def testpmd_run(tmp, pcap, once=None, warmup=1.5, seconds=3.0):
+    """dpdk-testpmd --forward-mode=io on the same ports; its Rx-pps of port
+    0 over the window (testpmd's own clock)."""
+    once = once or empty_pcap(tmp)
+    mbufs = mbufs_for(pcap)
+    dev = ports(pcap, once)
+    args = [TESTPMD, "-l", "0,1", "--no-huge", "-m", str(mem_mb(mbufs)),
+            "--no-pci",
+            "--file-prefix", "testpmd-%d" % os.getpid(), "--log-level", "error",
+            "--vdev", dev[0], "--vdev", dev[1], "--", "-i", "--auto-start",
+            "--forward-mode=io", "--total-num-mbufs=%d" % mbufs, "--burst=32"]
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    try:
+        # testpmd prints its prompt when ready; wait for forwarding to start
+        # by the clock instead of parsing a buffered pipe
+        time.sleep(warmup + 1.0 + frames_of(pcap) / 400000)
+        p.stdin.write("show port stats 0\n")
+        p.stdin.flush()
+        time.sleep(seconds)
+        p.stdin.write("show port stats 0\nquit\n")
+        p.stdin.flush()
+        out, _ = p.communicate(timeout=120)
+    except Exception:
+        p.kill()
+        p.wait()
+        raise
+    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
+    if len(pps) < 2:
+        raise RuntimeError("testpmd: no stats in its output:\n" + out[-3000:])
+    return {"rx_pps": float(pps[-1]), "seconds": seconds}
