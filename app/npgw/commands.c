@@ -2,7 +2,9 @@
  * commands.c: the control socket's commands (lib/ctl is the server, this
  * is what each command does to the gateway). Changes are atomic: the next
  * desired state is built whole and only gw_commit makes it live; a refused
- * request changes nothing. Control thread.
+ * request changes nothing. An apply or delete of Pod objects only also
+ * hands gw_commit the pods that come and go, so that it may compile
+ * incrementally. Control thread.
  *
  *   apply    {"documents": [{"name", "text"}]}       upsert the objects
  *   replace  {"documents": [...]}                      the whole desired state
@@ -12,6 +14,7 @@
  *   stats    {"reset"?: bool}
  *   explain  {"from", "to", "protocol"?, "port"}
  *   wait     {"generation", "timeout_ms"?}
+ *   flows    {"flush"?, "address"?, "port"?, "protocol"?, "state"?}
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -83,14 +86,30 @@ static bool refuse_when_blocked(struct gateway *gw, struct npgw_ctl_reply *r)
 	return true;
 }
 
-/* Commit next and answer {"generation", "commit_ms", "objects"}. */
+/* The timing of the last change, as an object of o. */
+static void add_times(cJSON *o, const struct gateway *gw)
+{
+	cJSON *t = cJSON_AddObjectToObject(o, "timing_ms");
+
+	if (t == NULL)
+		return;
+	cJSON_AddNumberToObject(t, "validate", gw->times.validate_ms);
+	cJSON_AddNumberToObject(t, "compile", gw->times.compile_ms);
+	cJSON_AddNumberToObject(t, "build", gw->times.build_ms);
+	cJSON_AddNumberToObject(t, "save", gw->times.save_ms);
+	cJSON_AddNumberToObject(t, "publish", gw->times.publish_ms);
+	cJSON_AddBoolToObject(o, "incremental", gw->times.incremental);
+}
+
+/* Commit next and answer {"generation", "commit_ms", "objects",
+ * "incremental", "timing_ms"}. delta: see gw_commit (may be NULL). */
 static int commit_and_reply(struct gateway *gw, struct npgw_k8s_cluster *next,
-			    struct npgw_ctl_reply *r)
+			    const struct gw_pod_delta *delta, struct npgw_ctl_reply *r)
 {
 	cJSON *details = NULL;
 	size_t objects = npgw_k8s_object_count(next);
 
-	if (gw_commit(gw, next, 0, true, &r->error, &details) < 0) {
+	if (gw_commit(gw, next, 0, true, delta, &r->error, &details) < 0) {
 		r->result = details;
 		return -EINVAL;
 	}
@@ -100,7 +119,76 @@ static int commit_and_reply(struct gateway *gw, struct npgw_k8s_cluster *next,
 	cJSON_AddNumberToObject(r->result, "generation", (double)gw->generation);
 	cJSON_AddNumberToObject(r->result, "commit_ms", gw->commit_ms);
 	cJSON_AddNumberToObject(r->result, "objects", (double)objects);
+	add_times(r->result, gw);
 	return 0;
+}
+
+/* The pods of a Pod-only change, for gw_commit. */
+struct pod_change {
+	struct gw_pod_delta d;
+	const struct npgw_k8s_pod **v; /* removed, then added */
+};
+
+static void pod_change_free(struct pod_change *pc)
+{
+	free(pc->v);
+	memset(pc, 0, sizeof(*pc));
+}
+
+/*
+ * Note the pods of in (all of them Pods) as added, and the pods of
+ * gw->desired they replace as removed. The pointers stay good through the
+ * commit: merge moves in's objects into next, and gw->desired lives until
+ * the commit is over. Returns 0 or -ENOMEM (then no delta: full compile).
+ */
+static int pod_change_apply(struct pod_change *pc, const struct gateway *gw,
+			    const struct npgw_k8s_cluster *in)
+{
+	size_t n = in->n_pods;
+
+	pc->v = calloc(2 * n + 1, sizeof(*pc->v));
+	if (pc->v == NULL)
+		return -ENOMEM;
+	pc->d.removed = pc->v;
+	pc->d.added = pc->v + n;
+	for (size_t i = 0; i < n; i++) {
+		const struct npgw_k8s_pod *old =
+			gw->desired ? npgw_k8s_find_pod(gw->desired, in->pods[i]->namespace,
+							in->pods[i]->name)
+				    : NULL;
+
+		if (old != NULL)
+			pc->d.removed[pc->d.n_removed++] = old;
+		pc->d.added[pc->d.n_added++] = in->pods[i];
+	}
+	return 0;
+}
+
+/* Note a pod of gw->desired that a delete of at most cap objects removes.
+ * Returns 0 or -ENOMEM. */
+static int pod_change_remove(struct pod_change *pc, const struct gateway *gw, size_t cap,
+			     const char *ns, const char *name)
+{
+	const struct npgw_k8s_pod *old;
+
+	if (pc->v == NULL) {
+		pc->v = calloc(cap + 1, sizeof(*pc->v));
+		if (pc->v == NULL)
+			return -ENOMEM;
+		pc->d.removed = pc->v;
+	}
+	old = gw->desired ? npgw_k8s_find_pod(gw->desired, ns && *ns ? ns : "default", name)
+			  : NULL;
+	if (old != NULL && pc->d.n_removed < cap)
+		pc->d.removed[pc->d.n_removed++] = old;
+	return 0;
+}
+
+/* A kind as npgw_k8s_cluster_remove names Pods. */
+static bool is_pod_kind(const char *kind)
+{
+	return strcmp(kind, "Pod") == 0 || strcmp(kind, "pod") == 0 || strcmp(kind, "pods") == 0 ||
+	       strcmp(kind, "po") == 0;
 }
 
 static struct npgw_k8s_cluster *current_copy(struct gateway *gw, struct npgw_ctl_reply *r)
@@ -118,20 +206,28 @@ static int cmd_apply(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
 	struct npgw_k8s_cluster *in, *next;
+	struct pod_change pc = {0};
+	bool pods_only;
+	int rc;
 
 	if (refuse_when_blocked(gw, r) || npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
 		return -EINVAL;
 	in = read_documents(args, r);
 	if (in == NULL)
 		return -EINVAL;
+	pods_only = in->n_policies == 0 && in->n_namespaces == 0 && in->n_pods > 0 &&
+		    pod_change_apply(&pc, gw, in) == 0;
 	next = current_copy(gw, r);
 	if (next == NULL || npgw_k8s_cluster_merge(next, in) < 0) {
 		npgw_k8s_cluster_free(in);
 		npgw_k8s_cluster_free(next);
+		pod_change_free(&pc);
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	}
 	npgw_k8s_cluster_free(in);
-	return commit_and_reply(gw, next, r);
+	rc = commit_and_reply(gw, next, pods_only ? &pc.d : NULL, r);
+	pod_change_free(&pc);
+	return rc;
 }
 
 static int cmd_replace(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
@@ -144,7 +240,7 @@ static int cmd_replace(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	next = read_documents(args, r);
 	if (next == NULL)
 		return -EINVAL;
-	return commit_and_reply(gw, next, r);
+	return commit_and_reply(gw, next, NULL, r);
 }
 
 /* Remove one object from next; -ENOENT sets a not-found error. */
@@ -167,6 +263,8 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	struct gateway *gw = arg;
 	struct npgw_k8s_cluster *next, *named = NULL;
 	const cJSON *objs = NULL, *o;
+	struct pod_change pc = {0};
+	bool pods_only = true;
 	int rc = 0;
 
 	if (refuse_when_blocked(gw, r) ||
@@ -185,6 +283,11 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		return -ENOMEM;
 	}
 	if (named != NULL) {
+		pods_only = named->n_policies == 0 && named->n_namespaces == 0;
+		for (size_t i = 0; pods_only && i < named->n_pods; i++)
+			if (pod_change_remove(&pc, gw, named->n_pods, named->pods[i]->namespace,
+					      named->pods[i]->name) < 0)
+				pods_only = false;
 		for (size_t i = 0; i < named->n_policies && rc == 0; i++)
 			rc = remove_one(next, "NetworkPolicy", named->policies[i]->namespace,
 					named->policies[i]->name, r);
@@ -208,13 +311,19 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 			rc = remove_one(next, kind, ns, name, r);
 			if (rc < 0)
 				break;
+			if (!is_pod_kind(kind) ||
+			    pod_change_remove(&pc, gw, (size_t)cJSON_GetArraySize(objs), ns, name) < 0)
+				pods_only = false;
 		}
 	}
 	if (rc < 0) {
 		npgw_k8s_cluster_free(next);
+		pod_change_free(&pc);
 		return rc;
 	}
-	return commit_and_reply(gw, next, r);
+	rc = commit_and_reply(gw, next, pods_only ? &pc.d : NULL, r);
+	pod_change_free(&pc);
+	return rc;
 }
 
 static int cmd_get(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
@@ -296,6 +405,9 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	cJSON_AddStringToObject(o, "live_since", when);
 	cJSON_AddNumberToObject(o, "build_ms", gw->build_ms);
 	cJSON_AddNumberToObject(o, "commit_ms", gw->commit_ms);
+	add_times(o, gw);
+	cJSON_AddNumberToObject(o, "compiles_incremental", (double)gw->n_incremental);
+	cJSON_AddNumberToObject(o, "compiles_full", (double)gw->n_full);
 	cJSON_AddNumberToObject(o, "classes", info.n_classes);
 	cJSON_AddNumberToObject(o, "stage1_entries", (double)info.n_stage1);
 	acl = cJSON_AddObjectToObject(o, "acl");
@@ -311,6 +423,19 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		cJSON_AddNumberToObject(obj, "policies", (double)gw->desired->n_policies);
 	}
 	cJSON_AddNumberToObject(o, "workers", (double)gw->cfg->n_workers);
+	if (gw->cfg->conntrack.enabled) {
+		struct npgw_dp_stats st;
+		cJSON *ct = cJSON_AddObjectToObject(o, "conntrack");
+
+		npgw_dp_get_stats(gw->dp, &st);
+		if (ct != NULL) {
+			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
+			cJSON_AddNumberToObject(ct, "in_use", (double)st.ct.in_use);
+			cJSON_AddNumberToObject(ct, "memory_bytes", (double)st.ct.bytes);
+			cJSON_AddStringToObject(ct, "revoke",
+						npgw_conntrack_revoke_name(gw->cfg->conntrack.revoke));
+		}
+	}
 	cJSON_AddStringToObject(o, "state_dir", gw->cfg->state_dir);
 	return 0;
 }
@@ -370,13 +495,13 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		if (st.drops[d] > 0 && npgw_drop_name(d) != NULL)
 			cJSON_AddNumberToObject(drops, npgw_drop_name(d), (double)st.drops[d]);
 	if (st.ct.enabled) {
-		cJSON *ct = cJSON_AddObjectToObject(o, "conntrack");
+		cJSON *ct = cJSON_AddObjectToObject(o, "flows");
 
 		if (ct != NULL) {
-			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
 			cJSON_AddNumberToObject(ct, "in_use", (double)st.ct.in_use);
-			cJSON_AddNumberToObject(ct, "inserts", (double)st.ct.inserts);
-			cJSON_AddNumberToObject(ct, "refused", (double)st.ct.refused);
+			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
+			cJSON_AddNumberToObject(ct, "created", (double)st.ct.inserts);
+			cJSON_AddNumberToObject(ct, "refused_full", (double)st.ct.refused);
 			cJSON_AddNumberToObject(ct, "expired", (double)st.ct.expired);
 			cJSON_AddNumberToObject(ct, "revoked", (double)st.ct.revoked);
 			cJSON_AddNumberToObject(ct, "hits", (double)st.ct.hits);
@@ -464,6 +589,126 @@ static int cmd_wait(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	return NPGW_CTL_DEFER;
 }
 
+struct flow_list {
+	cJSON *arr;
+	double hz;
+};
+
+static void flow_to_json(unsigned int worker, const struct npgw_conntrack_flow *f, void *arg)
+{
+	struct flow_list *l = arg;
+	cJSON *o = cJSON_CreateObject();
+	struct npgw_addr a = {.family = f->t.family};
+	char buf[64], pb[16];
+
+	if (o == NULL)
+		return;
+	cJSON_AddNumberToObject(o, "worker", worker);
+	cJSON_AddStringToObject(o, "protocol", npgw_proto_name(f->t.proto, pb, sizeof(pb)));
+	memcpy(a.bytes, f->t.src, 16);
+	cJSON_AddStringToObject(o, "src", npgw_addr_format(&a, buf, sizeof(buf)));
+	cJSON_AddNumberToObject(o, "sport", f->t.sport);
+	memcpy(a.bytes, f->t.dst, 16);
+	cJSON_AddStringToObject(o, "dst", npgw_addr_format(&a, buf, sizeof(buf)));
+	cJSON_AddNumberToObject(o, "dport", f->t.dport);
+	cJSON_AddStringToObject(o, "state", npgw_conntrack_state_name(f->state));
+	cJSON_AddNumberToObject(o, "packets", (double)(f->pkts[0] + f->pkts[1]));
+	cJSON_AddNumberToObject(o, "bytes", (double)(f->bytes[0] + f->bytes[1]));
+	cJSON_AddNumberToObject(o, "replies", (double)f->pkts[1]);
+	cJSON_AddNumberToObject(o, "idle_s", (double)f->idle / l->hz);
+	cJSON_AddNumberToObject(o, "expires_s", (double)f->expires_in / l->hz);
+	cJSON_AddNumberToObject(o, "generation", f->generation);
+	if (f->flags & NPGW_CONNTRACK_E_KEPT)
+		cJSON_AddBoolToObject(o, "kept", true);
+	cJSON_AddItemToArray(l->arr, o);
+}
+
+static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	struct gateway *gw = arg;
+	struct npgw_conntrack_filter f = {0};
+	const char *addr = NULL, *proto = NULL, *state = NULL;
+	uint64_t port = 0;
+	bool flush = false, truncated = false;
+	struct flow_list l;
+	long n;
+
+	if (npgw_ctl_arg_only(args, &r->error, "flush", "address", "port", "protocol", "state",
+			      NULL) < 0 ||
+	    npgw_ctl_arg_bool(args, "flush", false, &flush, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "address", false, &addr, &r->error) < 0 ||
+	    npgw_ctl_arg_uint(args, "port", 1, 65535, false, &port, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "protocol", false, &proto, &r->error) < 0 ||
+	    npgw_ctl_arg_string(args, "state", false, &state, &r->error) < 0)
+		return -EINVAL;
+	if (flush) {
+		if (npgw_dp_flows_flush(gw->dp) < 0)
+			return npgw_ctl_error(&r->error, "not-tracking",
+					      "connection tracking is off (config conntrack.enabled)");
+		r->result = cJSON_CreateObject();
+		if (r->result != NULL)
+			cJSON_AddBoolToObject(r->result, "flushed", true);
+		return 0;
+	}
+	if (addr != NULL) {
+		struct npgw_addr a;
+
+		if (npgw_addr_parse(addr, &a) < 0)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+					      "address: '%s' is not an IP address", addr);
+		f.has_addr = 1;
+		f.family = a.family;
+		memcpy(f.addr, a.bytes, 16);
+	}
+	f.port = (uint16_t)port;
+	if (proto != NULL) {
+		int p = strcmp(proto, "ICMP") == 0 ? NPGW_PROTO_ICMP
+			: strcmp(proto, "ICMPv6") == 0 ? NPGW_PROTO_ICMPV6
+						       : npgw_proto_parse(proto);
+
+		if (p < 0)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+					      "protocol: '%s' is not TCP, UDP, SCTP, ICMP or ICMPv6",
+					      proto);
+		f.proto = (uint8_t)p;
+	}
+	if (state != NULL) {
+		unsigned int s;
+
+		for (s = 0; s < NPGW_CONNTRACK_N_STATES; s++)
+			if (strcmp(state, npgw_conntrack_state_name(s)) == 0)
+				break;
+		if (s == NPGW_CONNTRACK_N_STATES)
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+					      "state: '%s' is not new, syn-recv, established, "
+					      "closing or closed",
+					      state);
+		f.state_mask = (uint8_t)(1u << s);
+	}
+	l.arr = cJSON_CreateArray();
+	l.hz = (double)npgw_dp_hz();
+	if (l.arr == NULL)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	n = npgw_dp_flows(gw->dp, &f, 2000, flow_to_json, &l, &truncated);
+	if (n < 0) {
+		cJSON_Delete(l.arr);
+		if (n == -ENOTSUP)
+			return npgw_ctl_error(&r->error, "not-tracking",
+					      "connection tracking is off (config conntrack.enabled)");
+		return npgw_ctl_error(&r->error, "busy", "the workers did not answer: %s",
+				      strerror((int)-n));
+	}
+	r->result = cJSON_CreateObject();
+	if (r->result == NULL) {
+		cJSON_Delete(l.arr);
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
+	}
+	cJSON_AddItemToObject(r->result, "flows", l.arr);
+	if (truncated)
+		cJSON_AddBoolToObject(r->result, "truncated", true);
+	return 0;
+}
+
 int gw_register_commands(struct gateway *gw)
 {
 	const struct npgw_ctl_command cmds[] = {
@@ -480,6 +725,8 @@ int gw_register_commands(struct gateway *gw)
 		 "why a packet is allowed or denied, by the live generation", cmd_explain, gw},
 		{"wait", "wait GENERATION [--timeout SECONDS]", "until a generation is live",
 		 cmd_wait, gw},
+		{"flows", "flows [flush] [--address A] [--port N] [--protocol P] [--state S]",
+		 "the tracked flows, or forget them all", cmd_flows, gw},
 	};
 
 	for (size_t i = 0; i < NPGW_ARRAY_SIZE(cmds); i++) {

@@ -59,18 +59,44 @@ static cJSON *diag_details(const struct npgw_diags *d)
 	return o;
 }
 
+/*
+ * The compile result of next: incremental from the live generation's when
+ * delta says only pods changed and they fit its classes, else in full.
+ * *incremental says which. NULL with *rc set on failure.
+ */
+static struct npgw_compile_result *compile_next(struct gateway *gw,
+						const struct npgw_k8s_cluster *next,
+						const struct gw_pod_delta *delta, bool *incremental,
+						int *rc)
+{
+	const struct npgw_ruleset *live = npgw_dp_current(gw->dp);
+	struct npgw_compile_result *cr = NULL;
+
+	*incremental = false;
+	if (delta != NULL && live != NULL) {
+		cr = npgw_compile_update_pods(npgw_ruleset_compiled(live), next, delta->removed,
+					      delta->n_removed, delta->added, delta->n_added, rc);
+		*incremental = cr != NULL;
+		/* -EAGAIN (a new class, an emptied one...) or even -ENOMEM:
+		 * the full compile decides */
+	}
+	return cr != NULL ? cr : npgw_compile(next, rc);
+}
+
 int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t generation, bool save,
-	      struct npgw_ctl_error *err, cJSON **details)
+	      const struct gw_pod_delta *delta, struct npgw_ctl_error *err, cJSON **details)
 {
 	struct npgw_diags diags = {0};
 	struct npgw_compile_result *cr;
 	struct npgw_ruleset *rs = NULL;
 	struct npgw_ruleset_info info;
-	struct timespec t0;
+	struct gw_commit_times tm = {0};
+	struct timespec t0, t;
 	char why[512];
 	int rc = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = t0;
 	if (details)
 		*details = NULL;
 	if (generation == 0)
@@ -84,15 +110,29 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 		rc = -EINVAL;
 		goto fail;
 	}
-	cr = npgw_compile(next, &rc);
+	tm.validate_ms = ms_since(&t);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	cr = compile_next(gw, next, delta, &tm.incremental, &rc);
+	tm.compile_ms = ms_since(&t);
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (cr != NULL)
 		rs = npgw_ruleset_build(cr, generation, npgw_dp_current(gw->dp), &rc);
+	if (rs == NULL && cr != NULL && rc != -EINVAL) {
+		/* rte_acl could not build these rules: as class ranges, which
+		 * it always builds */
+		gw_log(RTE_LOG_WARNING, "generation %" PRIu64 ": rte_acl could not build the rules "
+					"(%s); building them as class ranges", generation, strerror(-rc));
+		rs = npgw_ruleset_build_ranges(next, generation, npgw_dp_current(gw->dp), &rc);
+	}
+	tm.build_ms = ms_since(&t);
 	if (rs == NULL) {
 		npgw_ctl_error(err, "build-failed", "cannot build the tables: %s; nothing changed",
 			       strerror(-rc));
 		goto fail;
 	}
 	npgw_ruleset_get_info(rs, &info);
+	tm.acl_shared = info.acl_shared;
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (save) {
 		rc = npgw_state_save(gw->cfg->state_dir, next, generation, why, sizeof(why));
 		if (rc < 0) {
@@ -101,7 +141,10 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 			goto fail;
 		}
 	}
+	tm.save_ms = ms_since(&t);
+	clock_gettime(CLOCK_MONOTONIC, &t);
 	rc = npgw_dp_publish(gw->dp, rs);
+	tm.publish_ms = ms_since(&t);
 	if (rc < 0) {
 		/* the state file already holds next: what a restart would run */
 		npgw_ctl_error(err, "publish-failed", "saved, but cannot publish: %s",
@@ -110,13 +153,20 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	}
 	gw->build_ms = info.build_seconds * 1e3;
 	gw->commit_ms = ms_since(&t0);
+	gw->times = tm;
+	if (tm.incremental)
+		gw->n_incremental++;
+	else
+		gw->n_full++;
 	clock_gettime(CLOCK_REALTIME, &gw->built_at);
 	gw_log(RTE_LOG_INFO,
 	       "generation %" PRIu64 " is live: %zu policies, %zu pods, %zu namespaces -> "
-	       "%u classes, %zu ACL rules%s; %.1f ms from request to live",
+	       "%u classes, %zu ACL rules%s; %.1f ms from request to live (validate %.2f, "
+	       "%s compile %.2f, build %.2f, save %.2f, publish %.2f)",
 	       generation, next->n_policies, next->n_pods, next->n_namespaces, info.n_classes,
 	       info.n_acl_rules, info.acl_shared ? " (ACL shared with the previous one)" : "",
-	       gw->commit_ms);
+	       gw->commit_ms, tm.validate_ms, tm.incremental ? "incremental" : "full",
+	       tm.compile_ms, tm.build_ms, tm.save_ms, tm.publish_ms);
 	npgw_k8s_cluster_free(gw->desired);
 	gw->desired = next;
 	gw->generation = generation;
@@ -160,7 +210,7 @@ int gw_reload_files(struct gateway *gw)
 		gw_log(RTE_LOG_ERR, "policy files refused: the live generation stays");
 		return -EINVAL;
 	}
-	return gw_commit(gw, c, 0, true, &err, NULL);
+	return gw_commit(gw, c, 0, true, NULL, &err, NULL);
 }
 
 int gw_start(struct gateway *gw)
@@ -178,7 +228,7 @@ int gw_start(struct gateway *gw)
 		gw_log(RTE_LOG_INFO, "restoring the saved state of generation %" PRIu64 " from %s",
 		       gen, gw->cfg->state_dir);
 		/* the saved state keeps its number: it was live before */
-		return gw_commit(gw, c, gen, false, &err, NULL);
+		return gw_commit(gw, c, gen, false, NULL, &err, NULL);
 	}
 	if (rc != -ENOENT) {
 		snprintf(gw->state_problem, sizeof(gw->state_problem),
@@ -193,7 +243,7 @@ int gw_start(struct gateway *gw)
 	c = load_files(gw->cfg);
 	if (c == NULL)
 		return -EINVAL;
-	return gw_commit(gw, c, 0, true, &err, NULL);
+	return gw_commit(gw, c, 0, true, NULL, &err, NULL);
 }
 
 void gw_wake_waiters(struct gateway *gw)

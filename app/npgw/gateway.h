@@ -27,6 +27,30 @@ struct gw_waiter {
 
 #define GW_MAX_WAITERS 256
 
+/*
+ * A change that adds, replaces or removes Pod objects and nothing else:
+ * removed are the pods of gw->desired that go (or are replaced), added
+ * the pods of next that come (or replace them). With it gw_commit first
+ * tries npgw_compile_update_pods on the live generation's result.
+ */
+struct gw_pod_delta {
+	const struct npgw_k8s_pod **removed;
+	size_t n_removed;
+	const struct npgw_k8s_pod **added;
+	size_t n_added;
+};
+
+/* Where the time of the last change went, milliseconds. */
+struct gw_commit_times {
+	double validate_ms; /* npgw_k8s_cluster_validate of the whole next state */
+	double compile_ms; /* incremental or full */
+	double build_ms; /* npgw_ruleset_build */
+	double save_ms; /* npgw_state_save */
+	double publish_ms; /* npgw_dp_publish: the RCU grace period, freeing the old */
+	bool incremental; /* npgw_compile_update_pods answered */
+	bool acl_shared;
+};
+
 struct gateway {
 	const struct npgw_config *cfg;
 	struct npgw_dp *dp;
@@ -36,6 +60,8 @@ struct gateway {
 	struct timespec built_at; /* wall clock, when it went live */
 	double build_ms; /* compile + build of the live generation */
 	double commit_ms; /* request to live, of the last change */
+	struct gw_commit_times times; /* of the last change */
+	uint64_t n_incremental, n_full; /* compiles since start */
 	/* The state file could not be read (corrupt, or from a newer npgw):
 	 * changes are refused until an operator moves it away, so that it is
 	 * never overwritten with a guess. */
@@ -51,10 +77,13 @@ struct gateway {
  * Takes next (frees it on failure). On failure returns a negative errno,
  * fills err (code and message) and, when the input was refused, *details
  * with {"diagnostics": [...]} (may be NULL). generation: the number the new
- * generation takes (0: the next one).
+ * generation takes (0: the next one). delta (may be NULL): next differs
+ * from gw->desired by these pods only; the compile is then incremental
+ * when the pods fit the live classes (a full compile otherwise: the
+ * result is the same either way).
  */
 int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t generation, bool save,
-	      struct npgw_ctl_error *err, cJSON **details);
+	      const struct gw_pod_delta *delta, struct npgw_ctl_error *err, cJSON **details);
 
 /*
  * At start: restore the saved state, or (none saved yet) read the config's

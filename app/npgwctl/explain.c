@@ -331,10 +331,7 @@ static int explain_main(int argc, char **argv)
 		goto out;
 	if (start_eal() < 0)
 		goto out;
-	struct npgw_compile_result *cr = npgw_compile(c, &err);
-
-	if (cr != NULL)
-		rs = npgw_ruleset_build(cr, 1, NULL, &err);
+	rs = npgw_ruleset_from_cluster(c, 1, NULL, &err);
 	if (rs == NULL) {
 		fprintf(stderr, "npgwctl explain: cannot build the tables: %s\n", strerror(-err));
 		goto out_eal;

@@ -1051,3 +1051,101 @@ const struct npgwctl_command npgwctl_cmd_wait = {
 	.summary = "block until a generation is live",
 	.handler = wait_main,
 };
+
+/* ---- flows ---- */
+
+static int flows_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"address", required_argument, NULL, 'a'},
+		{"port", required_argument, NULL, 'p'},
+		{"protocol", required_argument, NULL, 'P'},
+		{"state", required_argument, NULL, 's'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	enum npgwctl_format fmt = NPGWCTL_FMT_TEXT;
+	const char *addr = NULL, *proto = NULL, *state = NULL;
+	long port = 0;
+	bool flush = false;
+	cJSON *args;
+	char *end;
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs("usage: npgwctl flows [--address A] [--port N] [--protocol P]\n"
+			      "                     [--state S] [-o text|json|yaml]\n"
+			      "       npgwctl flows flush\n\n"
+			      "The connections the gateway tracks (each worker's flow table), in\n"
+			      "their original direction (opener -> responder), or, with flush,\n"
+			      "forget them all (established connections are then classified again\n"
+			      "at their next packet).\n\n"
+			      "  --address A     flows with A at either end (IPv4 or IPv6)\n"
+			      "  --port N        flows with port N at either end\n"
+			      "  --protocol P    TCP, UDP, SCTP, ICMP or ICMPv6\n"
+			      "  --state S       new, syn-recv, established, closing or closed\n"
+			      OUTPUT_HELP EXIT_HELP,
+			      stdout);
+			return NPGWCTL_EXIT_OK;
+		case 'a':
+			addr = optarg;
+			continue;
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 1 || port > 65535) {
+				fprintf(stderr, "npgwctl flows: --port: '%s' is not 1..65535\n", optarg);
+				return NPGWCTL_EXIT_USAGE;
+			}
+			continue;
+		case 'P':
+			proto = optarg;
+			continue;
+		case 's':
+			state = optarg;
+			continue;
+		default:
+			break;
+		}
+		int r = common_opt("flows", opt, &fmt);
+
+		if (r < 0)
+			return NPGWCTL_EXIT_USAGE;
+		if (r > 0)
+			return bad_option("flows", opt, argv);
+	}
+	if (optind < argc && strcmp(argv[optind], "flush") == 0) {
+		flush = true;
+		optind++;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "npgwctl flows: unexpected argument '%s'\n", argv[optind]);
+		return NPGWCTL_EXIT_USAGE;
+	}
+	if (flush && (addr || port || proto || state)) {
+		fprintf(stderr, "npgwctl flows flush: forgets every flow; it takes no filter\n");
+		return NPGWCTL_EXIT_USAGE;
+	}
+	args = cJSON_CreateObject();
+	if (args == NULL || (flush && !cJSON_AddTrueToObject(args, "flush")) ||
+	    (addr && !cJSON_AddStringToObject(args, "address", addr)) ||
+	    (port && !cJSON_AddNumberToObject(args, "port", (double)port)) ||
+	    (proto && !cJSON_AddStringToObject(args, "protocol", proto)) ||
+	    (state && !cJSON_AddStringToObject(args, "state", state))) {
+		cJSON_Delete(args);
+		return NPGWCTL_EXIT_USAGE;
+	}
+	return run("flows", "flows", args, CALL_TIMEOUT_MS, fmt, NULL);
+}
+
+const struct npgwctl_command npgwctl_cmd_flows = {
+	.name = "flows",
+	.usage = "flows [flush] [--address A] [--port N] [--protocol P] [--state S] [-o FMT]",
+	.summary = "the tracked connections, or forget them all",
+	.handler = flows_main,
+};

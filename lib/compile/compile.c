@@ -28,103 +28,6 @@
 #include "compile_private.h"
 #include "npgw_compile.h"
 
-/* Past this the ACL build would take minutes and gigabytes (DESIGN.md). */
-#define NPGW_COMPILE_MAX_RULES (4u << 20)
-/* rte_lpm next hops are 24 bits wide. */
-#define NPGW_COMPILE_MAX_CLASSES (1u << 24)
-
-#define BITS_WORDS(n) (((n) + 63) / 64)
-
-/* Marks a pod's host entry in ctx.stage1 until numbering (class ids stay
- * below NPGW_COMPILE_MAX_CLASSES, so the high bit is free). */
-#define STAGE1_POD_ENTRY 0x80000000u
-
-static inline bool bit_get(const uint64_t *v, uint32_t i)
-{
-	return (v[i / 64] >> (i % 64)) & 1;
-}
-
-static inline void bit_set(uint64_t *v, uint32_t i)
-{
-	v[i / 64] |= 1ull << (i % 64);
-}
-
-/* A named port some rule uses. */
-struct named {
-	const char *name;
-	uint8_t proto;
-};
-
-/* A selector peer column: the first peer with that identity. */
-struct sel_col {
-	const struct npgw_k8s_policy *policy;
-	const struct npgw_k8s_peer *peer;
-};
-
-/* A peer as the rule walk meets it: a selector column or an ipBlock. */
-struct peer_ref {
-	int32_t col; /* selector column, or -1 */
-	int32_t block; /* ipBlock index, or -1 */
-};
-
-struct class_info {
-	uint32_t tmp_id;
-	uint32_t behaviour;
-	const uint64_t *ipvec;
-	const char *ns_key; /* namespace of the first pod member, "" for none */
-	char *example;
-	uint32_t n_pod_addrs;
-};
-
-struct ctx {
-	const struct npgw_k8s_cluster *c;
-	int err;
-
-	uint32_t n_pol;
-	uint32_t n_cols; /* n_pol policy columns, then selector peer columns */
-	struct sel_col *cols; /* selector peer columns */
-	size_t cols_cap;
-	struct intern peer_keys;
-
-	struct peer_ref *peers; /* every peer of every rule, in walk order */
-	size_t n_peers, peers_cap;
-
-	struct named *names;
-	size_t n_names, names_cap;
-
-	const struct npgw_k8s_peer **blocks;
-	size_t n_blocks, blocks_cap;
-	struct intern block_keys;
-
-	size_t vec_words; /* words of a behaviour's column bits */
-	size_t ip_words; /* words of an ipBlock membership vector */
-	size_t beh_len; /* bytes of a behaviour key: bits, then u16 per name */
-	size_t class_len; /* bytes of a class key: u32 behaviour, then ipvec */
-
-	struct intern groups;
-	uint32_t *group_beh; /* group -> behaviour */
-	size_t group_beh_cap;
-	struct intern behaviours;
-	struct intern classes; /* key -> tmp class id */
-	struct class_info *cinfo; /* by tmp id */
-	size_t cinfo_cap;
-
-	struct npgw_compile_stage1 *stage1; /* class ids are tmp until renumbered */
-	size_t n_stage1, stage1_cap;
-	bool have_default[2];
-	uint32_t default_class[2]; /* [0] IPv4, [1] IPv6, tmp ids */
-
-	uint32_t n_classes;
-	uint32_t *final_of_tmp;
-	struct class_info **by_final;
-	uint64_t *scratch; /* key buffer */
-
-	int8_t *bit_of; /* peer id (column, or n_cols + block) -> bit, -1 */
-	struct npgw_compile_result *res;
-	size_t rules_cap;
-	uint32_t metas_cap_;
-};
-
 /* ---- step 1: columns ---- */
 
 /* Append the canonical text of a selector to a growing buffer. Labels and
@@ -229,8 +132,7 @@ static int add_named(struct ctx *x, const struct npgw_k8s_port *pt)
 			return 0;
 	if (grow((void **)&x->names, &x->names_cap, x->n_names + 1, sizeof(*x->names)) < 0)
 		return -ENOMEM;
-	x->names[x->n_names].name = pt->name;
-	x->names[x->n_names].proto = pt->protocol;
+	x->names[x->n_names] = (struct named){.name = pt->name, .proto = pt->protocol, .slot = 0};
 	x->n_names++;
 	return 0;
 }
@@ -259,6 +161,83 @@ static int collect_rule(struct ctx *x, const struct npgw_k8s_policy *pol,
 	return 0;
 }
 
+/* The distinct numbers pod gives (name, proto), ascending, at most max;
+ * the count of them (which may exceed max). */
+static unsigned int named_values(const struct npgw_k8s_pod *pod, const char *name, uint8_t proto,
+				 uint16_t *v, unsigned int max)
+{
+	unsigned int n = 0, all = 0;
+
+	for (size_t i = 0; i < pod->n_ports; i++) {
+		const struct npgw_k8s_container_port *cp = &pod->ports[i];
+		unsigned int j;
+		bool dup = false;
+
+		if (cp->name == NULL || cp->protocol != proto || strcmp(cp->name, name) != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			dup |= v[j] == cp->port;
+		if (dup)
+			continue;
+		all++;
+		if (n == max)
+			continue;
+		/* insert sorted */
+		for (j = n; j > 0 && v[j - 1] > cp->port; j--)
+			v[j] = v[j - 1];
+		v[j] = cp->port;
+		n++;
+	}
+	return all;
+}
+
+#define NAMED_MAX_SLOTS 16 /* distinct numbers of one name in one pod */
+
+/* One more slot column for every extra number a pod gives a used name. */
+static int add_named_slots(struct ctx *x)
+{
+	size_t n = x->n_names;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int most = 1;
+
+		for (size_t p = 0; p < x->in->n_pods; p++) {
+			uint16_t v[NAMED_MAX_SLOTS];
+			unsigned int k = named_values(x->in->pods[p], x->names[i].name,
+						      x->names[i].proto, v, NAMED_MAX_SLOTS);
+
+			most = NPGW_MAX(most, NPGW_MIN(k, NAMED_MAX_SLOTS));
+		}
+		for (unsigned int s = 1; s < most; s++) {
+			if (grow((void **)&x->names, &x->names_cap, x->n_names + 1,
+				 sizeof(*x->names)) < 0)
+				return -ENOMEM;
+			x->names[x->n_names] = x->names[i];
+			x->names[x->n_names].slot = (uint8_t)s;
+			x->n_names++;
+		}
+	}
+	return 0;
+}
+
+bool compile_named_fits(const struct ctx *x, const struct npgw_k8s_pod *pod)
+{
+	for (size_t i = 0; i < x->n_names; i++) {
+		uint16_t v[NAMED_MAX_SLOTS];
+		unsigned int slots = 0;
+
+		if (x->names[i].slot != 0)
+			continue;
+		for (size_t j = 0; j < x->n_names; j++)
+			slots += x->names[j].proto == x->names[i].proto &&
+				 strcmp(x->names[j].name, x->names[i].name) == 0;
+		if (named_values(pod, x->names[i].name, x->names[i].proto, v, NAMED_MAX_SLOTS) >
+		    slots)
+			return false;
+	}
+	return true;
+}
+
 static int collect_columns(struct ctx *x)
 {
 	const struct npgw_k8s_cluster *c = x->c;
@@ -274,6 +253,8 @@ static int collect_columns(struct ctx *x)
 			if (collect_rule(x, pol, &pol->ingress[r]) < 0)
 				return -ENOMEM;
 	}
+	if (add_named_slots(x) < 0)
+		return -ENOMEM;
 	x->n_cols = x->n_pol + x->peer_keys.n;
 	x->vec_words = BITS_WORDS(x->n_cols);
 	x->ip_words = BITS_WORDS(x->n_blocks);
@@ -285,13 +266,13 @@ static int collect_columns(struct ctx *x)
 
 /* ---- step 2: pod groups and behaviours ---- */
 
+/* The number a pod gives a named port's slot, 0 when none. */
 static uint16_t resolve_named(const struct npgw_k8s_pod *pod, const struct named *n)
 {
-	for (size_t i = 0; i < pod->n_ports; i++)
-		if (pod->ports[i].name && pod->ports[i].protocol == n->proto &&
-		    strcmp(pod->ports[i].name, n->name) == 0)
-			return pod->ports[i].port;
-	return 0;
+	uint16_t v[NAMED_MAX_SLOTS];
+	unsigned int k = named_values(pod, n->name, n->proto, v, NAMED_MAX_SLOTS);
+
+	return n->slot < NPGW_MIN(k, NAMED_MAX_SLOTS) ? v[n->slot] : 0;
 }
 
 static bool peer_matches(const struct npgw_k8s_policy *pol, const struct npgw_k8s_peer *peer,
@@ -308,7 +289,7 @@ static bool peer_matches(const struct npgw_k8s_policy *pol, const struct npgw_k8
 }
 
 /* The behaviour key of a pod: its column bits and named-port numbers. */
-static void behaviour_key(struct ctx *x, const struct npgw_k8s_pod *pod, uint8_t *key)
+void compile_behaviour_key(struct ctx *x, const struct npgw_k8s_pod *pod, uint8_t *key)
 {
 	uint64_t *vec = (uint64_t *)key;
 	uint16_t *ports = (uint16_t *)(key + x->vec_words * 8);
@@ -333,8 +314,8 @@ static void behaviour_key(struct ctx *x, const struct npgw_k8s_pod *pod, uint8_t
 }
 
 /* The group key of a pod: what its behaviour depends on. */
-static int group_key(struct ctx *x, const struct npgw_k8s_pod *pod, char **buf, size_t *cap,
-		     size_t *len)
+int compile_group_key(struct ctx *x, const struct npgw_k8s_pod *pod, char **buf, size_t *cap,
+		      size_t *len)
 {
 	size_t need = strlen(pod->namespace) + 2 + x->n_names * 2;
 	char *p;
@@ -365,14 +346,14 @@ static int64_t pod_behaviour(struct ctx *x, const struct npgw_k8s_pod *pod, char
 	bool added;
 	int64_t g, b;
 
-	if (group_key(x, pod, buf, cap, &len) < 0)
+	if (compile_group_key(x, pod, buf, cap, &len) < 0)
 		return -1;
 	g = intern_put(&x->groups, *buf, (uint32_t)len, &added);
 	if (g < 0)
 		return -1;
 	if (!added)
 		return x->group_beh[g];
-	behaviour_key(x, pod, (uint8_t *)x->scratch);
+	compile_behaviour_key(x, pod, (uint8_t *)x->scratch);
 	b = intern_put(&x->behaviours, x->scratch, (uint32_t)x->beh_len, &added);
 	if (b < 0 || grow((void **)&x->group_beh, &x->group_beh_cap, (size_t)g + 1,
 			  sizeof(*x->group_beh)) < 0)
@@ -403,6 +384,39 @@ static bool block_has_region(const struct npgw_k8s_peer *b, const struct npgw_pr
 	return true;
 }
 
+/* The ipBlock memberships of an address, into the class key in scratch. */
+static void addr_ipvec(struct ctx *x, const struct npgw_addr *a)
+{
+	uint64_t *ipvec = x->scratch + 1;
+
+	memset(ipvec, 0, x->ip_words * 8);
+	for (size_t b = 0; b < x->n_blocks; b++)
+		if (block_has_addr(x->blocks[b], a))
+			bit_set(ipvec, (uint32_t)b);
+}
+
+void compile_host_prefix(const struct npgw_addr *a, struct npgw_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->addr = *a;
+	p->len = a->family == 4 ? 32 : 128;
+}
+
+/* Complete the class key in scratch (the ipvec is there): behaviour first. */
+static void class_key_head(struct ctx *x, uint32_t beh)
+{
+	uint8_t *key = (uint8_t *)x->scratch;
+
+	memcpy(key, &beh, 4);
+	memset(key + 4, 0, 4);
+}
+
+void compile_class_key(struct ctx *x, uint32_t beh, const struct npgw_addr *a)
+{
+	addr_ipvec(x, a);
+	class_key_head(x, beh);
+}
+
 /* Intern the class (behaviour, ipvec in scratch) and note a member. */
 static int64_t put_class(struct ctx *x, uint32_t beh, const char *ns_key, const char *example,
 			 bool is_pod)
@@ -411,8 +425,7 @@ static int64_t put_class(struct ctx *x, uint32_t beh, const char *ns_key, const 
 	bool added;
 	int64_t id;
 
-	memcpy(key, &beh, 4);
-	memset(key + 4, 0, 4);
+	class_key_head(x, beh);
 	id = intern_put(&x->classes, key, (uint32_t)x->class_len, &added);
 	if (id < 0)
 		return -1;
@@ -432,6 +445,8 @@ static int64_t put_class(struct ctx *x, uint32_t beh, const char *ns_key, const 
 	}
 	if (is_pod)
 		x->cinfo[id].n_pod_addrs++;
+	else
+		x->cinfo[id].region = true;
 	return id;
 }
 
@@ -502,12 +517,14 @@ static int add_pods(struct ctx *x)
 	size_t cap = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < x->c->n_pods && rc == 0; i++) {
-		const struct npgw_k8s_pod *pod = x->c->pods[i];
+	for (size_t i = 0; i < x->in->n_pods && rc == 0; i++) {
+		const struct npgw_k8s_pod *pod = x->in->pods[i];
 		int64_t beh;
 
 		if (!npgw_k8s_pod_is_policy_target(pod) || pod->n_addrs == 0)
 			continue;
+		if (strchr(pod->namespace, '/') != NULL)
+			x->plain_names = false;
 		beh = pod_behaviour(x, pod, &buf, &cap);
 		if (beh < 0) {
 			rc = -ENOMEM;
@@ -515,15 +532,11 @@ static int add_pods(struct ctx *x)
 		}
 		snprintf(ex, sizeof(ex), "%s/%s", pod->namespace, pod->name);
 		for (size_t a = 0; a < pod->n_addrs && rc == 0; a++) {
-			uint64_t *ipvec = x->scratch + 1;
-			struct npgw_prefix host = {.addr = pod->addrs[a]};
+			struct npgw_prefix host;
 			int64_t cls;
 
-			host.len = pod->addrs[a].family == 4 ? 32 : 128;
-			memset(ipvec, 0, x->ip_words * 8);
-			for (size_t b = 0; b < x->n_blocks; b++)
-				if (block_has_addr(x->blocks[b], &pod->addrs[a]))
-					bit_set(ipvec, (uint32_t)b);
+			compile_host_prefix(&pod->addrs[a], &host);
+			addr_ipvec(x, &pod->addrs[a]);
 			cls = put_class(x, (uint32_t)beh, pod->namespace, ex, true);
 			rc = cls < 0 ? -ENOMEM
 				     : add_stage1(x, &host, (uint32_t)cls | STAGE1_POD_ENTRY);
@@ -576,7 +589,8 @@ static int number_classes(struct ctx *x)
 	x->by_final = calloc(x->n_classes, sizeof(*x->by_final));
 	x->final_of_tmp = calloc(x->n_classes, sizeof(*x->final_of_tmp));
 	res->classes = calloc(x->n_classes, sizeof(*res->classes));
-	if (!x->by_final || !x->final_of_tmp || !res->classes)
+	x->has_region = calloc(x->n_classes ? x->n_classes : 1, 1);
+	if (!x->by_final || !x->final_of_tmp || !res->classes || !x->has_region)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < x->n_classes; i++) {
 		x->cinfo[i].ipvec = (const uint64_t *)(intern_str(&x->classes, i) + 8);
@@ -591,6 +605,7 @@ static int number_classes(struct ctx *x)
 		struct npgw_compile_class *rc = &res->classes[f];
 
 		x->final_of_tmp[ci->tmp_id] = f;
+		x->has_region[f] = ci->region;
 		rc->n_pod_addrs = ci->n_pod_addrs;
 		rc->example = ci->example;
 		ci->example = NULL;
@@ -621,6 +636,17 @@ static int number_classes(struct ctx *x)
 	}
 	if (x->n_stage1 > 0)
 		qsort(x->stage1, x->n_stage1, sizeof(*x->stage1), cmp_stage1);
+	/* the host-length region entries, for npgw_compile_update_pods */
+	x->regions = calloc(x->n_stage1 ? x->n_stage1 : 1, sizeof(*x->regions));
+	if (x->regions == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n_stage1; i++) {
+		const struct npgw_compile_stage1 *e = &x->stage1[i];
+
+		if (!(e->class_id & STAGE1_POD_ENTRY) &&
+		    e->prefix.len == (e->prefix.addr.family == 4 ? 32 : 128))
+			x->regions[x->n_regions++] = *e;
+	}
 	for (size_t i = 0; i < x->n_stage1; i++) {
 		/* the last of equal prefixes is the pod's, if there is one */
 		if (n > 0 && npgw_prefix_cmp(&x->stage1[n - 1].prefix, &x->stage1[i].prefix) == 0)
@@ -790,13 +816,6 @@ static uint16_t class_named_port(const struct ctx *x, uint32_t f, size_t name)
 	return v;
 }
 
-static size_t named_index(const struct ctx *x, const struct npgw_k8s_port *pt)
-{
-	for (size_t i = 0; i < x->n_names; i++)
-		if (x->names[i].proto == pt->protocol && strcmp(x->names[i].name, pt->name) == 0)
-			return i;
-	return 0; /* unreachable: every name was collected */
-}
 
 /* The peer id of a peer reference: its selector column, or n_cols + its
  * ipBlock. */
@@ -874,7 +893,7 @@ static int assign_bits(struct ctx *x)
 			cand[n_cand++] = (struct bit_cand){.id = id, .runs = runs};
 	}
 	qsort(cand, n_cand, sizeof(*cand), cmp_cand);
-	for (uint32_t k = 0; k < n_cand && k < NPGW_COMPILE_MAX_BITS; k++) {
+	for (uint32_t k = 0; k < n_cand && k < x->max_bits; k++) {
 		x->bit_of[cand[k].id] = (int8_t)k;
 		memset(one.w, 0, one.n_words * 8);
 		cset_of_peer(x, cand[k].id, &one);
@@ -886,6 +905,42 @@ static int assign_bits(struct ctx *x)
 	free(used);
 	free(one.w);
 	return rc;
+}
+
+/* The ACL rules of one slot of a named port: the destination side (the
+ * peers for egress, the selected pods for ingress) split by the number the
+ * slot resolves to. part is scratch. */
+static int emit_named_slot(struct ctx *x, bool egress, const struct cset *sel,
+			   const struct cset *full, size_t name, struct cset *part, struct emit *e)
+{
+	const struct cset *dst = egress ? full : sel;
+	uint32_t last = 0;
+
+	for (;;) {
+		uint32_t next = UINT32_MAX;
+		int rc;
+
+		for (uint32_t f = 0; f < x->n_classes; f++) {
+			uint16_t v;
+
+			if (!bit_get(dst->w, f))
+				continue;
+			v = class_named_port(x, f, name);
+			if (v > last && v < next)
+				next = v;
+		}
+		if (next == UINT32_MAX)
+			return 0;
+		memset(part->w, 0, part->n_words * 8);
+		for (uint32_t f = 0; f < x->n_classes; f++)
+			if (bit_get(dst->w, f) && class_named_port(x, f, name) == next)
+				bit_set(part->w, f);
+		e->port_lo = e->port_hi = (uint16_t)next;
+		rc = egress ? emit_rules(x, sel, part, e) : emit_rules(x, full, part, e);
+		if (rc < 0)
+			return rc;
+		last = next;
+	}
 }
 
 /*
@@ -937,38 +992,16 @@ static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_
 			}
 			continue;
 		}
-		/* Named: split the destination side by resolved number. */
-		const struct cset *dst = egress ? full : sel;
-		size_t name = named_index(x, pt);
+		/* Named: split the destination side by resolved number, for
+		 * each slot of the name (a pod may give it several). */
 		struct cset part;
-		uint32_t last = 0;
 
 		if (cset_init(&part, x->n_classes) < 0)
 			return -ENOMEM;
-		for (;;) {
-			uint32_t next = UINT32_MAX;
-
-			for (uint32_t f = 0; f < x->n_classes; f++) {
-				uint16_t v;
-
-				if (!bit_get(dst->w, f))
-					continue;
-				v = class_named_port(x, f, name);
-				if (v > last && v < next)
-					next = v;
-			}
-			if (next == UINT32_MAX)
-				break;
-			memset(part.w, 0, part.n_words * 8);
-			for (uint32_t f = 0; f < x->n_classes; f++)
-				if (bit_get(dst->w, f) && class_named_port(x, f, name) == next)
-					bit_set(part.w, f);
-			e->port_lo = e->port_hi = (uint16_t)next;
-			rc = egress ? emit_rules(x, sel, &part, e) : emit_rules(x, full, &part, e);
-			if (rc < 0)
-				break;
-			last = next;
-		}
+		for (size_t name = 0; name < x->n_names && rc == 0; name++)
+			if (x->names[name].proto == pt->protocol &&
+			    strcmp(x->names[name].name, pt->name) == 0)
+				rc = emit_named_slot(x, egress, sel, full, name, &part, e);
 		free(part.w);
 	}
 	return rc;
@@ -1134,7 +1167,7 @@ static void sort_rules(struct npgw_compile_result *res)
 
 /* ---- entry points ---- */
 
-static void ctx_free(struct ctx *x)
+void compile_ctx_free(struct ctx *x)
 {
 	intern_free(&x->peer_keys);
 	intern_free(&x->block_keys);
@@ -1152,22 +1185,114 @@ static void ctx_free(struct ctx *x)
 	free(x->stage1);
 	free(x->final_of_tmp);
 	free(x->by_final);
+	free(x->has_region);
+	free(x->regions);
 	free(x->scratch);
 	free(x->bit_of);
+	npgw_k8s_cluster_free(x->model);
+}
+
+/*
+ * Move what npgw_compile_update_pods needs from x into a new state that
+ * res then holds: the context's columns, model and interning tables, and
+ * res's ACL part. What stays in x is what only a full compile uses; it is
+ * freed with x. Returns 0 or -ENOMEM (x and res unchanged).
+ */
+static int keep_state(struct ctx *x)
+{
+	struct npgw_compile_state *s = calloc(1, sizeof(*s));
+	struct ctx *k;
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->refcnt = 1;
+	s->x = *x;
+	k = &s->x;
+	/* stays with x */
+	k->in = NULL;
+	k->peers = NULL;
+	k->n_peers = k->peers_cap = 0;
+	k->cinfo = NULL;
+	k->cinfo_cap = 0;
+	k->stage1 = NULL;
+	k->n_stage1 = k->stage1_cap = 0;
+	k->by_final = NULL;
+	k->scratch = NULL;
+	k->bit_of = NULL;
+	k->res = NULL;
+	/* moves to s (the class examples in cinfo went to res already) */
+	for (size_t i = 0; i < x->classes.n && x->cinfo; i++)
+		free(x->cinfo[i].example);
+	free(x->cinfo);
+	x->cinfo = NULL;
+	x->model = NULL;
+	x->cols = NULL;
+	x->names = NULL;
+	x->blocks = NULL;
+	x->group_beh = NULL;
+	x->final_of_tmp = NULL;
+	x->has_region = NULL;
+	x->regions = NULL;
+	memset(&x->peer_keys, 0, sizeof(x->peer_keys));
+	memset(&x->block_keys, 0, sizeof(x->block_keys));
+	memset(&x->groups, 0, sizeof(x->groups));
+	memset(&x->behaviours, 0, sizeof(x->behaviours));
+	memset(&x->classes, 0, sizeof(x->classes));
+	s->rules = x->res->rules;
+	s->metas = x->res->metas;
+	s->n_metas = x->res->n_metas;
+	s->class_bits = x->res->class_bits;
+	x->res->state = s;
+	return 0;
+}
+
+void compile_state_put(struct npgw_compile_state *s)
+{
+	if (s == NULL || --s->refcnt > 0)
+		return;
+	free(s->rules);
+	for (uint32_t i = 0; i < s->n_metas; i++) {
+		free(s->metas[i].policy_ns);
+		free(s->metas[i].policy_name);
+	}
+	free(s->metas);
+	free(s->class_bits);
+	compile_ctx_free(&s->x);
+	free(s);
 }
 
 struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *err)
 {
-	struct ctx x = {.c = c};
+	const struct npgw_compile_opts opts = {.max_bits = NPGW_COMPILE_MAX_BITS};
+
+	return npgw_compile_with(c, &opts, err);
+}
+
+struct npgw_compile_result *npgw_compile_with(const struct npgw_k8s_cluster *c,
+					      const struct npgw_compile_opts *opts, int *err)
+{
+	/* The policies and namespaces of c, copied (not its pods): the
+	 * columns point into the copy, which the result keeps. */
+	struct npgw_k8s_cluster shell = {
+		.namespaces = c->namespaces,
+		.n_namespaces = c->n_namespaces,
+		.policies = c->policies,
+		.n_policies = c->n_policies,
+	};
+	struct ctx x = {.in = c,
+			.plain_names = true,
+			.max_bits = NPGW_MIN(opts->max_bits, NPGW_COMPILE_MAX_BITS)};
 	uint32_t zero_beh;
 	bool added;
-	int rc;
+	int rc = 0;
 
 	x.res = calloc(1, sizeof(*x.res));
-	if (x.res == NULL) {
+	x.model = x.res ? npgw_k8s_cluster_clone(&shell, &rc) : NULL;
+	if (x.model == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
+	x.c = x.model;
 	rc = collect_columns(&x);
 	if (rc < 0)
 		goto fail;
@@ -1193,10 +1318,13 @@ struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *
 	if (rc < 0)
 		goto fail;
 	sort_rules(x.res);
-	ctx_free(&x);
+	rc = keep_state(&x);
+	if (rc < 0)
+		goto fail;
+	compile_ctx_free(&x);
 	return x.res;
 fail:
-	ctx_free(&x);
+	compile_ctx_free(&x);
 	npgw_compile_free(x.res);
 	if (err)
 		*err = rc;
@@ -1210,14 +1338,19 @@ void npgw_compile_free(struct npgw_compile_result *r)
 	for (uint32_t i = 0; i < r->n_classes; i++)
 		free(r->classes[i].example);
 	free(r->classes);
-	free(r->class_bits);
 	free(r->stage1);
-	free(r->rules);
-	for (uint32_t i = 0; i < r->n_metas; i++) {
-		free(r->metas[i].policy_ns);
-		free(r->metas[i].policy_name);
+	if (r->state != NULL) {
+		/* rules, metas and class_bits are the state's */
+		compile_state_put(r->state);
+	} else {
+		free(r->class_bits);
+		free(r->rules);
+		for (uint32_t i = 0; i < r->n_metas; i++) {
+			free(r->metas[i].policy_ns);
+			free(r->metas[i].policy_name);
+		}
+		free(r->metas);
 	}
-	free(r->metas);
 	free(r);
 }
 
@@ -1240,6 +1373,9 @@ uint32_t npgw_compile_class_of(const struct npgw_compile_result *r, const struct
 bool npgw_compile_same_acl(const struct npgw_compile_result *a,
 			   const struct npgw_compile_result *b)
 {
+	/* results of one full compile share their rules */
+	if (a->rules == b->rules && a->n_rules == b->n_rules && a->n_classes == b->n_classes)
+		return true;
 	return a->n_classes == b->n_classes && a->n_rules == b->n_rules &&
 	       (a->n_rules == 0 || memcmp(a->rules, b->rules, a->n_rules * sizeof(*a->rules)) == 0);
 }

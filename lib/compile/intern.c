@@ -78,6 +78,22 @@ static int rehash(struct intern *t, uint32_t n_slots)
 	return 0;
 }
 
+int64_t intern_get(const struct intern *t, const void *s, uint32_t len)
+{
+	uint64_t h = hash_bytes(s, len);
+
+	if (t->n_slots == 0)
+		return -1;
+	for (uint32_t j = h & (t->n_slots - 1); t->slots[j]; j = (j + 1) & (t->n_slots - 1)) {
+		uint32_t id = t->slots[j] - 1;
+
+		if (t->slot_hash[j] == h && t->len[id] == len &&
+		    memcmp(t->pool + t->off[id], s, len) == 0)
+			return id;
+	}
+	return -1;
+}
+
 int64_t intern_put(struct intern *t, const void *s, uint32_t len, bool *added)
 {
 	uint64_t h = hash_bytes(s, len);

@@ -119,6 +119,8 @@ struct npgw_compile_class {
 	int32_t isolated_egress_by;
 };
 
+struct npgw_compile_state; /* private (compile_private.h) */
+
 struct npgw_compile_result {
 	struct npgw_compile_class *classes;
 	uint32_t n_classes;
@@ -131,7 +133,24 @@ struct npgw_compile_result {
 	size_t n_rules;
 	struct npgw_compile_meta *metas;
 	uint32_t n_metas;
+	/* Private: what npgw_compile_update_pods needs, shared (reference
+	 * counted) by every result derived from one full compile, and owning
+	 * their rules, metas and class_bits. NULL in a result built by hand,
+	 * which then owns those itself. */
+	struct npgw_compile_state *state;
 };
+
+/* Knobs of a compile; npgw_compile uses the defaults. */
+struct npgw_compile_opts {
+	/* Peers given a class bit, at most NPGW_COMPILE_MAX_BITS; 0 turns
+	 * the bits off (every peer as class ranges: more rules, but a shape
+	 * rte_acl always builds). */
+	unsigned int max_bits;
+};
+
+/* Compile with opts (see npgw_compile). */
+struct npgw_compile_result *npgw_compile_with(const struct npgw_k8s_cluster *c,
+					      const struct npgw_compile_opts *opts, int *err);
 
 /*
  * Compile a validated cluster. Returns the rule set, or NULL with *err set
@@ -139,6 +158,42 @@ struct npgw_compile_result {
  * what the ACL can hold). Control thread. Free with npgw_compile_free.
  */
 struct npgw_compile_result *npgw_compile(const struct npgw_k8s_cluster *c, int *err);
+
+/*
+ * The result a full npgw_compile(next) would give, derived from prev
+ * when next is the cluster prev was compiled from with the pods removed
+ * taken out and the pods added put in (a changed pod: its old version in
+ * removed, its new one in added), and nothing else changed: the same
+ * policies and Namespace objects, in the same order. The caller vouches
+ * for that (the daemon applied or deleted Pod objects only); only the
+ * numbers of policies and namespaces are checked, since reading them all
+ * would cost more than the update. removed points at the pods as prev's
+ * cluster held them; they are read during the call only.
+ *
+ * Only pods that join and leave classes that exist go this way: the result
+ * then has the same classes with the same ids, the same rules, metas and
+ * class_bits (shared with prev, not copied: npgw_compile_same_acl is true
+ * at once), and equals npgw_compile(next) field for field, class examples
+ * and counts and stage-1 entries included. Otherwise it returns NULL with
+ * *err = -EAGAIN, and the caller compiles next in full:
+ *  - a pod whose behaviour (selections, peers matched, named-port numbers)
+ *    or whose (behaviour, ipBlock memberships) no class of prev has;
+ *  - a class left without members (it would vanish, renumbering others);
+ *  - a class whose first member (in cluster order) changes namespace
+ *    (classes are numbered by that namespace);
+ *  - prev not from npgw_compile (no state), other numbers of policies or
+ *    namespaces, an added address that a pod of prev already holds, a
+ *    removed pod that prev does not have.
+ * Other errors: -ENOMEM. Cost: the pods changed, plus a copy of prev's
+ * stage-1 array and class list. Control thread; prev stays valid and
+ * unchanged. Free with npgw_compile_free, in any order with prev.
+ */
+struct npgw_compile_result *npgw_compile_update_pods(const struct npgw_compile_result *prev,
+						     const struct npgw_k8s_cluster *next,
+						     const struct npgw_k8s_pod *const *removed,
+						     size_t n_removed,
+						     const struct npgw_k8s_pod *const *added,
+						     size_t n_added, int *err);
 
 /* Free a result. Accepts NULL. */
 void npgw_compile_free(struct npgw_compile_result *r);
@@ -153,7 +208,8 @@ uint32_t npgw_compile_class_of(const struct npgw_compile_result *r, const struct
  * True when the ACL parts of two results are identical (same classes
  * count, same rules), so the ACL built for one serves the other: the case of
  * pod churn that creates no new class. (class_bits are looked up per
- * generation, outside the ACL.)
+ * generation, outside the ACL.) Results that share their rules
+ * (npgw_compile_update_pods) answer without comparing them.
  */
 bool npgw_compile_same_acl(const struct npgw_compile_result *a,
 			   const struct npgw_compile_result *b);

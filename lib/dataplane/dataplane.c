@@ -529,6 +529,69 @@ unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w)
 	return dp_worker_poll(&dp->workers[w]);
 }
 
+int npgw_dp_flows_flush(struct npgw_dp *dp)
+{
+	if (dp->n_workers == 0 || dp->workers[0].ct == NULL)
+		return -ENOTSUP;
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		npgw_conntrack_flush_request(dp->workers[w].ct);
+	return 0;
+}
+
+long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, int timeout_ms,
+		   void (*fn)(unsigned int worker, const struct npgw_conntrack_flow *flow,
+			      void *arg),
+		   void *arg, bool *truncated)
+{
+	bool done[NPGW_CONFIG_MAX_WORKERS] = {false};
+	unsigned int left = dp->n_workers;
+	long total = 0;
+
+	*truncated = false;
+	if (dp->n_workers == 0 || dp->workers[0].ct == NULL)
+		return -ENOTSUP;
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		int rc = npgw_conntrack_snapshot_request(dp->workers[w].ct, f);
+
+		if (rc < 0)
+			return rc;
+	}
+	for (int waited = 0; left > 0; waited++) {
+		for (unsigned int w = 0; w < dp->n_workers; w++) {
+			const struct npgw_conntrack_flow *flows;
+			size_t n;
+			bool trunc;
+
+			if (done[w] ||
+			    npgw_conntrack_snapshot_poll(dp->workers[w].ct, &flows, &n, &trunc) != 0)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				fn(w, &flows[i], arg);
+			total += (long)n;
+			*truncated |= trunc;
+			done[w] = true;
+			left--;
+		}
+		if (left > 0) {
+			if (waited >= timeout_ms)
+				return -ETIMEDOUT;
+			rte_delay_us_sleep(1000);
+		}
+	}
+	return total;
+}
+
+const uint8_t *npgw_dp_rss_key(size_t *len)
+{
+	*len = sizeof(symmetric_rss_key);
+	return symmetric_rss_key;
+}
+
+uint64_t npgw_dp_hz(void)
+{
+	return rte_get_tsc_hz();
+}
+
 void npgw_dp_drain(struct npgw_dp *dp)
 {
 	if (dp == NULL || dp->running)

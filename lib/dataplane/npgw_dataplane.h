@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "npgw_config.h"
+#include "npgw_conntrack.h"
 #include "npgw_drop.h"
 #include "npgw_ruleset.h"
 
@@ -105,6 +106,35 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out);
  * the workers run.
  */
 unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w);
+
+/*
+ * Ask every worker to forget its flows at its next round (npgwctl flows
+ * flush). Returns 0, or -ENOTSUP when flows are not tracked. Control
+ * thread; the workers are never stopped.
+ */
+int npgw_dp_flows_flush(struct npgw_dp *dp);
+
+/*
+ * The tracked flows matching f (NULL: all): every worker copies them, a
+ * bounded number per round, and fn is called for each as it comes, with
+ * the worker's index. Waits at most timeout_ms for the workers (the
+ * control thread sleeps in 1 ms steps meanwhile). *truncated: some worker
+ * matched more than a snapshot holds. Returns the number of flows, or
+ * -ENOTSUP (flows not tracked), -ETIMEDOUT, -EBUSY. Control thread.
+ */
+long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, int timeout_ms,
+		   void (*fn)(unsigned int worker, const struct npgw_conntrack_flow *flow,
+			      void *arg),
+		   void *arg, bool *truncated);
+
+/* The RSS key ports with several rx queues are configured with: a 16-bit
+ * pattern repeated, so the Toeplitz hash of (src, dst, sport, dport) equals
+ * that of (dst, src, dport, sport) and both directions of a flow reach the
+ * same queue and worker. *len gets its length. */
+const uint8_t *npgw_dp_rss_key(size_t *len);
+
+/* TSC ticks per second: the unit of a flow's idle and expires_in. */
+uint64_t npgw_dp_hz(void);
 
 /*
  * Give back every mbuf the flow tables hold (out-of-order fragments

@@ -1,8 +1,8 @@
 /*
  * npgw_ruleset.h: one immutable generation of the tables the data plane
  * classifies with, built from a compile result (lib/compile):
- *  - stage 1: address -> class (host entries in rte_hash, prefixes as
- *    sorted intervals: see ruleset_private.h);
+ *  - stage 1: address -> class (host entries in a flat hash table,
+ *    prefixes as sorted intervals: see ruleset_private.h);
  *  - stage 2: one rte_acl context over (protocol, src class, dst class,
  *    dst port) with NPGW_COMPILE_N_CATEGORIES categories, so one classify
  *    call gives the egress and the ingress result of every packet. Classes
@@ -54,13 +54,36 @@ struct npgw_ruleset_verdict {
 /*
  * Build a generation from cr, which it takes over (freed with the
  * generation, also on failure). generation is the number it carries.
- * When prev is not NULL and its ACL is the same (npgw_compile_same_acl),
- * the rte_acl context is shared instead of rebuilt: pod churn that makes no
- * new class costs only stage-1 tables. Returns NULL with *err a negative
- * errno on failure. Control thread only; EAL must be running.
+ * When prev is not NULL:
+ *  - if its ACL is the same (npgw_compile_same_acl), the rte_acl context is
+ *    shared instead of rebuilt (reference counted: freed with the last
+ *    generation that uses it);
+ *  - if its stage-1 host entries differ from cr's in few places, the new
+ *    host tables start as copies of prev's, patched with the differences.
+ * So pod churn that makes no new class costs a copy of the stage-1 tables.
+ * prev is only read, and nothing the new generation owns is written to
+ * after this returns. Returns NULL with *err a negative errno on failure.
+ * Control thread only; EAL must be running.
  */
 struct npgw_ruleset *npgw_ruleset_build(struct npgw_compile_result *cr, uint64_t generation,
 					const struct npgw_ruleset *prev, int *err);
+
+/*
+ * Compile a validated cluster and build its generation: npgw_compile, then
+ * npgw_ruleset_build; should rte_acl fail to build the rules (some rule
+ * shapes with class bits need more tries than it allows), compile again
+ * without class bits and build that (a log line says so). Returns NULL
+ * with *err on failure. Control thread.
+ */
+struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err);
+
+/* Compile c without class bits and build it: the fallback of
+ * npgw_ruleset_from_cluster. Control thread. */
+struct npgw_ruleset *npgw_ruleset_build_ranges(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err);
 
 /* Free a generation (no reader may still use it). Accepts NULL.
  * Control thread only. */
@@ -95,6 +118,7 @@ struct npgw_ruleset_info {
 	size_t n_acl_rules;
 	size_t acl_bytes; /* rte_acl memory of the context */
 	bool acl_shared; /* reused from the previous generation */
+	bool stage1_patched; /* host tables copied from the previous one and patched */
 	double build_seconds; /* stage 1 + ACL build */
 };
 void npgw_ruleset_get_info(const struct npgw_ruleset *rs, struct npgw_ruleset_info *info);

@@ -224,7 +224,7 @@ struct npgw_ruleset *npgw_ruleset_build(struct npgw_compile_result *cr, uint64_t
 	}
 	for (uint32_t i = 0; i < cr->n_metas; i++)
 		rs->deny[i + 1] = cr->metas[i].action == NPGW_COMPILE_DENY;
-	rc = stage1_build(&rs->s1, cr);
+	rc = stage1_build(&rs->s1, cr, prev ? &prev->s1 : NULL, prev ? prev->cr : NULL);
 	if (rc < 0)
 		goto fail;
 	if (prev != NULL && npgw_compile_same_acl(prev->cr, cr)) {
@@ -242,6 +242,37 @@ fail:
 	npgw_ruleset_free(rs);
 	*err = rc;
 	return NULL;
+}
+
+struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err)
+{
+	struct npgw_compile_result *cr = npgw_compile(c, err);
+	struct npgw_ruleset *rs;
+	bool had_bits = false;
+
+	if (cr == NULL)
+		return NULL;
+	for (size_t i = 0; i < cr->n_rules && !had_bits; i++)
+		had_bits = (cr->rules[i].src_bits | cr->rules[i].dst_bits) != 0;
+	rs = npgw_ruleset_build(cr, generation, prev, err);
+	if (rs != NULL || !had_bits || *err == -EINVAL)
+		return rs;
+	RS_LOG(WARNING, "generation %" PRIu64 ": rte_acl could not build the rules with class "
+			"bits (%s); compiling them as class ranges",
+	       generation, strerror(-*err));
+	return npgw_ruleset_build_ranges(c, generation, prev, err);
+}
+
+struct npgw_ruleset *npgw_ruleset_build_ranges(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err)
+{
+	const struct npgw_compile_opts no_bits = {.max_bits = 0};
+	struct npgw_compile_result *cr = npgw_compile_with(c, &no_bits, err);
+
+	return cr ? npgw_ruleset_build(cr, generation, prev, err) : NULL;
 }
 
 void npgw_ruleset_free(struct npgw_ruleset *rs)
@@ -286,7 +317,7 @@ int npgw_ruleset_classify_burst(const struct npgw_ruleset *rs,
 			idx6[n6++] = (uint16_t)(i * 2 + 1);
 		}
 	}
-	/* rte_hash takes at most 64 keys a call */
+	/* stage 1 takes at most 64 keys a call */
 	for (unsigned int j = 0; j < n4; j += 64)
 		stage1_lookup4(&rs->s1, k4 + j, NPGW_MIN(64u, n4 - j), c4 + j);
 	for (unsigned int j = 0; j < n6; j += 64)
@@ -363,6 +394,7 @@ void npgw_ruleset_get_info(const struct npgw_ruleset *rs, struct npgw_ruleset_in
 	info->n_acl_rules = rs->cr->n_rules;
 	info->acl_bytes = rs->acl->bytes;
 	info->acl_shared = rs->acl_shared;
+	info->stage1_patched = rs->s1.patched;
 	info->build_seconds = rs->build_seconds;
 }
 

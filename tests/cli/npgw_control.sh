@@ -55,7 +55,7 @@ bridges:
   - {name: wire, ports: [in, out]}
 workers:
   - lcore: 1
-eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-ctl-test", "--log-level", "error"]
+eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-ctl-test-$$", "--log-level", "error"]
 EOF
 
 start() {
@@ -105,6 +105,33 @@ check "delete" ctl delete netpol y/allow-same-namespace
 if ctl delete netpol y/nope >/dev/null 2>&1; then bad "deleting a missing object succeeded"; else ok "deleting a missing object is refused"; fi
 check "replace with the files" ctl replace -f "$tmp/policies"
 check "wait returns at once for a live generation" ctl wait 1
+
+# a Pod-only apply or delete compiles incrementally (npgw_compile_update_pods):
+# a replica of x/a (same labels and ports) joins x/a's class
+cat >"$tmp/replica.yaml" <<EOF
+apiVersion: v1
+kind: Pod
+metadata: {namespace: x, name: a2, labels: {pod: a}}
+spec:
+  containers:
+  - name: cont-a
+    image: registry.k8s.io/e2e-test-images/agnhost:2.43
+    ports:
+    - {name: serve-80-tcp, containerPort: 80, protocol: TCP}
+    - {name: serve-80-udp, containerPort: 80, protocol: UDP}
+    - {name: serve-80-sctp, containerPort: 80, protocol: SCTP}
+    - {name: serve-81-tcp, containerPort: 81, protocol: TCP}
+    - {name: serve-81-udp, containerPort: 81, protocol: UDP}
+    - {name: serve-81-sctp, containerPort: 81, protocol: SCTP}
+status: {phase: Running, podIP: 10.0.1.9, podIPs: [{ip: 10.0.1.9}, {ip: "fd00::1:9"}]}
+EOF
+incremental() { ctl status -o json | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin); print(s.get("incremental"), s.get("timing_ms")); sys.exit(0 if s["incremental"] else 1)'; }
+check "apply a replica of x/a" ctl apply -f "$tmp/replica.yaml"
+check "the Pod-only apply compiled incrementally" incremental
+check "the replica is isolated as x/a is" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from y/a --to x/a2 --port 80 | grep -q 'x/default-deny-ingress'"
+check "delete the replica" ctl delete pod x/a2
+check "the Pod-only delete compiled incrementally" incremental
+check "its address is no pod any more" sh -c "! \"$ctl_bin\" --socket $tmp/npgw.sock explain --from y/a --to 10.0.1.9 --port 80 | grep -q 'x/default-deny-ingress'"
 if ctl wait 99999 --timeout 1 >/dev/null 2>&1; then bad "wait for a future generation returned"; else ok "wait for a future generation times out"; fi
 
 # abuse while the workers forward

@@ -14,8 +14,17 @@ in, so one process can serve all pods and one process can probe all pairs.
                                       'X' blocked), as Kubernetes' network
                                       policy e2e tests print it
 
+  pods.py talk CLIENT_NETNS SERVER_NETNS ADDR [--port N] [--seconds S]
+                                      one long TCP connection: a server in
+                                      SERVER_NETNS, a client in CLIENT_NETNS
+                                      sending a line every 100 ms; says when
+                                      the echoes stop or the connection is
+                                      reset
+
 Probe options: --port N, --protocol tcp|udp, --family 4|6, --timeout S,
 --json (one line {"from","to","allowed"} per pair instead of the table).
+A UDP probe is sent again every half second until answered, so one lost
+datagram does not read as blocked; a TCP SYN is retransmitted by the kernel.
 Root only (setns). Test traffic stays inside the namespaces.
 """
 
@@ -26,6 +35,7 @@ import os
 import selectors
 import socket
 import sys
+import threading
 import time
 
 PORTS = (80, 81)
@@ -47,13 +57,23 @@ def enter(netns):
 
 
 class Home:
-    """Remember the namespace we started in, to come back to it."""
+    """Remember the namespace we started in, to come back to it. As a
+    context manager it comes back on leaving the block, also on an
+    exception: a process left in a pod's namespace by an interrupt would
+    run its clean-up there, where the harness's veths are not."""
 
     def __init__(self):
         self.f = open("/proc/self/ns/net")
 
     def back(self):
         setns(self.f.fileno())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.back()
+        self.f.close()
 
 
 def parse_pods(specs):
@@ -106,39 +126,42 @@ def serve(pods):
 
 def probe(pods, port, proto, family, timeout):
     """Try every pair at once; return {(from, to): allowed}."""
-    home = Home()
     sel = selectors.DefaultSelector()
     result = {}
+    udp = {}  # socket -> destination address, to send again
     af = socket.AF_INET if family == 4 else socket.AF_INET6
     key = "v4" if family == 4 else "v6"
-    for src in pods:
-        enter(src["netns"])
-        for dst in pods:
-            pair = (src["name"], dst["name"])
-            result[pair] = False
-            s = socket.socket(af, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
-            s.setblocking(False)
-            addr = (dst[key], port)
-            if proto == "tcp":
-                try:
-                    s.connect(addr)
-                except BlockingIOError:
-                    pass
-                except OSError:
-                    s.close()
-                    continue
+    with Home():
+        for src in pods:
+            enter(src["netns"])
+            for dst in pods:
+                pair = (src["name"], dst["name"])
+                result[pair] = False
+                s = socket.socket(af, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+                s.setblocking(False)
+                addr = (dst[key], port)
+                if proto == "tcp":
+                    try:
+                        s.connect(addr)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        s.close()
+                        continue
+                else:
+                    try:
+                        s.sendto(b"probe\n", addr)
+                    except OSError:
+                        s.close()
+                        continue
+                    udp[s] = addr
                 sel.register(s, selectors.EVENT_READ, (pair, dst["name"]))
-            else:
-                try:
-                    s.sendto(b"probe\n", addr)
-                except OSError:
-                    s.close()
-                    continue
-                sel.register(s, selectors.EVENT_READ, (pair, dst["name"]))
-        home.back()
-    deadline = time.monotonic() + timeout
+    start = time.monotonic()
+    deadline = start + timeout
+    resend = start + 0.5
     while sel.get_map() and time.monotonic() < deadline:
-        for k, _ in sel.select(max(0.0, deadline - time.monotonic())):
+        wake = min(deadline, resend)
+        for k, _ in sel.select(max(0.0, wake - time.monotonic())):
             pair, want = k.data
             try:
                 data = k.fileobj.recv(256)
@@ -147,11 +170,149 @@ def probe(pods, port, proto, family, timeout):
             except OSError:
                 result[pair] = False
             sel.unregister(k.fileobj)
+            udp.pop(k.fileobj, None)
             k.fileobj.close()
+        if time.monotonic() >= resend:
+            resend += 0.5
+            for s, addr in udp.items():
+                try:
+                    s.sendto(b"probe\n", addr)
+                except OSError:
+                    pass
     for k in list(sel.get_map().values()):
         sel.unregister(k.fileobj)
         k.fileobj.close()
     return result
+
+
+class Talk:
+    """One long-lived TCP connection between two pods.
+
+    A server in one pod echoes every line; a client in another sends a
+    numbered line every `interval` seconds and counts the echoes. Threads
+    do the talking; the caller reads `echoes`, `last_echo` (monotonic
+    time) and `error` ("reset" when either end saw a reset). Root only.
+    """
+
+    def __init__(self, client_netns, server_netns, addr, port=82, interval=0.1):
+        self.client_netns = client_netns
+        self.server_netns = server_netns
+        self.addr = addr
+        self.port = port
+        self.interval = interval
+        self.sent = 0
+        self.echoes = 0
+        self.last_echo = None
+        self.error = None
+        self._stop = threading.Event()
+        self._socks = []
+
+    def start(self, timeout=3.0):
+        """Connect and start talking; raise OSError when the connection
+        cannot be made."""
+        af = socket.AF_INET6 if ":" in self.addr else socket.AF_INET
+        with Home():
+            enter(self.server_netns)
+            ls = socket.socket(af, socket.SOCK_STREAM)
+            self._socks.append(ls)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind(("::" if af == socket.AF_INET6 else "0.0.0.0", self.port))
+            ls.listen(1)
+            enter(self.client_netns)
+            c = socket.socket(af, socket.SOCK_STREAM)
+            self._socks.append(c)
+        c.settimeout(timeout)
+        c.connect((self.addr, self.port))
+        ls.settimeout(timeout)
+        srv, _ = ls.accept()
+        self._socks.append(srv)
+        c.settimeout(None)
+        srv.settimeout(None)
+        for fn, arg in ((self._echo, srv), (self._send, c), (self._count, c)):
+            threading.Thread(target=fn, args=(arg,), daemon=True).start()
+
+    def _fail(self, e):
+        if self._stop.is_set():
+            return
+        if isinstance(e, (ConnectionResetError, BrokenPipeError)):
+            self.error = "reset"
+        elif self.error is None:
+            self.error = str(e)
+
+    def _echo(self, s):
+        try:
+            while not self._stop.is_set():
+                data = s.recv(4096)
+                if not data:
+                    return
+                s.sendall(data)
+        except OSError as e:
+            self._fail(e)
+
+    def _send(self, s):
+        try:
+            while not self._stop.wait(self.interval):
+                self.sent += 1
+                s.sendall(b"%d\n" % self.sent)
+        except OSError as e:
+            self._fail(e)
+
+    def _count(self, s):
+        buf = b""
+        try:
+            while not self._stop.is_set():
+                data = s.recv(4096)
+                if not data:
+                    if self.error is None and not self._stop.is_set():
+                        self.error = "closed"
+                    return
+                buf += data
+                while b"\n" in buf:
+                    _, buf = buf.split(b"\n", 1)
+                    self.echoes += 1
+                    self.last_echo = time.monotonic()
+        except OSError as e:
+            self._fail(e)
+
+    def stop(self):
+        """Stop the threads and close every socket."""
+        self._stop.set()
+        for s in self._socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def talk(client, server, addr, port, seconds):
+    """The talk subcommand: report once a second, and when echoes stop."""
+    t = Talk(client, server, addr, port)
+    try:
+        t.start()
+    except OSError as e:
+        print("cannot connect %s -> %s port %d: %s" % (client, addr, port, e), flush=True)
+        t.stop()
+        return 1
+    print("connected %s -> %s port %d" % (client, addr, port), flush=True)
+    quiet = False
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and t.error is None:
+        time.sleep(1)
+        now = time.monotonic()
+        if t.last_echo is not None and now - t.last_echo > 1:
+            if not quiet:
+                print("no echo for %.1f s (sent %d, echoed %d)" % (now - t.last_echo, t.sent, t.echoes), flush=True)
+            quiet = True
+        else:
+            if quiet:
+                print("echoes again", flush=True)
+            quiet = False
+            print("sent %d, echoed %d" % (t.sent, t.echoes), flush=True)
+    if t.error is not None:
+        print("connection %s (sent %d, echoed %d)" % (t.error, t.sent, t.echoes), flush=True)
+    t.stop()
+    return 0 if t.error is None and not quiet else 1
 
 
 def table(pods, result):
@@ -174,7 +335,15 @@ def main():
     p.add_argument("--timeout", type=float, default=2.0)
     p.add_argument("--json", action="store_true")
     p.add_argument("pods", nargs="+")
+    t = sub.add_parser("talk")
+    t.add_argument("client")
+    t.add_argument("server")
+    t.add_argument("addr")
+    t.add_argument("--port", type=int, default=82)
+    t.add_argument("--seconds", type=float, default=10)
     a = ap.parse_args()
+    if a.cmd == "talk":
+        return talk(a.client, a.server, a.addr, a.port, a.seconds)
     pods = parse_pods(a.pods)
     if a.cmd == "serve":
         serve(pods)

@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_thash.h>
 
 #include "cunit_main.h"
 #include "npgw_dataplane.h"
@@ -714,6 +715,158 @@ static void test_later_fragments_of_an_allowed_datagram_pass(void)
 	teardown();
 }
 
+/*
+ * Several workers: the test plays the NIC's RSS, spreading frames over the
+ * rx queues by the Toeplitz hash with the key the ports are configured with
+ * (npgw_dp_rss_key). Both directions of every flow must reach the same
+ * queue, hence the same worker and flow table: a reply that reached
+ * another worker would find no flow there and be denied.
+ */
+static void several_workers(unsigned int n_workers, unsigned int n_flows)
+{
+	struct rte_ring *rx[2][4], *tx[2][4];
+	struct npgw_config_worker workers[4];
+	struct npgw_config_port ports[2];
+	struct npgw_config_bridge bridge;
+	uint16_t bports[2] = {0, 1};
+	char names[2][RTE_ETH_NAME_MAX_LEN];
+	struct npgw_config cfg;
+	struct npgw_dp *dp;
+	size_t klen;
+	const uint8_t *key = npgw_dp_rss_key(&klen);
+	uint8_t be_key[64];
+	char *y = NULL;
+	int err = 0;
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ n_workers, got_b = 0, got_a = 0, mismatched = 0;
+
+	CU_ASSERT_FATAL(klen <= sizeof(be_key));
+	rte_convert_rss_key((const uint32_t *)key, (uint32_t *)be_key, (int)klen);
+	memset(&cfg, 0, sizeof(cfg));
+	memset(ports, 0, sizeof(ports));
+	memset(workers, 0, sizeof(workers));
+	for (unsigned int p = 0; p < 2; p++) {
+		char rn[32];
+		int pid;
+
+		for (unsigned int q = 0; q < n_workers; q++) {
+			ring_seq++;
+			snprintf(rn, sizeof(rn), "mrx%u", ring_seq);
+			rx[p][q] = rte_ring_create(rn, 32768, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(rn, sizeof(rn), "mtx%u", ring_seq);
+			tx[p][q] = rte_ring_create(rn, 32768, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			CU_ASSERT_FATAL(rx[p][q] != NULL && tx[p][q] != NULL);
+		}
+		snprintf(rn, sizeof(rn), "mring%u", ring_seq);
+		pid = rte_eth_from_rings(rn, rx[p], n_workers, tx[p], n_workers, 0);
+		CU_ASSERT_FATAL(pid >= 0);
+		CU_ASSERT_FATAL(rte_eth_dev_get_name_by_port((uint16_t)pid, names[p]) == 0);
+		ports[p].name = names[p];
+		ports[p].device = names[p];
+		ports[p].rx_descriptors = 512;
+		ports[p].tx_descriptors = 512;
+	}
+	for (unsigned int w = 0; w < n_workers; w++)
+		workers[w].lcore = w + 1; /* never launched: polled by this thread */
+	bridge = (struct npgw_config_bridge){.name = "br", .ports = bports, .n_ports = 2,
+					     .mac_age_seconds = 300};
+	cfg.ports = ports;
+	cfg.n_ports = 2;
+	cfg.bridges = &bridge;
+	cfg.n_bridges = 1;
+	cfg.workers = workers;
+	cfg.n_workers = n_workers;
+	cfg.mbufs = 8191;
+	cfg.burst = 32;
+	cfg.non_ip_pass = true;
+	cfg.conntrack = (struct npgw_config_conntrack){
+		.enabled = true, .capacity = 4 * n_flows, .revoke = NPGW_REVOKE_DROP,
+		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
+		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
+	};
+	dp = npgw_dp_create(&cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
+	memset(&fx, 0, sizeof(fx));
+	fx.dp = dp;
+	fx.mp = npgw_dp_mempool(dp);
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", cluster, ct_policies) > 0);
+	publish(y);
+	free(y);
+
+	for (unsigned int f = 0; f < n_flows; f++) {
+		/* a random flow from a to b:80 (allowed), then b's reply */
+		uint16_t sport;
+		unsigned int q_fwd, q_rev;
+		struct rte_ipv4_tuple t;
+		uint8_t b[128];
+		size_t len;
+
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		sport = (uint16_t)(1024 + seed % 60000);
+		t.src_addr = RTE_IPV4(10, 0, 1, 1);
+		t.dst_addr = RTE_IPV4(10, 0, 1, 2);
+		t.sport = sport;
+		t.dport = 80;
+		q_fwd = rte_softrss_be((uint32_t *)&t, RTE_THASH_V4_L4_LEN, be_key) % n_workers;
+		t.src_addr = RTE_IPV4(10, 0, 1, 2);
+		t.dst_addr = RTE_IPV4(10, 0, 1, 1);
+		t.sport = 80;
+		t.dport = sport;
+		q_rev = rte_softrss_be((uint32_t *)&t, RTE_THASH_V4_L4_LEN, be_key) % n_workers;
+		if (q_fwd != q_rev)
+			mismatched++;
+		len = build_tcp(b, mac_b, mac_a, "10.0.1.1", "10.0.1.2", sport, 80, TCP_SYN);
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx[0][q_fwd], mk_frame(b, len)), 0);
+		len = build_tcp(b, mac_a, mac_b, "10.0.1.2", "10.0.1.1", 80, sport,
+				TCP_SYN | TCP_ACK);
+		CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(rx[1][q_rev], mk_frame(b, len)), 0);
+		if (f % 256 == 255 || f + 1 == n_flows) {
+			/* the SYNs first, then the replies: each worker in turn */
+			for (unsigned int w = 0; w < n_workers; w++)
+				while (npgw_dp_poll_once(dp, w) > 0)
+					;
+			for (unsigned int q = 0; q < n_workers; q++) {
+				struct rte_mbuf *m;
+
+				while (rte_ring_dequeue(tx[1][q], (void **)&m) == 0) {
+					got_b++;
+					rte_pktmbuf_free(m);
+				}
+				while (rte_ring_dequeue(tx[0][q], (void **)&m) == 0) {
+					got_a++;
+					rte_pktmbuf_free(m);
+				}
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(mismatched, 0);
+	CU_ASSERT_EQUAL(got_b, n_flows); /* every SYN */
+	CU_ASSERT_EQUAL(got_a, n_flows); /* every reply met its flow */
+	printf("\n  %u workers: %u flows, both directions on one queue for all; %lu replies "
+	       "passed\n",
+	       n_workers, n_flows, (unsigned long)got_a);
+	npgw_dp_drain(dp);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(fx.mp), cfg.mbufs);
+	npgw_dp_free(dp);
+	memset(&fx, 0, sizeof(fx));
+	for (unsigned int p = 0; p < 2; p++)
+		for (unsigned int q = 0; q < n_workers; q++) {
+			rte_ring_free(rx[p][q]);
+			rte_ring_free(tx[p][q]);
+		}
+}
+
+static void test_two_workers_both_directions_meet_the_same_worker(void)
+{
+	several_workers(2, 10000);
+}
+
+static void test_four_workers_both_directions_meet_the_same_worker(void)
+{
+	several_workers(4, 10000);
+}
+
 /* ---- hot swap under load ---- */
 
 static const char gen_a_extra[] = "";
@@ -851,6 +1004,10 @@ int npgw_test_register(void)
 		{"later_fragments_follow_their_first", test_later_fragments_follow_their_first},
 		{"later_fragments_of_an_allowed_datagram_pass",
 		 test_later_fragments_of_an_allowed_datagram_pass},
+		{"two_workers_both_directions_meet_the_same_worker",
+		 test_two_workers_both_directions_meet_the_same_worker},
+		{"four_workers_both_directions_meet_the_same_worker",
+		 test_four_workers_both_directions_meet_the_same_worker},
 		{"swap_1000_generations_under_traffic_loses_nothing",
 		 test_swap_1000_generations_under_traffic_loses_nothing},
 		{"swap_1000_generations_with_flows_tracked_loses_nothing",

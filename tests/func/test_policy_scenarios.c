@@ -440,6 +440,20 @@ static void test_host_network_and_finished_pods_are_never_selected(void)
 	expect("x/done", "y/a", "TCP", 80, ALLOW, NI, NI);
 }
 
+static void test_named_port_given_twice_in_a_pod_matches_both_numbers(void)
+{
+	load("apiVersion: v1\nkind: Pod\nmetadata: {namespace: z, name: multi, labels: {pod: m}}\n"
+	     "spec:\n  containers:\n  - {name: one, ports: [{name: http, containerPort: 8080}]}\n"
+	     "  - {name: two, ports: [{name: http, containerPort: 9090}]}\n"
+	     "status: {podIPs: [{ip: 10.0.3.9}]}\n"
+	     "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	     "metadata: {namespace: z, name: p}\nspec:\n  podSelector: {matchLabels: {pod: m}}\n"
+	     "  ingress: [{ports: [{port: http}]}]\n");
+	expect("x/a", "z/multi", "TCP", 8080, ALLOW, NI, "allow z/p#0");
+	expect("x/a", "z/multi", "TCP", 9090, ALLOW, NI, "allow z/p#0");
+	expect("x/a", "z/multi", "TCP", 8081, DENY, NI, "deny z/p");
+}
+
 static void test_rules_apply_to_ipv6_alike(void)
 {
 	load("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
@@ -554,6 +568,8 @@ int npgw_test_register(void)
 		 test_named_port_in_egress_resolves_against_destination},
 		{"host_network_and_finished_pods_are_never_selected",
 		 test_host_network_and_finished_pods_are_never_selected},
+		{"named_port_given_twice_in_a_pod_matches_both_numbers",
+		 test_named_port_given_twice_in_a_pod_matches_both_numbers},
 		{"rules_apply_to_ipv6_alike", test_rules_apply_to_ipv6_alike},
 		{"both_sides_must_allow", test_both_sides_must_allow},
 		{"first_allowing_policy_and_rule_is_reported",

@@ -1,0 +1,746 @@
+#!/usr/bin/python3
+"""netpol.py: NetworkPolicy end to end, through npgw between real pods.
+
+  netpol.py [--list] [--keep] [CASE ...]
+
+Brings the harness up (tests/e2e/harness.sh: nine pods in network
+namespaces, npgw between them, the cluster's Pods and Namespaces applied
+over the control socket), runs the named cases (default: all) and tears
+everything down, also when a case fails or the run is interrupted.
+
+Every case applies objects over the control socket as an agent would, then
+checks truth tables in the layout of Kubernetes' network policy e2e tests
+('.' allowed, 'X' blocked, rows are clients, columns servers): the table
+from real connections (tests/e2e/pods.py probe) must equal the expected
+table, written as Kubernetes' e2e tests write it (a default, then
+expect_peer / expect_all_ingress ... exceptions), and must equal what
+`npgwctl explain --offline --batch` says about the same 72 pairs for the
+same objects. On a mismatch all three tables are printed with the
+differing cells marked '*'. Between cases the gateway is reset to the bare
+cluster with `npgwctl replace`.
+
+Exit status: 0 every case passed, 1 some failed, 2 usage, 77 skipped (not
+root). Needs root, python3-yaml, the npgw build (NPGW, NPGWCTL).
+"""
+
+import argparse
+import copy
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+HARNESS = os.path.join(HERE, "harness.sh")
+CLUSTER = os.path.join(TOP, "config", "examples", "cluster.yaml")
+EXAMPLES = os.path.join(TOP, "config", "examples")
+NPGWCTL = os.environ.get("NPGWCTL", os.path.join(TOP, "build", "app", "npgwctl"))
+sys.path.insert(0, HERE)
+import pods  # noqa: E402  (tests/e2e/pods.py)
+
+LOCK = "/run/lock/npgw-e2e.lock"
+LOOPBACK_NOTE = "a pod's connections to itself stay inside it and never reach the gateway"
+
+
+class Failed(Exception):
+    """A harness step failed: the case cannot go on."""
+
+
+# ---------------------------------------------------------------------------
+# Expected tables, the way Kubernetes' e2e tests write them
+# ---------------------------------------------------------------------------
+
+
+class Peer:
+    """A set of pods: every pod (no fields), a namespace, or one pod."""
+
+    def __init__(self, ns=None, pod=None):
+        self.ns = ns
+        self.pod = pod
+
+    def matches(self, name):
+        ns, pod = name.split("/")
+        return (self.ns is None or self.ns == ns) and (self.pod is None or self.pod == pod)
+
+
+class Reachability:
+    """An expected truth table: a default for every pair, then exceptions
+    in order (later ones win), as in k8s.io/kubernetes/test/e2e/network/
+    netpol (NewReachability, ExpectPeer, ExpectAllIngress, AllowLoopback)."""
+
+    def __init__(self, names, default):
+        self.names = names
+        self.m = {(a, b): default for a in names for b in names}
+
+    def expect(self, frm, to, ok):
+        self.m[(frm, to)] = ok
+        return self
+
+    def expect_peer(self, frm, to, ok):
+        for a in self.names:
+            for b in self.names:
+                if frm.matches(a) and to.matches(b):
+                    self.m[(a, b)] = ok
+        return self
+
+    def expect_all_ingress(self, pod, ok):
+        return self.expect_peer(Peer(), Peer(*pod.split("/")), ok)
+
+    def expect_all_egress(self, pod, ok):
+        return self.expect_peer(Peer(*pod.split("/")), Peer(), ok)
+
+    def allow_loopback(self):
+        for a in self.names:
+            self.m[(a, a)] = True
+        return self
+
+
+def render(names, cells, marks=()):
+    """A truth table as text; cells maps (from, to) to True, False or None
+    (not asked); marked cells get a '*'."""
+    lines = ["-\t" + "\t".join(names)]
+    for a in names:
+        row = []
+        for b in names:
+            v = cells[(a, b)]
+            c = "-" if v is None else ("." if v else "X")
+            row.append(c + ("*" if (a, b) in marks else ""))
+        lines.append(a + "\t" + "\t".join(row))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# The objects the gateway holds, as this run applied them
+# ---------------------------------------------------------------------------
+
+
+def key(doc):
+    md = doc.get("metadata", {})
+    ns = "" if doc["kind"] == "Namespace" else str(md.get("namespace", "default"))
+    return (doc["kind"], ns, str(md["name"]))
+
+
+class Objects:
+    """What an agent has sent: (kind, namespace, name) -> object. Written
+    out as one JSON List for `npgwctl explain --offline`, so that explain
+    reads the very objects the gateway was given."""
+
+    def __init__(self, docs):
+        self.docs = {}
+        self.apply(docs)
+
+    def apply(self, docs):
+        for d in docs:
+            self.docs[key(d)] = copy.deepcopy(d)
+
+    def delete(self, kind, ns, name):
+        del self.docs[(kind, ns, name)]
+
+    def get(self, kind, ns, name):
+        return copy.deepcopy(self.docs[(kind, ns, name)])
+
+    def write(self, path):
+        with open(path, "w") as f:
+            json.dump({"apiVersion": "v1", "kind": "List", "items": list(self.docs.values())}, f, indent=1)
+
+
+# ---------------------------------------------------------------------------
+# The run: harness, checks, report
+# ---------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.nfile = 0
+        self.failures = []
+        self.warnings = []
+        with open(CLUSTER) as f:
+            self.cluster = [d for d in yaml.safe_load_all(f) if d]
+        self.objects = Objects(self.cluster)
+        self.baseline = os.path.join(tmp, "cluster.json")
+        self.objects.write(self.baseline)
+        specs = self.harness("specs").split()
+        self.pods = pods.parse_pods(specs)
+        self.names = [p["name"] for p in self.pods]
+        self.addr = {p["name"]: {4: p["v4"], 6: p["v6"]} for p in self.pods}
+        self.netns = {p["name"]: p["netns"] for p in self.pods}
+        self.case = None
+        self.revoke = None  # the revocation mode npgw runs with; None: default
+
+    def harness(self, *args):
+        """Run harness.sh; its stdout, or Failed with its output."""
+        r = subprocess.run(["bash", HARNESS] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            raise Failed("harness.sh %s failed (exit %d):\n%s" % (" ".join(args), r.returncode, r.stdout))
+        return r.stdout
+
+    def file(self, text, ext="yaml"):
+        self.nfile += 1
+        path = os.path.join(self.tmp, "%02d-%s.%s" % (self.nfile, self.case or "run", ext))
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    # --- what an agent does ---------------------------------------------
+
+    def apply_yaml(self, text, what=None):
+        """Apply YAML text (as written in the case) over the control socket."""
+        path = self.file(text)
+        print("apply %s" % (what or ", ".join("%s %s/%s" % (k[0], k[1], k[2]) for k in map(key, self.load(text)))))
+        self.harness("apply", path)
+        self.objects.apply(self.load(text))
+
+    def apply_file(self, path):
+        print("apply %s" % os.path.relpath(path, TOP))
+        self.harness("apply", path)
+        with open(path) as f:
+            self.objects.apply(self.load(f.read()))
+
+    def apply_objects(self, docs, what):
+        """Apply objects as JSON, the way an agent relays the API server."""
+        path = self.file(json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}, indent=1), "json")
+        print("apply %s" % what)
+        self.harness("apply", path)
+        self.objects.apply(docs)
+
+    def delete_policy(self, ns, name):
+        print("delete networkpolicy %s/%s" % (ns, name))
+        self.harness("delete", "networkpolicy", "%s/%s" % (ns, name))
+        self.objects.delete("NetworkPolicy", ns, name)
+
+    def relabel(self, pod, labels):
+        """Re-apply a Pod with new labels, as the API server reports a
+        label change."""
+        ns, name = pod.split("/")
+        doc = self.objects.get("Pod", ns, name)
+        doc["metadata"]["labels"] = labels
+        self.apply_objects([doc], "Pod %s with labels %s" % (pod, ",".join("%s=%s" % kv for kv in labels.items())))
+
+    def start(self, revoke):
+        """(Re)start npgw with a revocation mode (None: npgw's default) and
+        apply the cluster again."""
+        self.revoke = "?"  # unknown until the start succeeds
+        self.harness("start", *(["--revoke", revoke] if revoke else []))
+        self.objects = Objects(self.cluster)
+        self.revoke = revoke
+        print("npgw started%s; the cluster's Pods and Namespaces applied"
+              % (" with conntrack.revoke: " + revoke if revoke else ""))
+
+    def reset(self):
+        """Back to the bare cluster: replace the gateway's whole state."""
+        self.harness("ctl", "replace", "-f", self.baseline)
+        self.objects = Objects(self.cluster)
+
+    @staticmethod
+    def load(text):
+        return [d for d in yaml.safe_load_all(text) if d]
+
+    # --- checks ---------------------------------------------------------
+
+    def reach(self, default=True):
+        return Reachability(self.names, default)
+
+    def explain(self, proto, port, family):
+        """npgwctl explain --offline --batch over the objects applied:
+        {(from, to): allowed} for every pair but a pod and itself."""
+        path = os.path.join(self.tmp, "objects.json")
+        self.objects.write(path)
+        pairs = [(a, b) for a in self.names for b in self.names if a != b]
+        lines = "".join(json.dumps({"from": self.addr[a][family], "to": self.addr[b][family],
+                                    "protocol": proto.upper(), "port": port}) + "\n" for a, b in pairs)
+        r = subprocess.run([NPGWCTL, "explain", "--offline", "-f", path, "--batch", "-", "-o", "json"],
+                           input=lines, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise Failed("npgwctl explain --offline failed (exit %d): %s" % (r.returncode, r.stderr))
+        answers = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+        if len(answers) != len(pairs):
+            raise Failed("explain gave %d answers for %d queries" % (len(answers), len(pairs)))
+        out = {(a, a): None for a in self.names}
+        for (a, b), ans in zip(pairs, answers):
+            if "allowed" not in ans:
+                raise Failed("explain: %s" % ans)
+            out[(a, b)] = ans["allowed"]
+        return out
+
+    def check(self, what, expected, proto="tcp", port=80, family=4):
+        """Probe every pair for real and compare with the expected table
+        and with explain. Prints the real table; on a mismatch, all three
+        with the differing cells marked."""
+        title = "%s/%d IPv%d" % (proto.upper(), port, family)
+        want = expected.m
+        real = pods.probe(self.pods, port, proto, family, 2.0)
+        if real != want:
+            # one lost frame must not fail a run: probe again, and say so
+            first = real
+            real = pods.probe(self.pods, port, proto, family, 2.0)
+            if real == want:
+                diff = {p for p in want if first[p] != want[p]}
+                self.warnings.append("%s: %s %s: the first probe differed in %d cells, the second matched"
+                                     % (self.case, what, title, len(diff)))
+                print("WARNING: the first probe differed in %d cells (marked), the second matched:" % len(diff))
+                print(render(self.names, first, diff))
+        expl = self.explain(proto, port, family)
+        bad_real = {p for p in want if real[p] != want[p]}
+        bad_expl = {p for p in want if expl[p] is not None and expl[p] != want[p]}
+        if not bad_real and not bad_expl:
+            print("ok: %s, %s: real connections == expected == explain" % (what, title))
+            print(render(self.names, real))
+            return True
+        print("FAIL: %s, %s: %d cells of the real table and %d of explain differ from the expected one (marked *)"
+              % (what, title, len(bad_real), len(bad_expl)))
+        print("expected:")
+        print(render(self.names, want))
+        print("real connections:")
+        print(render(self.names, real, bad_real))
+        print("npgwctl explain (- : not asked, %s):" % LOOPBACK_NOTE)
+        print(render(self.names, expl, bad_expl))
+        self.failures.append("%s: %s %s" % (self.case, what, title))
+        return False
+
+    def fail(self, msg):
+        print("FAIL: " + msg)
+        self.failures.append("%s: %s" % (self.case, msg))
+
+
+# ---------------------------------------------------------------------------
+# The cases
+# ---------------------------------------------------------------------------
+
+CASES = []
+
+
+def case(name, needs=None, revoke=None):
+    """Register a case. needs: what it needs from npgw beyond policies
+    (printed with the case); revoke: the conntrack revocation mode npgw
+    must run with (None: npgw's default)."""
+    def reg(fn):
+        CASES.append((name, fn, needs, revoke))
+        return fn
+    return reg
+
+
+@case("no-policy")
+def no_policy(t):
+    r = t.reach(True)
+    t.check("no policy: everything is allowed", r)
+    t.check("no policy: everything is allowed", r, "udp", 81, 6)
+
+
+@case("default-deny-ingress", needs="conntrack (replies to x's own connections)")
+def default_deny_ingress(t):
+    t.apply_file(os.path.join(EXAMPLES, "01-default-deny-ingress.yaml"))
+    r = t.reach(True).expect_peer(Peer(), Peer("x"), False).allow_loopback()
+    t.check("x denies all ingress; x's own connections are answered", r)
+    t.check("x denies all ingress", r, "udp", 80)
+    t.check("x denies all ingress", r, "udp", 81, 6)
+
+
+@case("pod-selector", needs="conntrack (replies from x/a)")
+def pod_selector(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-from-b, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {pod: b}}
+""")
+    r = t.reach(True).expect_all_ingress("x/a", False).expect("x/b", "x/a", True).allow_loopback()
+    t.check("x/a admits only pod=b of its own namespace", r)
+
+
+@case("namespace-selector", needs="conntrack (replies from x/a)")
+def namespace_selector(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-from-y, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: "y"}}
+""")
+    r = t.reach(True).expect_all_ingress("x/a", False)
+    r.expect_peer(Peer("y"), Peer("x", "a"), True).allow_loopback()
+    t.check("x/a admits every pod of namespaces labelled ns=y", r)
+
+
+@case("pod-and-namespace-selector", needs="conntrack (replies from x/a)")
+def pod_and_namespace(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-b, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: "y"}}
+      podSelector: {matchLabels: {pod: b}}
+""", "networkpolicy x/allow-b, one peer: ns=y AND pod=b")
+    r = t.reach(True).expect_all_ingress("x/a", False).expect("y/b", "x/a", True).allow_loopback()
+    t.check("one peer with both selectors: the intersection", r)
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-b, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: "y"}}
+    - podSelector: {matchLabels: {pod: b}}
+""", "networkpolicy x/allow-b again, two peers: ns=y OR pod=b (of x)")
+    r = t.reach(True).expect_all_ingress("x/a", False)
+    r.expect_peer(Peer("y"), Peer("x", "a"), True).expect("x/b", "x/a", True).allow_loopback()
+    t.check("two peers: the union", r)
+    t.check("two peers: the union", r, "tcp", 80, 6)
+
+
+@case("egress-dns", needs="conntrack (replies to y's pods)")
+def egress_dns(t):
+    # z/a stands in for kube-dns and UDP 81 for DNS
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: egress-dns-only, namespace: "y"}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}
+      podSelector: {matchLabels: {pod: a}}
+    ports:
+    - {protocol: UDP, port: 81}
+""", "networkpolicy y/egress-dns-only: y may send only UDP 81 to z/a (the 'DNS server')")
+    r = t.reach(True).expect_peer(Peer("y"), Peer(), False).allow_loopback()
+    t.check("y's pods open nothing, but answer everyone", r)
+    r = t.reach(True).expect_peer(Peer("y"), Peer(), False).expect_peer(Peer("y"), Peer("z", "a"), True)
+    t.check("y's pods reach only z/a, on 'DNS'", r.allow_loopback(), "udp", 81)
+    r = t.reach(True).expect_peer(Peer("y"), Peer(), False).allow_loopback()
+    t.check("UDP 80 is not 'DNS'", r, "udp", 80)
+
+
+@case("ipblock-except", needs="conntrack (replies from z's pods)")
+def ipblock_except(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-block, namespace: z}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - ipBlock:
+        cidr: 10.0.0.0/16
+        except: [10.0.2.0/24, 10.0.1.3/32]
+    - ipBlock:
+        cidr: fd00::/96
+        except: ["fd00::2:0/112"]
+""", "networkpolicy z/from-block: 10.0.0.0/16 except y's /24 and x/c; fd00::/96 except y's /112")
+    r = t.reach(True).expect_peer(Peer("y"), Peer("z"), False).expect_peer(Peer("x", "c"), Peer("z"), False)
+    t.check("z admits the block but its holes", r.allow_loopback())
+    r = t.reach(True).expect_peer(Peer("y"), Peer("z"), False)
+    t.check("IPv6: z admits the block but y's hole", r.allow_loopback(), "tcp", 80, 6)
+
+
+@case("ipblock-family", needs="conntrack (replies from z's pods)")
+def ipblock_family(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: v6-only, namespace: z}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - ipBlock: {cidr: "fd00::/96", except: ["fd00::1:0/112"]}
+""", "networkpolicy z/v6-only: fd00::/96 except x's /112, no IPv4 block")
+    r = t.reach(True).expect_peer(Peer("x"), Peer("z"), False)
+    t.check("IPv6: z admits all but x", r.allow_loopback(), "tcp", 80, 6)
+    r = t.reach(True).expect_peer(Peer(), Peer("z"), False)
+    t.check("IPv4: an IPv6 block admits nothing", r.allow_loopback(), "udp", 81, 4)
+
+
+@case("named-port", needs="conntrack (replies from x's pods)")
+def named_port(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: named-ports, namespace: x}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - namespaceSelector: {}
+    ports:
+    - port: serve-81-tcp
+    - {protocol: UDP, port: serve-80-udp}
+""", "networkpolicy x/named-ports: serve-81-tcp and UDP serve-80-udp from every namespace")
+    closed = t.reach(True).expect_peer(Peer(), Peer("x"), False).allow_loopback()
+    opened = t.reach(True)
+    t.check("TCP 80 is no named port of the policy", closed, "tcp", 80)
+    t.check("serve-81-tcp resolves to TCP 81", opened, "tcp", 81)
+    t.check("serve-80-udp resolves to UDP 80", opened, "udp", 80)
+    t.check("serve-81-tcp does not open UDP 81", closed, "udp", 81)
+
+
+@case("endport", needs="conntrack (replies from y's and z's pods)")
+def endport(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: range-80-81, namespace: "y"}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: x}}
+    ports:
+    - {protocol: TCP, port: 80, endPort: 81}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: range-81-90, namespace: z}
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: x}}
+    ports:
+    - {protocol: TCP, port: 81, endPort: 90}
+""", "y/range-80-81 (TCP 80-81 from x), z/range-81-90 (TCP 81-90 from x)")
+    r = t.reach(True).expect_peer(Peer(), Peer("y"), False).expect_peer(Peer(), Peer("z"), False)
+    r.expect_peer(Peer("x"), Peer("y"), True).allow_loopback()
+    t.check("80 is in 80-81, not in 81-90", r, "tcp", 80)
+    r = t.reach(True).expect_peer(Peer(), Peer("y"), False).expect_peer(Peer(), Peer("z"), False)
+    r.expect_peer(Peer("x"), Peer("y"), True).expect_peer(Peer("x"), Peer("z"), True).allow_loopback()
+    t.check("81 is in both ranges", r, "tcp", 81)
+    r = t.reach(True).expect_peer(Peer(), Peer("y"), False).expect_peer(Peer(), Peer("z"), False).allow_loopback()
+    t.check("the ranges are TCP only", r, "udp", 81)
+
+
+@case("label-change", needs="conntrack (replies from x/b)")
+def label_change(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: protected, namespace: x}
+spec:
+  podSelector: {matchLabels: {protected: "true"}}
+  ingress:
+  - from:
+    - namespaceSelector: {}
+      podSelector: {matchLabels: {role: client}}
+""", "networkpolicy x/protected: pods labelled protected=true admit only role=client pods")
+    t.check("no pod is labelled: the policy selects nothing", t.reach(True))
+    t.relabel("x/b", {"pod": "b", "protected": "true"})
+    r = t.reach(True).expect_all_ingress("x/b", False).allow_loopback()
+    t.check("x/b is protected: isolated", r)
+    t.relabel("y/c", {"pod": "c", "role": "client"})
+    r = t.reach(True).expect_all_ingress("x/b", False).expect("y/c", "x/b", True).allow_loopback()
+    t.check("y/c became a client: admitted", r)
+    t.check("y/c became a client: admitted", r, "udp", 81, 6)
+    t.relabel("x/b", {"pod": "b"})
+    t.check("x/b is no longer protected", t.reach(True))
+
+
+def revoke(t, mode):
+    """A long connection y/a -> x/a:82 allowed by a policy; the policy is
+    deleted while it runs (x/a stays isolated by x's default deny)."""
+    t.apply_file(os.path.join(EXAMPLES, "01-default-deny-ingress.yaml"))
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-talk, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: "y"}}
+      podSelector: {matchLabels: {pod: a}}
+""")
+    talk = pods.Talk(t.netns["y/a"], t.netns["x/a"], t.addr["x/a"][4], 82)
+    try:
+        try:
+            talk.start()
+        except OSError as e:
+            t.fail("the long connection y/a -> x/a:82 did not connect: %s" % e)
+            return
+        end = time.monotonic() + 3
+        while talk.echoes < 10 and time.monotonic() < end:
+            time.sleep(0.05)
+        print("long connection y/a -> x/a TCP/82: %d lines sent, %d echoed" % (talk.sent, talk.echoes))
+        if talk.echoes < 10:
+            t.fail("the long connection does not talk (%d echoes in 3 s, %s)" % (talk.echoes, talk.error))
+            return
+        t.delete_policy("x", "allow-talk")
+        time.sleep(0.5)  # echoes in flight arrive
+        before = talk.echoes
+        time.sleep(2.0)
+        after = talk.echoes
+        state = "%d echoes in the 2 s after the delete, connection %s" % (after - before, talk.error or "open")
+        print("after the delete: " + state)
+        if mode == "keep":
+            ok = talk.error is None and after - before >= 10
+            why = "it should go on (revoke: keep)"
+        elif mode == "reset":
+            ok = talk.error == "reset"
+            why = "it should be reset (revoke: reset)"
+        else:
+            ok = after == before
+            why = "it should stop (revoke: drop)"
+        if ok:
+            print("ok: revoke %s: %s" % (mode, state))
+        else:
+            t.fail("revoke %s: %s; %s" % (mode, state, why))
+    finally:
+        talk.stop()
+    # new connections follow the policies whatever the mode
+    r = t.reach(True).expect_peer(Peer(), Peer("x"), False).allow_loopback()
+    t.check("after the delete, new connections to x are refused", r)
+
+
+@case("revoke-drop", needs="conntrack (revocation: drop is npgw's default)")
+def revoke_drop(t):
+    revoke(t, "drop")
+
+
+@case("revoke-keep", needs="conntrack (revocation mode keep)", revoke="keep")
+def revoke_keep(t):
+    revoke(t, "keep")
+
+
+@case("revoke-reset", needs="conntrack (revocation mode reset)", revoke="reset")
+def revoke_reset(t):
+    revoke(t, "reset")
+
+
+# ---------------------------------------------------------------------------
+
+
+def sctp_note():
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+        s.close()
+        return "SCTP: skipped: the pod servers (tests/e2e/pods.py) do not serve SCTP yet"
+    except OSError as e:
+        return ("SCTP: skipped: this kernel has no SCTP sockets (socket(AF_INET, SOCK_STREAM, "
+                "IPPROTO_SCTP): %s); SCTP verdicts are tested with crafted frames in tests/func"
+                % (errno.errorcode.get(e.errno, e.errno)))
+
+
+def take_lock():
+    """One harness at a time on this machine (its names are fixed): wait
+    for the lock that scripts/demo.sh and scripts/e2e.sh take too."""
+    f = open(LOCK, "w")
+    end = time.monotonic() + 300
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return f
+        except BlockingIOError:
+            if time.monotonic() > end:
+                raise Failed("another harness run holds %s" % LOCK)
+            time.sleep(0.5)
+
+
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--list", action="store_true", help="list the cases and exit")
+    ap.add_argument("--keep", action="store_true", help="leave the harness up at the end")
+    ap.add_argument("cases", nargs="*")
+    a = ap.parse_args()
+    names = [c[0] for c in CASES]
+    if a.list:
+        print("\n".join(names))
+        return 0
+    unknown = [c for c in a.cases if c not in names]
+    if unknown:
+        print("netpol.py: unknown case %s (--list)" % ", ".join(unknown), file=sys.stderr)
+        return 2
+    if os.geteuid() != 0:
+        print("netpol.py: skipped: needs root (network namespaces)")
+        return 77
+    todo = [c for c in CASES if not a.cases or c[0] in a.cases]
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    tmp = tempfile.mkdtemp(prefix="npgw-netpol.")
+    home = pods.Home()  # clean up from here, whatever namespace an interrupt left us in
+    t = None
+    times = []
+    try:
+        t0 = time.monotonic()
+        lock = take_lock()
+        t = Run(tmp)
+        t.harness("up")
+        t.harness("start")
+        print("harness up: 9 pods, npgw started with no objects, the cluster's Pods and "
+              "Namespaces applied over the control socket (%.1f s)" % (time.monotonic() - t0))
+        print(sctp_note())
+        print("loopback: " + LOOPBACK_NOTE + "; the expected tables allow it (AllowLoopback)")
+        for name, fn, needs, mode in todo:
+            t.case = name
+            print("\n=== %s%s" % (name, " (needs %s)" % needs if needs else ""))
+            n = len(t.failures)
+            c0 = time.monotonic()
+            try:
+                if mode != t.revoke:
+                    t.start(mode)
+                fn(t)
+            except Failed as e:
+                t.fail(str(e))
+            try:
+                t.reset()
+            except Failed as e:
+                t.fail("reset: %s" % e)
+            dt = time.monotonic() - c0
+            times.append((name, dt, len(t.failures) == n))
+            print("=== %s: %s (%.1f s)" % (name, "ok" if len(t.failures) == n else "FAIL", dt))
+    except Failed as e:
+        print("FAIL: %s" % e)
+        if t is not None:
+            t.failures.append(str(e))
+        else:
+            return 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not stop the clean-up
+        home.back()
+        if a.keep:
+            print("\nharness kept up: scripts/e2e.sh down removes it")
+        else:
+            subprocess.run(["bash", HARNESS, "down"])
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("\n=== summary")
+    for name, dt, ok in times:
+        print("%-28s %-4s %5.1f s" % (name, "ok" if ok else "FAIL", dt))
+    for w in t.warnings:
+        print("warning: " + w)
+    for f in t.failures:
+        print("failed: " + f)
+    return 1 if t.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
