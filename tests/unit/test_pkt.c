@@ -211,15 +211,20 @@ static void build(const struct spec *s, struct frame *f)
 static enum npgw_pkt_kind parse_exact(const uint8_t *b, uint32_t len, struct npgw_pkt_info *info,
 				      enum npgw_drop_reason *reason)
 {
-	uint8_t *m = malloc(len);
+	/* exactly len bytes, so ASan catches any read past the frame (one
+	 * initialised byte for an empty frame: malloc(0) may give NULL, and
+	 * -O3 warns of an uninitialised buffer) */
+	uint8_t *m = malloc(len ? len : 1);
 	enum npgw_pkt_kind k;
 
-	if (m == NULL && len != 0) {
+	if (m == NULL) {
 		CU_FAIL_FATAL("malloc");
 		return NPGW_PKT_DROP;
 	}
 	if (len != 0)
 		memcpy(m, b, len);
+	else
+		m[0] = 0;
 	memset(info, 0xa5, sizeof(*info)); /* the parser must clear it */
 	*reason = (enum npgw_drop_reason)0x5a;
 	k = npgw_pkt_parse(m, len, info, reason);
