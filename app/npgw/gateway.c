@@ -14,7 +14,19 @@
 #include "gateway.h"
 #include "npgw_state.h"
 
-uint32_t gw_log_level = RTE_LOG_INFO;
+static uint32_t gw_log_level = RTE_LOG_INFO;
+
+void gw_set_log_level(const char *name)
+{
+	if (name == NULL || strcmp(name, "info") == 0)
+		gw_log_level = RTE_LOG_INFO;
+	else if (strcmp(name, "error") == 0)
+		gw_log_level = RTE_LOG_ERR;
+	else if (strcmp(name, "warning") == 0)
+		gw_log_level = RTE_LOG_WARNING;
+	else if (strcmp(name, "debug") == 0)
+		gw_log_level = RTE_LOG_DEBUG;
+}
 
 void gw_log(int level, const char *fmt, ...)
 {
@@ -102,7 +114,12 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	if (generation == 0)
 		generation = gw->generation + 1;
 	rc = npgw_k8s_cluster_validate(next, &diags);
-	if (rc < 0 || diags.n_errors > 0) {
+	if (rc < 0 && diags.n_errors == 0) {
+		npgw_ctl_error(err, NPGW_CTL_E_INTERNAL, "cannot validate: %s; nothing changed",
+			       strerror(-rc));
+		goto fail;
+	}
+	if (diags.n_errors > 0) {
 		npgw_ctl_error(err, "invalid", "%zu error%s in the objects; nothing changed",
 			       diags.n_errors, diags.n_errors == 1 ? "" : "s");
 		if (details)
@@ -116,14 +133,8 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	tm.compile_ms = ms_since(&t);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (cr != NULL)
-		rs = npgw_ruleset_build(cr, generation, npgw_dp_current(gw->dp), &rc);
-	if (rs == NULL && cr != NULL && rc != -EINVAL) {
-		/* rte_acl could not build these rules: as class ranges, which
-		 * it always builds */
-		gw_log(RTE_LOG_WARNING, "generation %" PRIu64 ": rte_acl could not build the rules "
-					"(%s); building them as class ranges", generation, strerror(-rc));
-		rs = npgw_ruleset_build_ranges(next, generation, npgw_dp_current(gw->dp), &rc);
-	}
+		rs = npgw_ruleset_build_or_ranges(cr, next, generation, npgw_dp_current(gw->dp),
+						  &rc);
 	tm.build_ms = ms_since(&t);
 	if (rs == NULL) {
 		npgw_ctl_error(err, "build-failed", "cannot build the tables: %s; nothing changed",
@@ -131,7 +142,6 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 		goto fail;
 	}
 	npgw_ruleset_get_info(rs, &info);
-	tm.acl_shared = info.acl_shared;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (save) {
 		rc = npgw_state_save(gw->cfg->state_dir, next, generation, why, sizeof(why));
@@ -181,12 +191,10 @@ fail:
 	return rc < 0 ? rc : -EINVAL;
 }
 
-/* The config's policy paths as a cluster; NULL (messages printed) on any
- * error. */
-static struct npgw_k8s_cluster *load_files(const struct npgw_config *cfg)
+struct npgw_k8s_cluster *gw_load_files(const struct npgw_config *cfg)
 {
 	struct npgw_diags d = {0};
-	int err = 0;
+	int err = 0; /* the messages in d say it all */
 	struct npgw_k8s_cluster *c = npgw_k8s_load_paths((const char *const *)cfg->policy_paths,
 							 cfg->n_policy_paths, &d, &err);
 
@@ -205,7 +213,7 @@ int gw_reload_files(struct gateway *gw)
 		gw_log(RTE_LOG_ERR, "reload refused: %s", gw->state_problem);
 		return -EPERM;
 	}
-	c = load_files(gw->cfg);
+	c = gw_load_files(gw->cfg);
 	if (c == NULL) {
 		gw_log(RTE_LOG_ERR, "policy files refused: the live generation stays");
 		return -EINVAL;
@@ -240,7 +248,7 @@ int gw_start(struct gateway *gw)
 	}
 	gw_log(RTE_LOG_INFO, "no saved state in %s: reading the policy files",
 	       gw->cfg->state_dir);
-	c = load_files(gw->cfg);
+	c = gw_load_files(gw->cfg);
 	if (c == NULL)
 		return -EINVAL;
 	return gw_commit(gw, c, 0, true, NULL, &err, NULL);

@@ -2,8 +2,10 @@
  * gateway.h: the daemon's control plane state: the desired cluster (what
  * operators applied), the live generation built from it, and how a change
  * becomes live: validate the whole next state, compile, build, save it to
- * the state directory, publish it with RCU. Any failure leaves the live
- * state and the saved state as they were. Control thread only.
+ * the state directory, publish it with RCU. A failure before the save
+ * leaves the live and the saved state as they were; a publish that fails
+ * after the save (out of memory) leaves the saved state ahead of the live
+ * one. Control thread only.
  */
 #ifndef NPGW_GATEWAY_H
 #define NPGW_GATEWAY_H
@@ -48,7 +50,6 @@ struct gw_commit_times {
 	double save_ms; /* npgw_state_save */
 	double publish_ms; /* npgw_dp_publish: the RCU grace period, freeing the old */
 	bool incremental; /* npgw_compile_update_pods answered */
-	bool acl_shared;
 };
 
 struct gateway {
@@ -58,7 +59,7 @@ struct gateway {
 	struct npgw_k8s_cluster *desired; /* what the live generation was built from */
 	uint64_t generation; /* the live one, 0 before the first */
 	struct timespec built_at; /* wall clock, when it went live */
-	double build_ms; /* compile + build of the live generation */
+	double build_ms; /* stage-1 and ACL build of the live generation */
 	double commit_ms; /* request to live, of the last change */
 	struct gw_commit_times times; /* of the last change */
 	uint64_t n_incremental, n_full; /* compiles since start */
@@ -93,6 +94,10 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
  */
 int gw_start(struct gateway *gw);
 
+/* The config's policy paths as one validated cluster; NULL (every message
+ * printed) on any error. */
+struct npgw_k8s_cluster *gw_load_files(const struct npgw_config *cfg);
+
 /* SIGHUP: the config's policy paths become the whole desired state. */
 int gw_reload_files(struct gateway *gw);
 
@@ -105,6 +110,10 @@ int gw_register_commands(struct gateway *gw);
 /* Free what gw owns (not cfg, dp, ctl). */
 void gw_fini(struct gateway *gw);
 
+/* The daemon's own messages go to stderr at the config's log_level
+ * ("error", "warning", "info", "debug"), whatever level DPDK's libraries
+ * get from the EAL arguments. */
+void gw_set_log_level(const char *name);
 /* The daemon's log (stderr, at the config's level). */
 void gw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

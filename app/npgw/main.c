@@ -37,21 +37,7 @@
 #include "npgw_dataplane.h"
 #include "npgw_k8s.h"
 
-extern uint32_t gw_log_level;
 #define LOG(level, ...) gw_log(RTE_LOG_##level, __VA_ARGS__)
-
-static uint32_t parse_log_level(const char *s)
-{
-	if (s == NULL)
-		return RTE_LOG_INFO;
-	if (strcmp(s, "error") == 0)
-		return RTE_LOG_ERR;
-	if (strcmp(s, "warning") == 0)
-		return RTE_LOG_WARNING;
-	if (strcmp(s, "debug") == 0)
-		return RTE_LOG_DEBUG;
-	return RTE_LOG_INFO;
-}
 
 static const char usage_text[] =
 	"usage: npgw --config FILE [--check]\n"
@@ -253,14 +239,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gw.cfg = cfg;
-	gw_log_level = parse_log_level(cfg->log_level);
+	gw_set_log_level(cfg->log_level);
 	if (check) {
 		/* the policy files too; no EAL needed to read them */
-		struct npgw_k8s_cluster *c = npgw_k8s_load_paths(
-			(const char *const *)cfg->policy_paths, cfg->n_policy_paths, &diags, &err);
+		struct npgw_k8s_cluster *c = gw_load_files(cfg);
 
-		npgw_diags_print(&diags, stderr);
-		npgw_diags_free(&diags);
 		status = c != NULL ? 0 : 2;
 		fprintf(stderr, "npgw: %s: %s\n", config,
 			c != NULL ? "config and policies are fine" : "errors above");
@@ -300,8 +283,12 @@ int main(int argc, char **argv)
 
 	/* stage: control socket */
 	gw.ctl = open_control(cfg);
-	if (gw.ctl == NULL || gw_register_commands(&gw) < 0)
+	if (gw.ctl == NULL)
 		goto out_gateway;
+	if (gw_register_commands(&gw) < 0) {
+		LOG(ERR, "cannot register the control commands");
+		goto out_ctl;
+	}
 	LOG(INFO, "control socket %s", cfg->control_socket);
 
 	/* stage: signals, then workers */
@@ -310,8 +297,10 @@ int main(int argc, char **argv)
 		LOG(ERR, "cannot take signals: %s", strerror(errno));
 		goto out_ctl;
 	}
-	if (npgw_dp_start(gw.dp) < 0)
+	if (npgw_dp_start(gw.dp) < 0) {
+		LOG(ERR, "cannot start the workers");
 		goto out_signals;
+	}
 	LOG(INFO, "forwarding with %zu worker%s", cfg->n_workers, cfg->n_workers == 1 ? "" : "s");
 
 	control_loop(&gw, sfd);

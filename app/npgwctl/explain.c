@@ -139,7 +139,7 @@ static int start_eal(void)
 	rte_log_set_global_level(RTE_LOG_ERR);
 	if (rte_eal_init((int)NPGW_ARRAY_SIZE(argv) - 1, argv) < 0) {
 		fprintf(stderr, "npgwctl explain: cannot start DPDK EAL: %s\n",
-			strerror(rte_errno));
+			rte_strerror(rte_errno));
 		return -1;
 	}
 	return 0;
@@ -224,6 +224,10 @@ static int explain_main(int argc, char **argv)
 	long port = -1;
 	char *end;
 
+	if (files == NULL) {
+		fprintf(stderr, "npgwctl explain: out of memory\n");
+		return NPGWCTL_EXIT_USAGE;
+	}
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
 		switch (opt) {

@@ -50,7 +50,8 @@ int grow(void **v, size_t *cap, size_t n, size_t sz);
 
 /* Past this the ACL build would take minutes and gigabytes (DESIGN.md). */
 #define NPGW_COMPILE_MAX_RULES (4u << 20)
-/* rte_lpm next hops are 24 bits wide. */
+/* Far beyond any cluster an ACL can be built for, and it keeps the high
+ * bit of a class id free for STAGE1_POD_ENTRY. */
 #define NPGW_COMPILE_MAX_CLASSES (1u << 24)
 
 #define BITS_WORDS(n) (((n) + 63) / 64)

@@ -200,7 +200,8 @@ void npgw_compile_free(struct npgw_compile_result *r);
 
 /*
  * Class of an address by a linear scan of stage1 (longest match).
- * For tests and tools; the data plane uses rte_lpm. Any thread.
+ * For tests and tools; the data plane uses lib/ruleset's stage-1 tables.
+ * Any thread.
  */
 uint32_t npgw_compile_class_of(const struct npgw_compile_result *r, const struct npgw_addr *a);
 

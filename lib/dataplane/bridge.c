@@ -99,7 +99,7 @@ bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uin
 	}
 	/* flood: every other port of the domain gets the same mbuf */
 	if (br->n_ports > 2)
-		rte_mbuf_refcnt_update(m, (int16_t)(br->n_ports - 2));
+		rte_pktmbuf_refcnt_update(m, (int16_t)(br->n_ports - 2)); /* every segment */
 	for (uint16_t i = 0; i < br->n_ports; i++)
 		if (br->ports[i] != in)
 			dp_queue_tx(w, br->ports[i], m);

@@ -290,6 +290,7 @@ fail:
 
 int npgw_dp_start(struct npgw_dp *dp)
 {
+	atomic_store(&dp->stop, false); /* a data plane stopped before may start again */
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		int rc = rte_eal_remote_launch(dp_worker_main, &dp->workers[w],
 					       dp->workers[w].lcore);

@@ -126,7 +126,9 @@ struct npgw_dp {
 
 /* Decide the output ports of a frame that entered config port `in`, and
  * queue it on them (several when flooding). Returns false when there is
- * none (the caller drops it with NPGW_DROP_NO_ROUTE). Worker only. */
+ * none: the port is in no bridge of two ports or more, or the destination
+ * MAC was learned on the input port itself (the caller drops it with
+ * NPGW_DROP_NO_ROUTE). Worker only. */
 bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint64_t now);
 
 /* Queue m for transmission on config port out (sending the port's queue

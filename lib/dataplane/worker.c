@@ -5,9 +5,10 @@
  * call, those that need it (new flows, untracked packets, flows checked
  * against an older generation); then walk the burst in order, forwarding
  * what passes to the ports its bridge chooses and freeing the rest in bulk.
- * No lock, allocation or syscall per packet; the generation pointer is
- * read once per burst and an RCU quiescent state is reported after each
- * burst.
+ * No lock, allocation or syscall per packet (the one exception: revoke mode
+ * reset takes two mbufs from the pool for the RSTs, once per revoked flow);
+ * the generation pointer is read once per burst and an RCU quiescent state
+ * is reported after each burst.
  */
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -41,6 +42,17 @@ void dp_queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m)
 	if (unlikely(w->n_tx[out] == DP_MAX_BURST))
 		tx_flush(w, out);
 	w->tx[out][w->n_tx[out]++] = m;
+}
+
+/* Send every queue and free what was dropped: the end of a burst. */
+static void flush_all(struct dp_worker *w)
+{
+	for (uint16_t p = 0; p < w->dp->n_ports; p++)
+		tx_flush(w, p);
+	if (w->n_drop > 0) {
+		rte_pktmbuf_free_bulk(w->drop, w->n_drop);
+		w->n_drop = 0;
+	}
 }
 
 /* Drop m, which entered config port in, for reason. */
@@ -77,8 +89,11 @@ static inline bool carries_ip(uint16_t ethertype)
  * IPv6 neighbour discovery and multicast listener messages: what ARP is to
  * IPv4, the link's own control traffic. NetworkPolicy does not govern it
  * (a node answers it for its pods), so types 130-137 and 143 pass as
- * non-IP frames do. Receivers accept them only with hop limit 255
- * (RFC 4861, 3810), so nothing from beyond the link gets through this way.
+ * non-IP frames do. Receivers accept ND only with hop limit 255
+ * (RFC 4861) and MLD only from a link-local source with hop limit 1
+ * (RFC 3810); npgw does not check those here (the parser does not keep the
+ * hop limit), so a host can send such messages past the policy: they are
+ * processed by the receiver's IPv6 stack only.
  */
 static inline bool is_link_control(const struct npgw_pkt_info *info)
 {
@@ -170,9 +185,10 @@ static void frag_out(struct dp_worker *w, unsigned int n, uint64_t now)
 	for (unsigned int j = 0; j < n; j++) {
 		const struct npgw_conntrack_frag_out *o = &w->fout[j];
 
-		if (o->reason == NPGW_DROP_NONE)
+		if (o->reason == NPGW_DROP_NONE) {
+			w->st.allowed++;
 			forward(w, o->m, o->cookie, now);
-		else
+		} else
 			drop_pkt(w, o->m, o->cookie, o->reason);
 	}
 }
@@ -331,12 +347,7 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 		forward(w, m, in, now);
 	}
 
-	for (uint16_t p = 0; p < dp->n_ports; p++)
-		tx_flush(w, p);
-	if (w->n_drop > 0) {
-		rte_pktmbuf_free_bulk(w->drop, w->n_drop);
-		w->n_drop = 0;
-	}
+	flush_all(w);
 }
 
 unsigned int dp_worker_poll(struct dp_worker *w)
@@ -363,10 +374,7 @@ unsigned int dp_worker_poll(struct dp_worker *w)
 
 		if (unlikely(n_out > 0)) {
 			frag_out(w, n_out, now);
-			for (uint16_t p = 0; p < dp->n_ports; p++)
-				tx_flush(w, p);
-			rte_pktmbuf_free_bulk(w->drop, w->n_drop);
-			w->n_drop = 0;
+			flush_all(w);
 		}
 	}
 	return total;

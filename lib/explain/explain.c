@@ -348,8 +348,13 @@ static int flush(const struct npgw_ruleset *rs, struct pending *pend, unsigned i
 			map[m] = i;
 			t[m++] = pend[i].tuple;
 		}
-	if (m > 0 && npgw_explain_burst(rs, t, m, a) < 0)
+	if (m > 0 && npgw_explain_burst(rs, t, m, a) < 0) {
+		for (unsigned int i = 0; i < n; i++) {
+			cJSON_Delete(pend[i].obj);
+			pend[i].obj = NULL;
+		}
 		return -EINVAL;
+	}
 	for (unsigned int j = 0; j < m; j++)
 		if (npgw_explain_to_json(rs, &a[j], pend[map[j]].obj) < 0) {
 			pend[map[j]].ok = false;

@@ -28,8 +28,7 @@
 struct npgw_ruleset;
 
 /* What classification needs of a packet. The addresses come first and
- * the struct is 8-byte aligned: they are hash keys, and rte_hash_crc reads
- * them 8 bytes at a time. */
+ * the struct is 8-byte aligned: they are stage-1 keys, read as 8-byte words. */
 struct npgw_ruleset_tuple {
 	uint8_t src[16]; /* IPv4 in the first 4 bytes, network order */
 	uint8_t dst[16];
@@ -78,6 +77,17 @@ struct npgw_ruleset *npgw_ruleset_build(struct npgw_compile_result *cr, uint64_t
 struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
 					       uint64_t generation, const struct npgw_ruleset *prev,
 					       int *err);
+
+/*
+ * Build cr (taken over, as npgw_ruleset_build), compiled from c; when
+ * rte_acl cannot build it and its rules use class bits, compile c again
+ * without them and build that. The fallback of npgw_ruleset_from_cluster,
+ * for callers that compiled themselves (incrementally). Control thread.
+ */
+struct npgw_ruleset *npgw_ruleset_build_or_ranges(struct npgw_compile_result *cr,
+						  const struct npgw_k8s_cluster *c,
+						  uint64_t generation, const struct npgw_ruleset *prev,
+						  int *err);
 
 /* Compile c without class bits and build it: the fallback of
  * npgw_ruleset_from_cluster. Control thread. */

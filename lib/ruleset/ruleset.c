@@ -244,16 +244,14 @@ fail:
 	return NULL;
 }
 
-struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
-					       uint64_t generation, const struct npgw_ruleset *prev,
-					       int *err)
+struct npgw_ruleset *npgw_ruleset_build_or_ranges(struct npgw_compile_result *cr,
+						  const struct npgw_k8s_cluster *c,
+						  uint64_t generation, const struct npgw_ruleset *prev,
+						  int *err)
 {
-	struct npgw_compile_result *cr = npgw_compile(c, err);
 	struct npgw_ruleset *rs;
 	bool had_bits = false;
 
-	if (cr == NULL)
-		return NULL;
 	for (size_t i = 0; i < cr->n_rules && !had_bits; i++)
 		had_bits = (cr->rules[i].src_bits | cr->rules[i].dst_bits) != 0;
 	rs = npgw_ruleset_build(cr, generation, prev, err);
@@ -263,6 +261,15 @@ struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
 			"bits (%s); compiling them as class ranges",
 	       generation, strerror(-*err));
 	return npgw_ruleset_build_ranges(c, generation, prev, err);
+}
+
+struct npgw_ruleset *npgw_ruleset_from_cluster(const struct npgw_k8s_cluster *c,
+					       uint64_t generation, const struct npgw_ruleset *prev,
+					       int *err)
+{
+	struct npgw_compile_result *cr = npgw_compile(c, err);
+
+	return cr ? npgw_ruleset_build_or_ranges(cr, c, generation, prev, err) : NULL;
 }
 
 struct npgw_ruleset *npgw_ruleset_build_ranges(const struct npgw_k8s_cluster *c,

@@ -540,15 +540,21 @@ static void inject_tcp(unsigned int port, const char *src, const char *dst, uint
 			       dport, flags));
 }
 
+/* Flow tracking on, with the config's default timeouts. */
+static struct npgw_config_conntrack ct_config(enum npgw_config_revoke revoke, uint32_t capacity)
+{
+	return (struct npgw_config_conntrack){
+		.enabled = true, .capacity = capacity, .revoke = revoke, .frag_hold = 8,
+		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
+		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
+	};
+}
+
 static void ct_setup(enum npgw_config_revoke revoke)
 {
 	char *y = NULL;
 
-	next_ct = (struct npgw_config_conntrack){
-		.enabled = true, .capacity = 1024, .revoke = revoke, .frag_hold = 8,
-		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
-		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
-	};
+	next_ct = ct_config(revoke, 1024);
 	setup(2, false, true);
 	CU_ASSERT_FATAL(asprintf(&y, "%s%s", cluster, ct_policies) > 0);
 	publish(y);
@@ -778,11 +784,8 @@ static void several_workers(unsigned int n_workers, unsigned int n_flows)
 	cfg.mbufs = 8191;
 	cfg.burst = 32;
 	cfg.non_ip_pass = true;
-	cfg.conntrack = (struct npgw_config_conntrack){
-		.enabled = true, .capacity = 4 * n_flows, .revoke = NPGW_REVOKE_DROP,
-		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
-		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
-	};
+	cfg.conntrack = ct_config(NPGW_REVOKE_DROP, 4 * n_flows);
+	cfg.conntrack.frag_hold = 0;
 	dp = npgw_dp_create(&cfg, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
 	memset(&fx, 0, sizeof(fx));
@@ -894,13 +897,10 @@ static void swap_stress(bool tracked)
 	}
 	CU_ASSERT_FATAL(asprintf(&ya, "%s%s%s", cluster, policy_b, gen_a_extra) > 0);
 	CU_ASSERT_FATAL(asprintf(&yb, "%s%s%s", cluster, policy_b, gen_b_extra) > 0);
-	if (tracked)
-		next_ct = (struct npgw_config_conntrack){
-			.enabled = true, .capacity = 1024, .revoke = NPGW_REVOKE_DROP,
-			.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120,
-			.tcp_closed = 10, .udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300,
-			.other = 600, .frag = 2,
-		};
+	if (tracked) {
+		next_ct = ct_config(NPGW_REVOKE_DROP, 1024);
+		next_ct.frag_hold = 0;
+	}
 	setup(2, false, true);
 	publish(ya);
 	CU_ASSERT_EQUAL_FATAL(npgw_dp_start(fx.dp), 0);

@@ -446,7 +446,7 @@ static uint64_t compare_built(uint64_t seed, const struct npgw_k8s_cluster *c,
 			}
 			for (unsigned int j = 0; j < m; j++, i++) {
 				st.compared[a]++;
-				/* stage 1 (rte_lpm) must agree with the linear scan */
+				/* stage 1 (host tables and intervals) must agree with the linear scan */
 				if (out[j].src_class != npgw_compile_class_of(cr, &q[i].src) ||
 				    out[j].dst_class != npgw_compile_class_of(cr, &q[i].dst)) {
 					char qb[160];
