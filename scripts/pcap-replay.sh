@@ -52,7 +52,7 @@ bridges:
   - {name: wire, ports: [in, out]}
 workers:
   - lcore: 1
-eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-pcap-$$", "--log-level", "error"]
+eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-pcap-$$", "--log-level", "lib.*:error", "--log-level", "pmd.*:error"]
 EOF
 
 "$npgw" --config "$tmp/npgw.yaml" >"$tmp/npgw.log" 2>&1 &

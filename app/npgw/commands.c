@@ -26,6 +26,7 @@
 
 #include "gateway.h"
 #include "npgw_explain.h"
+#include "obs.h"
 
 /* Parse {"documents": [{"name", "text"}]} with the real loader into a new
  * cluster. NULL with the error (and diagnostics) set when anything is
@@ -392,6 +393,7 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	cJSON_AddStringToObject(o, "posture", gw->cfg->posture == NPGW_POSTURE_FAIL_OPEN
 						      ? "fail-open"
 						      : "fail-closed");
+	gw_obs_status(gw, o);
 	if (gw->state_blocked)
 		cJSON_AddStringToObject(o, "problem", gw->state_problem);
 	if (rs == NULL)
@@ -509,6 +511,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 			cJSON_AddNumberToObject(ct, "bytes", (double)st.ct.bytes);
 		}
 	}
+	gw_obs_stats(gw, o);
 	rules = cJSON_AddArrayToObject(o, "rules");
 	if (rules != NULL)
 		npgw_dp_rule_hits(gw->dp, hit_to_json, rules);

@@ -13,32 +13,35 @@
 
 #include "gateway.h"
 #include "npgw_state.h"
+#include "obs.h"
 
-static uint32_t gw_log_level = RTE_LOG_INFO;
+RTE_LOG_REGISTER_SUFFIX(gw_logtype, gateway, INFO);
 
 void gw_set_log_level(const char *name)
 {
-	if (name == NULL || strcmp(name, "info") == 0)
-		gw_log_level = RTE_LOG_INFO;
-	else if (strcmp(name, "error") == 0)
-		gw_log_level = RTE_LOG_ERR;
-	else if (strcmp(name, "warning") == 0)
-		gw_log_level = RTE_LOG_WARNING;
-	else if (strcmp(name, "debug") == 0)
-		gw_log_level = RTE_LOG_DEBUG;
+	uint32_t level = RTE_LOG_INFO;
+
+	if (name != NULL && strcmp(name, "error") == 0)
+		level = RTE_LOG_ERR;
+	else if (name != NULL && strcmp(name, "warning") == 0)
+		level = RTE_LOG_WARNING;
+	else if (name != NULL && strcmp(name, "debug") == 0)
+		level = RTE_LOG_DEBUG;
+	/* the pattern also reaches types registered later */
+	rte_log_set_level_pattern("npgw.*", level);
 }
 
 void gw_log(int level, const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
 
-	if ((uint32_t)level > gw_log_level)
+	if (!rte_log_can_log(gw_logtype, (uint32_t)level))
 		return;
-	fputs("npgw: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	rte_log((uint32_t)level, gw_logtype, "npgw.gateway: %s\n", line);
 }
 
 static double ms_since(const struct timespec *t0)
@@ -181,9 +184,11 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	gw->desired = next;
 	gw->generation = generation;
 	npgw_diags_free(&diags);
+	gw_obs_apply(gw, gw->commit_ms / 1e3, true);
 	gw_wake_waiters(gw);
 	return 0;
 fail:
+	gw_obs_apply(gw, ms_since(&t0) / 1e3, false);
 	gw_log(RTE_LOG_ERR, "change refused (%s): %s", err->code, err->message);
 	npgw_diags_print(&diags, stderr);
 	npgw_diags_free(&diags);

@@ -70,6 +70,7 @@ struct gateway {
 	char state_problem[256];
 	struct gw_waiter waiters[GW_MAX_WAITERS];
 	unsigned int n_waiters;
+	struct gw_obs *obs; /* metrics, telemetry, events (obs.c) */
 };
 
 /*
@@ -110,11 +111,12 @@ int gw_register_commands(struct gateway *gw);
 /* Free what gw owns (not cfg, dp, ctl). */
 void gw_fini(struct gateway *gw);
 
-/* The daemon's own messages go to stderr at the config's log_level
- * ("error", "warning", "info", "debug"), whatever level DPDK's libraries
- * get from the EAL arguments. */
+/* Set every npgw.* log type (npgw.gateway, npgw.ctl, npgw.dataplane,
+ * npgw.ruleset, npgw.metrics) to the config's log_level ("error",
+ * "warning", "info", "debug"). Before rte_eal_init, so that the EAL's own
+ * --log-level arguments may still override it. */
 void gw_set_log_level(const char *name);
-/* The daemon's log (stderr, at the config's level). */
+/* The daemon's log (log type npgw.gateway). */
 void gw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* NPGW_GATEWAY_H */

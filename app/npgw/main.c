@@ -36,6 +36,7 @@
 #include "npgw_ctl.h"
 #include "npgw_dataplane.h"
 #include "npgw_k8s.h"
+#include "obs.h"
 
 #define LOG(level, ...) gw_log(RTE_LOG_##level, __VA_ARGS__)
 
@@ -114,12 +115,17 @@ static int version_extra(void *arg, cJSON *obj)
 	return cJSON_AddStringToObject(obj, "dpdk", rte_version()) ? 0 : -ENOMEM;
 }
 
-/* The control socket: its directory is made when missing. */
-static struct npgw_ctl *open_control(const struct npgw_config *cfg)
+/* The control socket: its directory is made when missing; its log lines
+ * and the audit of changes go to the log type npgw.ctl. */
+static struct npgw_ctl *open_control(struct gateway *gw)
 {
+	const struct npgw_config *cfg = gw->cfg;
 	struct npgw_ctl_params p = {
 		.path = cfg->control_socket,
 		.version_extra = version_extra,
+		.log = gw_obs_ctl_log,
+		.audit = gw_obs_audit,
+		.audit_arg = gw,
 	};
 	char dir[PATH_MAX];
 	char *slash;
@@ -140,20 +146,23 @@ static struct npgw_ctl *open_control(const struct npgw_config *cfg)
 	return ctl;
 }
 
-/* Serve the control socket and signals until SIGTERM or SIGINT. */
+/* Serve the control socket, snapshots for metrics and telemetry, and
+ * signals until SIGTERM or SIGINT; drain the workers' events every 100 ms. */
 static void control_loop(struct gateway *gw, int sfd)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{.fd = sfd, .events = POLLIN},
 			{.fd = npgw_ctl_fd(gw->ctl), .events = POLLIN},
+			{.fd = gw_obs_fd(gw), .events = POLLIN},
 		};
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+		if (poll(pfd, 3, 100) < 0 && errno != EINTR)
 			LOG(ERR, "poll: %s", strerror(errno));
 		if (pfd[1].revents & POLLIN)
 			npgw_ctl_process(gw->ctl, 0);
+		gw_obs_service(gw);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
@@ -276,20 +285,28 @@ int main(int argc, char **argv)
 	}
 
 	/* stage: first generation, live before any worker forwards */
+	if (gw_obs_init(&gw) < 0) {
+		LOG(ERR, "out of memory");
+		goto out_gateway;
+	}
 	if (gw_start(&gw) < 0)
 		LOG(WARNING, "no generation at start: posture %s",
 		    cfg->posture == NPGW_POSTURE_FAIL_OPEN ? "fail-open: forwarding IP unchecked"
 							   : "fail-closed: dropping IP");
 
 	/* stage: control socket */
-	gw.ctl = open_control(cfg);
+	gw.ctl = open_control(&gw);
 	if (gw.ctl == NULL)
 		goto out_gateway;
-	if (gw_register_commands(&gw) < 0) {
+	if (gw_register_commands(&gw) < 0 || gw_obs_register_observe(&gw) < 0) {
 		LOG(ERR, "cannot register the control commands");
 		goto out_ctl;
 	}
 	LOG(INFO, "control socket %s", cfg->control_socket);
+
+	/* stage: metrics listener and telemetry commands */
+	if (gw_obs_start(&gw) < 0)
+		goto out_ctl;
 
 	/* stage: signals, then workers */
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
@@ -312,8 +329,10 @@ int main(int argc, char **argv)
 out_signals:
 	close(sfd);
 out_ctl:
+	gw_obs_fini(&gw);
 	npgw_ctl_free(gw.ctl);
 out_gateway:
+	gw_obs_fini(&gw);
 	gw_fini(&gw);
 	npgw_dp_free(gw.dp);
 out_eal:

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,46 @@ int npgw_addr_parse(const char *s, struct npgw_addr *out)
 	if (inet_pton(AF_INET, s, out->bytes) != 1)
 		return -EINVAL;
 	out->family = 4;
+	return 0;
+}
+
+int npgw_addr_port_parse(const char *s, struct npgw_addr *out, uint16_t *port)
+{
+	char host[64];
+	const char *colon, *h = s, *p;
+	size_t hl;
+	char *end;
+	long v;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || (colon = strrchr(s, ':')) == NULL)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') { /* [IPv6]:port */
+		if (hl < 2 || s[hl - 1] != ']')
+			return -EINVAL;
+		h = s + 1;
+		hl -= 2;
+	} else if (memchr(s, ':', hl) != NULL) {
+		return -EINVAL; /* an IPv6 address needs its brackets */
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	p = colon + 1;
+	/* digits only, no leading zero */
+	if (p[0] < '1' || p[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	if (errno || *end != '\0' || v < 1 || v > 65535)
+		return -EINVAL;
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (npgw_addr_parse(host, out) < 0 || (s[0] == '[') != (out->family == 6))
+		return -EINVAL;
+	*port = (uint16_t)v;
 	return 0;
 }
 

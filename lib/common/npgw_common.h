@@ -53,6 +53,13 @@ struct npgw_prefix {
 int npgw_addr_parse(const char *s, struct npgw_addr *out);
 
 /*
+ * Parse a listen address "10.0.0.1:9469", "[fd00::1]:9469" or
+ * "localhost:9469" (the IPv4 loopback) into *out and *port (1..65535).
+ * Returns 0 or -EINVAL. Any thread.
+ */
+int npgw_addr_port_parse(const char *s, struct npgw_addr *out, uint16_t *port);
+
+/*
  * Parse "10.0.0.0/8" or "fd00::/64". A prefix with host bits set is accepted
  * as the network it denotes; *host_bits (may be NULL) tells the caller so it
  * can warn. Returns 0 or -EINVAL. Any thread.

@@ -743,6 +743,10 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 						: UINT_MAX;
 		} else if (strcmp(f->key, "conntrack") == 0) {
 			read_conntrack(x, f, p);
+		} else if (strcmp(f->key, "metrics") == 0) {
+			cfg_read_metrics(x, f, p);
+		} else if (strcmp(f->key, "events") == 0) {
+			cfg_read_events(x, f, p);
 		} else if (strcmp(f->key, "mempool") == 0) {
 			read_mempool(x, f, p);
 		} else if (strcmp(f->key, "burst") == 0) {
@@ -756,8 +760,8 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 		} else {
 			unknown(x, f, p,
 				"the config has policies, control, state_dir, posture, non_ip, ports, "
-				"bridges, conntrack, workers, main_lcore, mempool, burst, eal and "
-				"log_level");
+				"bridges, conntrack, metrics, events, workers, main_lcore, mempool, "
+				"burst, eal and log_level");
 		}
 	}
 	if (!have_ports)
@@ -809,6 +813,7 @@ void npgw_config_free(struct npgw_config *c)
 		free(c->eal_args[i]);
 	free(c->eal_args);
 	free(c->log_level);
+	free(c->metrics_listen);
 	free(c);
 }
 
@@ -829,6 +834,8 @@ static struct npgw_config *config_new(const char *file)
 	c->mbufs = CFG_DEFAULT_MBUFS;
 	c->mbuf_cache = CFG_DEFAULT_MBUF_CACHE;
 	c->burst = CFG_DEFAULT_BURST;
+	c->events_rate = CFG_DEFAULT_EVENTS_RATE;
+	c->events_burst = CFG_DEFAULT_EVENTS_BURST;
 	/* conntrack: on, lib/conntrack's defaults */
 	c->conntrack = (struct npgw_config_conntrack){
 		.enabled = true,

@@ -30,6 +30,8 @@
 #define CFG_DEFAULT_MBUF_CACHE 256
 #define CFG_DEFAULT_BURST 32
 #define CFG_DEFAULT_LOG_LEVEL "info"
+#define CFG_DEFAULT_EVENTS_RATE 1000 /* per worker and second */
+#define CFG_DEFAULT_EVENTS_BURST 256
 
 /* Ranges. */
 #define CFG_MAX_NAME 31 /* port and bridge names */
@@ -48,6 +50,8 @@
 #define CFG_MIN_MBUFS 1023
 #define CFG_MAX_MBUFS (16u * 1024 * 1024)
 #define CFG_MAX_MBUF_CACHE 512 /* RTE_MEMPOOL_CACHE_MAX_SIZE */
+#define CFG_MAX_EVENTS_RATE 1000000
+#define CFG_MAX_EVENTS_BURST 1024 /* a worker's event ring holds that many */
 
 struct cfg_ctx {
 	struct npgw_doc_reader rd;
@@ -66,6 +70,10 @@ struct cfg_ctx {
 /* A port or bridge name: [a-z0-9-_.]{1,31}. NULL when valid, else why
  * not (config.c). */
 const char *cfg_check_name(const char *s);
+
+/* The metrics: and events: sections (obs.c). */
+void cfg_read_metrics(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path);
+void cfg_read_events(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path);
 
 /* The second pass (check.c). Errors and warnings go to x->rd. */
 void cfg_check(struct cfg_ctx *x);

@@ -87,6 +87,11 @@ struct npgw_config {
 
 	struct npgw_config_conntrack conntrack;
 
+	/* Observability (metrics:, events:). */
+	char *metrics_listen; /* "ADDR:PORT" of GET /metrics; NULL: no listener */
+	uint32_t events_rate; /* drop/verdict events per second per worker; 0: none */
+	uint32_t events_burst; /* events a worker may record at once */
+
 	/* What tunes performance. */
 	struct npgw_config_worker *workers;
 	size_t n_workers;

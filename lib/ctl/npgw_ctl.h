@@ -120,6 +120,18 @@ struct npgw_ctl_command {
 #define NPGW_CTL_LOG_INFO 6
 #define NPGW_CTL_LOG_DEBUG 7
 
+/* What the audit callback is told of each answered request. */
+struct npgw_ctl_audit {
+	const char *cmd;
+	const cJSON *args; /* NULL when the reply was deferred and came later */
+	uid_t uid;
+	pid_t pid;
+	bool ok;
+	const cJSON *result; /* the result, or the error's details (may be NULL) */
+	const struct npgw_ctl_error *error; /* when !ok */
+	double ms; /* from the request's dispatch to its reply */
+};
+
 /*
  * Server parameters. Zero means the default for every number; the path is
  * required.
@@ -155,6 +167,12 @@ struct npgw_ctl_params {
 	 * line, no newline). May be NULL: silent. */
 	void (*log)(void *arg, int level, const char *msg);
 	void *log_arg;
+
+	/* Called once per request of a registered command when its reply is
+	 * sent (or its client is gone), before the reply's JSON is freed.
+	 * May be NULL. */
+	void (*audit)(void *arg, const struct npgw_ctl_audit *a);
+	void *audit_arg;
 };
 
 /*

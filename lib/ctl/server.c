@@ -71,6 +71,11 @@ struct npgw_ctl_pending {
 	struct npgw_ctl_conn *conn; /* NULL once the client is gone or timed out */
 	cJSON *id;
 	uint64_t deadline_ms; /* 0: none */
+	/* for the audit callback */
+	char cmd[NPGW_CTL_MAX_NAME + 1];
+	uid_t uid;
+	pid_t pid;
+	double t0_ms;
 };
 
 struct npgw_ctl {
@@ -85,6 +90,8 @@ struct npgw_ctl {
 	bool kicked;
 	struct npgw_ctl_reply *cur_reply; /* the request a handler is answering */
 	bool cur_done; /* ... and its deferred reply was completed meanwhile */
+	const char *cur_cmd; /* the command of cur_reply, for a pending's audit */
+	double cur_t0; /* when it was dispatched */
 
 	char *path;
 	dev_t dev;
@@ -315,6 +322,33 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
+/* A monotonic clock in milliseconds, with fractions (audit durations). */
+static double mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static void audit(const struct npgw_ctl *ctl, const char *cmd, const cJSON *args, uid_t uid,
+		  pid_t pid, double t0_ms, const cJSON *result, const struct npgw_ctl_error *err)
+{
+	struct npgw_ctl_audit a = {
+		.cmd = cmd,
+		.args = args,
+		.uid = uid,
+		.pid = pid,
+		.ok = err == NULL,
+		.result = result,
+		.error = err,
+		.ms = mono_ms() - t0_ms,
+	};
+
+	if (ctl->p.audit != NULL)
+		ctl->p.audit(ctl->p.audit_arg, &a);
+}
+
 /* Parse one request line and run its command. */
 static void conn_dispatch(struct npgw_ctl_conn *c, const char *buf, size_t len)
 {
@@ -348,9 +382,14 @@ static void conn_dispatch(struct npgw_ctl_conn *c, const char *buf, size_t len)
 		.uid = c->uid, .gid = c->gid, .pid = c->pid, .ctl = ctl, .conn = c, .id = rq.id,
 	};
 
+	double t0 = mono_ms();
+
 	ctl->cur_reply = &reply;
 	ctl->cur_done = false;
+	ctl->cur_cmd = cmd->name;
+	ctl->cur_t0 = t0;
 	rc = cmd->handler(cmd->arg, rq.args, &reply);
+	ctl->cur_cmd = NULL;
 	ctl->cur_reply = NULL;
 	if (rc == NPGW_CTL_DEFER && (reply.pending != NULL || ctl->cur_done)) {
 		cJSON_Delete(reply.result); /* waiting, or answered already */
@@ -368,8 +407,11 @@ static void conn_dispatch(struct npgw_ctl_conn *c, const char *buf, size_t len)
 			if (reply.error.code[0] == '\0')
 				npgw_ctl_error(&reply.error, NPGW_CTL_E_INTERNAL, "%s failed: %s",
 					       cmd->name, strerror(-rc));
+			audit(ctl, cmd->name, rq.args, c->uid, c->pid, t0, reply.result,
+			      &reply.error);
 			conn_reply(c, rq.id, reply.result, &reply.error); /* details */
 		} else {
+			audit(ctl, cmd->name, rq.args, c->uid, c->pid, t0, reply.result, NULL);
 			conn_reply(c, rq.id, reply.result, NULL);
 		}
 	}
@@ -796,6 +838,10 @@ struct npgw_ctl_pending *npgw_ctl_defer(struct npgw_ctl_reply *reply, int timeou
 	}
 	p->ctl = ctl;
 	p->conn = reply->conn;
+	snprintf(p->cmd, sizeof(p->cmd), "%s", ctl->cur_cmd ? ctl->cur_cmd : "?");
+	p->uid = reply->uid;
+	p->pid = reply->pid;
+	p->t0_ms = ctl->cur_cmd ? ctl->cur_t0 : mono_ms();
 	p->deadline_ms = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
 	p->next = ctl->pendings;
 	if (ctl->pendings)
@@ -839,6 +885,7 @@ void npgw_ctl_complete(struct npgw_ctl *ctl, struct npgw_ctl_pending *p, cJSON *
 		ctl->cur_reply->pending = NULL;
 		ctl->cur_done = true;
 	}
+	audit(ctl, p->cmd, NULL, p->uid, p->pid, p->t0_ms, result, error);
 	c = p->conn;
 	if (c != NULL && !c->dead && c->pending == p) {
 		c->pending = NULL;

@@ -208,6 +208,23 @@ static int workers_setup(struct npgw_dp *dp)
 			if (rc < 0)
 				return rc;
 		}
+		if (cfg->events_rate > 0) {
+			int rc;
+
+			wk->ev = dp_events_ring_create(cfg, w, (int)rte_lcore_to_socket_id(wk->lcore),
+						       &rc);
+			if (wk->ev == NULL)
+				return rc < 0 ? rc : -ENOMEM;
+		}
+	}
+	dp->wbaseline = calloc(NPGW_MAX(dp->n_workers, 1u), sizeof(*dp->wbaseline));
+	dp->retired_hits = dp_hitmap_new();
+	if (dp->wbaseline == NULL || dp->retired_hits == NULL)
+		return -ENOMEM;
+	if (cfg->events_rate > 0) {
+		dp->events = dp_events_history_create();
+		if (dp->events == NULL)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -343,7 +360,11 @@ void npgw_dp_free(struct npgw_dp *dp)
 		for (unsigned int w = 0; w < dp->n_workers; w++) {
 			rte_free(dp->workers[w].macs);
 			npgw_conntrack_free(dp->workers[w].ct);
+			dp_events_ring_free(dp->workers[w].ev);
 		}
+	free(dp->wbaseline);
+	dp_hitmap_free(dp->retired_hits);
+	dp_events_history_free(dp->events);
 	rte_free(dp->workers);
 	rte_free(dp->rcu);
 	rte_mempool_free(dp->mp);
@@ -373,6 +394,13 @@ int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
 	if (old != NULL) {
 		/* every worker finishes the burst that may still use old */
 		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+		/* its events name its rules, and its rule hits live on (by
+		 * identity): take both before it goes */
+		dp_events_drain_gen(dp, old);
+		if (dp_gen_fold_hits(dp, old, dp->retired_hits) < 0)
+			DP_LOG(WARNING, "out of memory: rule hits of generation %" PRIu64
+					" are lost from the totals",
+			       npgw_ruleset_generation(old->rs));
 		gen_free(old);
 	}
 	return 0;
@@ -458,9 +486,154 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	st->swaps = dp->swaps;
 }
 
+/* Totals of a raw stats_raw result. */
+static void stats_totals(struct npgw_dp_stats *st)
+{
+	for (uint16_t p = 0; p < st->n_ports; p++) {
+		st->rx += st->ports[p].rx;
+		st->tx += st->ports[p].tx;
+	}
+	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++)
+		st->drops_total += st->drops[r];
+}
+
+void npgw_dp_get_counters(const struct npgw_dp *dp, struct npgw_dp_stats *st)
+{
+	const struct npgw_ruleset *rs = npgw_dp_current(dp);
+
+	stats_raw(dp, st);
+	stats_totals(st);
+	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
+	st->swaps = dp->swaps;
+}
+
+static void worker_raw(const struct dp_worker *wk, struct npgw_dp_worker_stats *ws)
+{
+	const struct worker_stats *s = &wk->st;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->lcore = wk->lcore;
+	for (uint16_t p = 0; p < wk->dp->n_ports; p++) {
+		ws->rx += s->port_rx[p];
+		ws->tx += s->port_tx[p];
+	}
+	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++)
+		ws->dropped += s->drops[r];
+	ws->allowed = s->allowed;
+	ws->non_ip = s->non_ip;
+	ws->polls = s->polls;
+	ws->busy_polls = s->busy_polls;
+	if (wk->ct != NULL) {
+		struct npgw_conntrack_stats cs;
+
+		npgw_conntrack_get_stats(wk->ct, &cs);
+		ws->flows = cs.in_use;
+		ws->flows_capacity = cs.capacity;
+	}
+	if (wk->ev != NULL) {
+		ws->events = atomic_load_explicit(&wk->ev->head, memory_order_relaxed);
+		ws->events_lost_rate = wk->ev->lost_rate;
+		ws->events_lost_full = wk->ev->lost_full;
+	}
+}
+
+int npgw_dp_get_worker_stats(const struct npgw_dp *dp, unsigned int w, bool raw,
+			     struct npgw_dp_worker_stats *ws)
+{
+	const struct npgw_dp_worker_stats *b;
+
+	if (w >= dp->n_workers)
+		return -EINVAL;
+	worker_raw(&dp->workers[w], ws);
+	if (raw)
+		return 0;
+	b = &dp->wbaseline[w];
+	ws->rx -= b->rx;
+	ws->tx -= b->tx;
+	ws->allowed -= b->allowed;
+	ws->dropped -= b->dropped;
+	ws->non_ip -= b->non_ip;
+	ws->polls -= b->polls;
+	ws->busy_polls -= b->busy_polls;
+	ws->events -= b->events;
+	ws->events_lost_rate -= b->events_lost_rate;
+	ws->events_lost_full -= b->events_lost_full;
+	return 0;
+}
+
 void npgw_dp_reset_stats(struct npgw_dp *dp)
 {
 	stats_raw(dp, &dp->baseline);
+	for (unsigned int w = 0; w < dp->n_workers; w++)
+		worker_raw(&dp->workers[w], &dp->wbaseline[w]);
+}
+
+int npgw_dp_port_info(const struct npgw_dp *dp, unsigned int i, struct npgw_dp_port_info *pi)
+{
+	struct rte_eth_link link;
+	struct rte_eth_stats es;
+	int rc;
+
+	memset(pi, 0, sizeof(*pi));
+	if (i >= dp->n_ports || !dp->port_started[i])
+		return -EINVAL;
+	rc = rte_eth_link_get_nowait(dp->port_id[i], &link);
+	if (rc < 0)
+		return rc;
+	pi->link_up = link.link_status == RTE_ETH_LINK_UP;
+	pi->full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+	pi->autoneg = link.link_autoneg == RTE_ETH_LINK_AUTONEG;
+	pi->speed_mbps = link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : link.link_speed;
+	rc = rte_eth_stats_get(dp->port_id[i], &es);
+	if (rc < 0)
+		return rc;
+	pi->ipackets = es.ipackets;
+	pi->opackets = es.opackets;
+	pi->ibytes = es.ibytes;
+	pi->obytes = es.obytes;
+	pi->imissed = es.imissed;
+	pi->ierrors = es.ierrors;
+	pi->oerrors = es.oerrors;
+	pi->rx_nombuf = es.rx_nombuf;
+	return 0;
+}
+
+unsigned int npgw_dp_n_workers(const struct npgw_dp *dp)
+{
+	return dp->n_workers;
+}
+
+struct hit_copy {
+	struct dp_hitmap *m;
+	int *rc;
+};
+
+static void hitmap_copy_one(const struct npgw_compile_meta *meta, uint64_t hits, void *arg)
+{
+	struct hit_copy *c = arg;
+
+	if (*c->rc == 0)
+		*c->rc = dp_hitmap_add(c->m, meta, hits);
+}
+
+int npgw_dp_rule_hits_total(const struct npgw_dp *dp,
+			    void (*fn)(const struct npgw_compile_meta *m, uint64_t hits, void *arg),
+			    void *arg)
+{
+	const struct dp_gen *g = atomic_load_explicit(&dp->gen, memory_order_acquire);
+	struct dp_hitmap *m = dp_hitmap_new();
+	int rc = 0;
+
+	if (m == NULL)
+		return -ENOMEM;
+	/* the generations gone, then the live one, summed by identity */
+	dp_hitmap_each(dp->retired_hits, hitmap_copy_one, &(struct hit_copy){m, &rc});
+	if (rc == 0 && g != NULL)
+		rc = dp_gen_fold_hits(dp, g, m);
+	if (rc == 0)
+		dp_hitmap_each(m, fn, arg);
+	dp_hitmap_free(m);
+	return rc;
 }
 
 void npgw_dp_rule_hits(const struct npgw_dp *dp,

@@ -15,6 +15,7 @@
 #include "npgw_conntrack.h"
 #include "npgw_dataplane.h"
 #include "npgw_pkt.h"
+#include "dp_events.h"
 
 #define DP_MAX_BURST NPGW_CONFIG_MAX_BURST
 
@@ -49,6 +50,8 @@ struct worker_stats {
 	uint64_t drops[NPGW_DROP_MAX];
 	uint64_t allowed;
 	uint64_t non_ip;
+	uint64_t polls; /* rounds over the rx queues */
+	uint64_t busy_polls; /* rounds that received something */
 } __rte_cache_aligned;
 
 /* What the second pass does with packet i of a burst. */
@@ -72,6 +75,7 @@ struct dp_worker {
 	struct worker_stats st;
 
 	struct npgw_conntrack *ct; /* this worker's flow table, NULL when off */
+	struct dp_ev_ring *ev; /* drop/verdict events, NULL when off (dp_events.h) */
 
 	/* scratch, one burst at a time */
 	struct rte_mbuf *pkts[DP_MAX_BURST];
@@ -121,8 +125,25 @@ struct npgw_dp {
 
 	/* control thread only */
 	struct npgw_dp_stats baseline;
+	struct npgw_dp_worker_stats *wbaseline; /* [n_workers] */
 	uint64_t swaps;
+	struct dp_hitmap *retired_hits; /* rule hits of the generations gone */
+	struct dp_ev_history *events; /* NULL when events are off */
 };
+
+/* Rule hits by identity (namespace, policy, direction, rule, action), for
+ * counters that outlive generations (hits.c). Control thread. */
+struct dp_hitmap;
+struct dp_hitmap *dp_hitmap_new(void);
+void dp_hitmap_free(struct dp_hitmap *m);
+/* Add hits to the identity of m (copied when new). 0 or -ENOMEM. */
+int dp_hitmap_add(struct dp_hitmap *m, const struct npgw_compile_meta *meta, uint64_t hits);
+/* fn for every identity with its total. */
+void dp_hitmap_each(const struct dp_hitmap *m,
+		    void (*fn)(const struct npgw_compile_meta *m, uint64_t hits, void *arg),
+		    void *arg);
+/* Add every rule hit of generation g to m. 0 or -ENOMEM. */
+int dp_gen_fold_hits(const struct npgw_dp *dp, const struct dp_gen *g, struct dp_hitmap *m);
 
 /* Decide the output ports of a frame that entered config port `in`, and
  * queue it on them (several when flooding). Returns false when there is

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "npgw_config.h"
 #include "npgw_conntrack.h"
@@ -95,6 +96,132 @@ void npgw_dp_reset_stats(struct npgw_dp *dp);
 void npgw_dp_rule_hits(const struct npgw_dp *dp,
 		       void (*fn)(const struct npgw_compile_meta *m, uint64_t hits, void *arg),
 		       void *arg);
+
+/*
+ * The counters since start, never reset (what Prometheus reads: every
+ * counter monotonic). Control thread; lock-free reads.
+ */
+void npgw_dp_get_counters(const struct npgw_dp *dp, struct npgw_dp_stats *st);
+
+/*
+ * Hits of every rule since start, carried over from one generation to the
+ * next by identity (namespace, policy, direction, rule, action): fn is
+ * called once per identity that decided a packet, with the total. The
+ * meta's rule and strings are the identity (its other fields mean
+ * nothing). Returns 0 or -ENOMEM. Control thread.
+ */
+int npgw_dp_rule_hits_total(const struct npgw_dp *dp,
+			    void (*fn)(const struct npgw_compile_meta *m, uint64_t hits, void *arg),
+			    void *arg);
+
+/* One worker's counters (packets it received, forwarded, allowed,
+ * dropped; polls; flows; events). */
+struct npgw_dp_worker_stats {
+	unsigned int lcore;
+	uint64_t rx, tx, allowed, dropped, non_ip;
+	uint64_t polls; /* poll rounds over its rx queues */
+	uint64_t busy_polls; /* rounds that received at least one packet */
+	uint64_t flows, flows_capacity; /* gauges; 0 without conntrack */
+	uint64_t events; /* drop/verdict events recorded */
+	uint64_t events_lost_rate; /* not recorded: over the rate limit */
+	uint64_t events_lost_full; /* not recorded: its ring was full */
+};
+
+/*
+ * Worker w's counters: since start when raw, else since the last
+ * npgw_dp_reset_stats (gauges are never adjusted). Returns 0 or -EINVAL
+ * (no such worker). Control thread.
+ */
+int npgw_dp_get_worker_stats(const struct npgw_dp *dp, unsigned int w, bool raw,
+			     struct npgw_dp_worker_stats *ws);
+
+/* A port as its driver sees it. */
+struct npgw_dp_port_info {
+	bool link_up;
+	bool full_duplex;
+	bool autoneg;
+	uint32_t speed_mbps; /* 0 when unknown */
+	/* rte_eth_stats, since start */
+	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+};
+
+/* Link state (without waiting) and counters of config port i. Returns 0
+ * or a negative errno. Control thread (any thread not a worker). */
+int npgw_dp_port_info(const struct npgw_dp *dp, unsigned int i, struct npgw_dp_port_info *pi);
+
+/* The number of workers. */
+unsigned int npgw_dp_n_workers(const struct npgw_dp *dp);
+
+/* ---- drop and verdict events (events.c) ----
+ *
+ * Each worker records what it decides about new flows and what it drops
+ * for a reason worth seeing, into its own single-producer ring of
+ * fixed-size records, under a token-bucket rate limit (config events.rate
+ * per second, events.burst at once); an event over the limit, or with the
+ * ring full, is counted as lost. The control thread drains the rings into
+ * a history that `npgwctl observe` reads with a cursor.
+ */
+enum npgw_dp_event_type {
+	NPGW_DP_EV_NEW_ALLOWED = 1, /* a new flow the policies allow */
+	NPGW_DP_EV_NEW_DENIED = 2, /* a new flow (or untracked packet) they deny */
+	NPGW_DP_EV_REVOKED = 3, /* a tracked flow the live policies no longer allow */
+	NPGW_DP_EV_ICMP_DROPPED = 4, /* an ICMP error that quotes no tracked flow */
+	NPGW_DP_EV_MALFORMED = 5, /* a frame the parser refused */
+	NPGW_DP_EV_N_TYPES
+};
+
+/* "new-allowed", "new-denied", "revoked", "icmp-dropped", "malformed";
+ * NULL for others. */
+const char *npgw_dp_event_type_name(unsigned int type);
+
+/* npgw_dp_event.state beyond enum npgw_conntrack_state */
+#define NPGW_DP_EV_STATE_NONE 0xff /* no flow: denied, malformed */
+#define NPGW_DP_EV_STATE_UNTRACKED 0xfe /* connection tracking is off */
+
+/* One event as a worker records it: 64 bytes, no pointer. */
+struct npgw_dp_event {
+	uint64_t tsc; /* rte_rdtsc() of its burst */
+	uint64_t generation; /* of the verdict */
+	uint8_t src[16]; /* IPv4 in the first 4 bytes; zero when unknown */
+	uint8_t dst[16];
+	uint16_t sport, dport;
+	uint32_t meta; /* ACL result of the deciding side (meta + 1); 0: none */
+	uint8_t family; /* 4, 6, or 0 when the frame never parsed as IP */
+	uint8_t proto;
+	uint8_t type; /* enum npgw_dp_event_type */
+	uint8_t reason; /* enum npgw_drop_reason; NONE when allowed */
+	uint8_t state; /* enum npgw_conntrack_state, or NPGW_DP_EV_STATE_* */
+	uint8_t port; /* config port it came in on */
+	uint8_t worker;
+	uint8_t pad;
+};
+
+/* An event as the history keeps it: with its sequence number, the wall
+ * clock time and the rule that decided, resolved against its generation. */
+struct npgw_dp_event_info {
+	struct npgw_dp_event e;
+	uint64_t seq;
+	struct timespec time; /* CLOCK_REALTIME */
+	bool has_rule; /* the fields below are set */
+	uint8_t dir, action; /* enum npgw_compile_dir, enum npgw_compile_action */
+	int32_t rule; /* -1: the policy's default deny */
+	char policy_ns[64];
+	char policy_name[256];
+};
+
+/* Move what the workers recorded into the history (the oldest entries
+ * make room). Call it often (npgw: every 100 ms). Control thread. */
+void npgw_dp_events_drain(struct npgw_dp *dp);
+
+/*
+ * Walk the history from sequence number `since` on (0: the oldest kept):
+ * fn for each event, in order, until it returns false. Returns the
+ * sequence number to ask for next. *missed (may be NULL): events from
+ * `since` on that the history no longer holds. Control thread.
+ */
+uint64_t npgw_dp_events_read(const struct npgw_dp *dp, uint64_t since,
+			     bool (*fn)(const struct npgw_dp_event_info *ev, void *arg), void *arg,
+			     uint64_t *missed);
 
 /* Print the counters for people (what npgw prints on exit). */
 void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out);

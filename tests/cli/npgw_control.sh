@@ -55,7 +55,7 @@ bridges:
   - {name: wire, ports: [in, out]}
 workers:
   - lcore: 1
-eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-ctl-test-$$", "--log-level", "error"]
+eal: ["--no-huge", "-m", "256", "--no-pci", "--file-prefix", "npgw-ctl-test-$$", "--log-level", "lib.*:error", "--log-level", "pmd.*:error"]
 EOF
 
 start() {

@@ -166,7 +166,7 @@ harness_config() {
 	fi
 	printf 'workers:\n  - lcore: 1\n'
 	printf 'mempool: {mbufs: 32767, cache: 256}\n'
-	printf 'eal: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "npgw-e2e", "--log-level", "error"]\n'
+	printf 'eal: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "npgw-e2e", "--log-level", "lib.*:error", "--log-level", "pmd.*:error"]\n'
 }
 
 harness_ctl() { "$NPGWCTL" --socket "$RUN/npgw.sock" "$@"; }
