@@ -20,6 +20,7 @@ static const struct npgwctl_command *const commands[] = {
 	&npgwctl_cmd_stats,
 	&npgwctl_cmd_wait,
 	&npgwctl_cmd_flows,
+	&npgwctl_cmd_observe,
 	&npgwctl_cmd_version,
 	&npgwctl_cmd_list_commands,
 };

@@ -38,6 +38,7 @@ extern const struct npgwctl_command npgwctl_cmd_delete;
 extern const struct npgwctl_command npgwctl_cmd_replace;
 extern const struct npgwctl_command npgwctl_cmd_wait;
 extern const struct npgwctl_command npgwctl_cmd_flows;
+extern const struct npgwctl_command npgwctl_cmd_observe; /* observe.c */
 
 /* The control socket: --socket PATH, else $NPGW_SOCKET, else the default
  * (set by main before a command runs). */

@@ -445,8 +445,8 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 {
 	refused_with(BASE "workerz: []\n",
 		     "t.yaml:6:1: workerz: unknown field \"workerz\" (the config has policies, "
-		     "control, state_dir, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, "
-		     "mempool, burst, eal and log_level)");
+		     "control, state_dir, posture, non_ip, ports, bridges, conntrack, metrics, events, "
+		     "workers, main_lcore, mempool, burst, eal and log_level)");
 	refused_with("ports:\n  - {name: a, device: net_ring0, rx_descriptor: 512}\n"
 		     "  - {name: b, device: net_ring1}\nbridges: [{name: w, ports: [a, b]}]\n",
 		     "t.yaml:2:34: ports[0].rx_descriptor: unknown field \"rx_descriptor\" (a port "
@@ -469,8 +469,41 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 		     "cache)");
 	refused_with(BASE "\"a.b\": 1\n",
 		     "t.yaml:6:1: [\"a.b\"]: unknown field \"a.b\" (the config has policies, control, "
-		     "state_dir, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, mempool, burst, "
-		     "eal and log_level)");
+		     "state_dir, posture, non_ip, ports, bridges, conntrack, metrics, events, workers, "
+		     "main_lcore, mempool, burst, eal and log_level)");
+}
+
+static void test_metrics_and_events_sections(void)
+{
+	struct npgw_config *c = accept("t.yaml", BASE, NULL);
+
+	/* left out: no listener, events at their defaults */
+	CU_ASSERT_PTR_NULL(c->metrics_listen);
+	CU_ASSERT_EQUAL(c->events_rate, 1000);
+	CU_ASSERT_EQUAL(c->events_burst, 256);
+	npgw_config_free(c);
+	c = accept("t.yaml",
+		   BASE "metrics: {listen: \"[::1]:9469\"}\nevents: {rate: 0, burst: 1024}\n", NULL);
+	CU_ASSERT_STRING_EQUAL(c->metrics_listen, "[::1]:9469");
+	CU_ASSERT_EQUAL(c->events_rate, 0);
+	CU_ASSERT_EQUAL(c->events_burst, 1024);
+	npgw_config_free(c);
+	refused_with(BASE "metrics: {listen: \"9469\"}\n",
+		     "t.yaml:6:19: metrics.listen: \"9469\" is not ADDR:PORT (127.0.0.1:9469, "
+		     "[::1]:9469, localhost:9469; port 1..65535)");
+	refused_with(BASE "metrics: {listen: \"127.0.0.1:0\"}\n",
+		     "t.yaml:6:19: metrics.listen: \"127.0.0.1:0\" is not ADDR:PORT (127.0.0.1:9469, "
+		     "[::1]:9469, localhost:9469; port 1..65535)");
+	refused_with(BASE "metrics: {port: 1}\n",
+		     "t.yaml:6:11: metrics.port: unknown field \"port\" (metrics has listen)");
+	refused_with(BASE "metrics: \"127.0.0.1:9\"\n",
+		     "t.yaml:6:10: metrics: expected a mapping, got a string");
+	refused_with(BASE "events: {rate: -1}\n",
+		     "t.yaml:6:16: events.rate: -1 is outside 0..1000000");
+	refused_with(BASE "events: {burst: 0}\n",
+		     "t.yaml:6:17: events.burst: 0 is outside 1..1024");
+	refused_with(BASE "events: {ring: 4}\n",
+		     "t.yaml:6:10: events.ring: unknown field \"ring\" (events has rate and burst)");
 }
 
 static void test_required_fields_and_ranges(void)
@@ -896,6 +929,7 @@ int npgw_test_register(void)
 		{"type_errors_name_position_and_path", test_type_errors_name_position_and_path},
 		{"unknown_keys_are_errors_at_every_level", test_unknown_keys_are_errors_at_every_level},
 		{"conntrack_section", test_conntrack_section},
+		{"metrics_and_events_sections", test_metrics_and_events_sections},
 		{"required_fields_and_ranges", test_required_fields_and_ranges},
 		{"enums_names_devices_and_strings", test_enums_names_devices_and_strings},
 		{"cross_checks_of_ports_and_bridges", test_cross_checks_of_ports_and_bridges},
