@@ -78,6 +78,14 @@ step "The gateway's counters"
 cmdline "npgwctl stats"
 ctl stats
 
+step "The same counters for Prometheus (metrics.listen in the harness's config)"
+cmdline "curl -s localhost:19469/metrics | head"
+/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19469/metrics").read().decode(), end="")' |
+	head
+cmdline "curl -s localhost:19469/metrics | grep -E 'npgw_(packets_total|policy_rule_hits_total)'"
+/usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19469/metrics").read().decode(), end="")' |
+	grep -E '^npgw_(packets_total|policy_rule_hits_total)'
+
 step "Why x/a may not connect to y/b"
 cmdline "npgwctl explain --from x/a --to y/b --port 80"
 ctl explain --from x/a --to y/b --port 80 || true

@@ -421,6 +421,16 @@ static char *render_metrics(void *arg, size_t *len)
 
 /* ---- DPDK telemetry ---- */
 
+/* A telemetry dict key: letters, digits, '_' and '/' only ('-' -> '_'). */
+static const char *tel_key(const char *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", s);
+	for (char *c = buf; *c; c++)
+		if (*c == '-' || *c == '.')
+			*c = '_';
+	return buf;
+}
+
 static int tel_status(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct obs_snap *s = tel_obs ? snap_get(tel_obs) : NULL;
@@ -439,11 +449,15 @@ static int tel_status(const char *cmd, const char *params, struct rte_tel_data *
 	ports = rte_tel_data_alloc();
 	if (ports != NULL) {
 		rte_tel_data_start_dict(ports);
-		for (unsigned int p = 0; p < s->st.n_ports; p++)
-			rte_tel_data_add_dict_string(ports, s->st.ports[p].name,
+		for (unsigned int p = 0; p < s->st.n_ports; p++) {
+			char key[64];
+
+			rte_tel_data_add_dict_string(ports,
+						     tel_key(s->st.ports[p].name, key, sizeof(key)),
 						     !s->ports[p].ok	       ? "unknown"
 						     : s->ports[p].pi.link_up ? "up"
 									      : "down");
+		}
 		rte_tel_data_add_dict_container(d, "links", ports, 0);
 	}
 	snap_unref(s);
@@ -480,14 +494,10 @@ static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d
 		for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
 			char key[32];
 
-			if (s->st.drops[r] == 0 || npgw_drop_name(r) == NULL)
-				continue;
-			/* telemetry names take letters, digits, '_' and '/' */
-			snprintf(key, sizeof(key), "%s", npgw_drop_name(r));
-			for (char *c = key; *c; c++)
-				if (*c == '-')
-					*c = '_';
-			rte_tel_data_add_dict_u64(drops, key, s->st.drops[r]);
+			if (s->st.drops[r] > 0 && npgw_drop_name(r) != NULL)
+				rte_tel_data_add_dict_u64(drops,
+							  tel_key(npgw_drop_name(r), key, sizeof(key)),
+							  s->st.drops[r]);
 		}
 		rte_tel_data_add_dict_container(d, "drops", drops, 0);
 	}

@@ -441,7 +441,8 @@ static int status_main(int argc, char **argv)
 			   "usage: npgwctl status [-o text|json|yaml]\n\n"
 			   "The gateway's state: the live generation, when it was built and how\n"
 			   "long that took, rule counts and memory of its tables, the start-up\n"
-			   "posture, and whether it is ready (a generation live, ports up).\n\n"
+			   "posture, whether it is ready (a generation live), and the link of\n"
+			   "every port as its driver reports it (ports_up: how many are up).\n\n"
 			   OUTPUT_HELP EXIT_HELP,
 			   argc, argv, NULL);
 }
@@ -473,10 +474,13 @@ static int stats_main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs("usage: npgwctl stats [--reset] [-o text|json|yaml]\n\n"
-			      "Counters: per port, per worker, drops by reason, hits per policy\n"
-			      "rule.\n\n"
+			      "Counters: per port, per worker (packets, polls, flows, events),\n"
+			      "drops by reason, hits per rule of the live generation, and the\n"
+			      "drop/verdict events recorded and lost. Prometheus's counters\n"
+			      "(metrics.listen) count from start, over every generation.\n\n"
 			      "  --reset           zero the counters after reading them (the reply\n"
-			      "                    holds the values before the reset)\n" OUTPUT_HELP
+			      "                    holds the values before the reset; Prometheus's\n"
+			      "                    are never reset)\n" OUTPUT_HELP
 				      EXIT_HELP,
 			      stdout);
 			return NPGWCTL_EXIT_OK;

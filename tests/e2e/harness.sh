@@ -30,6 +30,8 @@ TOP=$(cd "$HARNESS_DIR/../.." && pwd)
 NPGW=${NPGW:-$TOP/build/app/npgw/npgw}
 NPGWCTL=${NPGWCTL:-$TOP/build/app/npgwctl}
 RUN=${NPGW_E2E_RUN:-/tmp/npgw-e2e}
+# npgw's Prometheus endpoint (tests/e2e/observability.py scrapes it)
+METRICS_LISTEN=${NPGW_E2E_METRICS:-127.0.0.1:19469}
 CLUSTER=$TOP/config/examples/cluster.yaml
 NSS="x y z"
 PODS="a b c"
@@ -165,6 +167,7 @@ harness_config() {
 		printf 'conntrack:\n  revoke: %s\n' "$revoke"
 	fi
 	printf 'workers:\n  - lcore: 1\n'
+	printf 'metrics: {listen: "%s"}\n' "$METRICS_LISTEN"
 	printf 'mempool: {mbufs: 32767, cache: 256}\n'
 	printf 'eal: ["--no-huge", "-m", "512", "--no-pci", "--file-prefix", "npgw-e2e", "--log-level", "lib.*:error", "--log-level", "pmd.*:error"]\n'
 }
