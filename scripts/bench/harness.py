@@ -111,8 +111,9 @@ class Npgw:
     """A running npgw daemon on the benchmark's ports."""
 
     def __init__(self, tmp, policies, pcap, once=None, conntrack=None, extra_mb=256,
-                 tag="npgw", burst=32):
-        """pcap None: no load (port 0 reads an empty capture once)."""
+                 tag="npgw", burst=32, extra_cfg=()):
+        """pcap None: no load (port 0 reads an empty capture once);
+        extra_cfg: more top-level config lines (events:, metrics:)."""
         self.tmp = tmp
         infinite = pcap is not None
         pcap = pcap or empty_pcap(tmp)
@@ -134,8 +135,9 @@ class Npgw:
             "mempool: {mbufs: %d, cache: 256}" % mbufs,
             "burst: %d" % burst,
             'eal: ["--no-huge", "-m", "%d", "--no-pci", "--file-prefix", "%s-%d", '
-            '"--log-level", "error"]' % (mem_mb(mbufs, extra_mb), tag, os.getpid()),
-        ]
+            '"--log-level", "lib.*:error", "--log-level", "pmd.*:error"]'
+            % (mem_mb(mbufs, extra_mb), tag, os.getpid()),
+        ] + list(extra_cfg)
         if conntrack is not None:
             cfg.append("conntrack: %s" % json.dumps(conntrack))
         self.cfg_path = tmp.path(tag + ".yaml")

@@ -4,8 +4,9 @@
   report.py --data DIR --out BENCHMARKS.md --plot docs/bench-throughput.png
             [--notes FILE]
 
-Reads DIR/throughput.json, DIR/hotswap.json, DIR/update.json (the --json
-outputs of throughput.py, hotswap.py, update.py) and DIR/commands.txt;
+Reads DIR/throughput.json, DIR/hotswap.json, DIR/update.json, DIR/events.json
+(the --json outputs of throughput.py, hotswap.py, update.py, events.py) and
+DIR/commands.txt;
 writes the machine facts, the commands, the tables, the plot (Mpps and the
 npgw/testpmd ratio against ACL rules, stateless and stateful; needs
 python3-matplotlib) and, from --notes, the hand-written analysis, which
@@ -22,6 +23,7 @@ import sys
 from contextlib import redirect_stdout
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import events  # noqa: E402
 import hotswap  # noqa: E402
 import throughput  # noqa: E402
 import update  # noqa: E402
@@ -120,6 +122,7 @@ def main():
             tput["rows"] = [new.pop(key(r), r) for r in tput["rows"]] + list(new.values())
     swap = load(os.path.join(a.data, "hotswap.json"))
     upd = load(os.path.join(a.data, "update.json"))
+    evs = load(os.path.join(a.data, "events.json"))
     cmds = ""
     if os.path.exists(os.path.join(a.data, "commands.txt")):
         cmds = open(os.path.join(a.data, "commands.txt")).read()
@@ -143,6 +146,9 @@ def main():
     if upd:
         out += ["## Update latency and scale", "", table(update.print_table, upd["rows"],
                                                          upd["runs"]), ""]
+    if evs:
+        out += ["## Events and metrics: the data path's cost", "", table(events.print_table, evs),
+                ""]
     if a.notes and os.path.exists(a.notes):
         out += [open(a.notes).read()]
     with open(a.out, "w") as f:

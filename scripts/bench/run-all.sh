@@ -7,7 +7,7 @@
 # Builds build-release/ (meson --buildtype=release), generates the policy
 # sets and captures into $NPGW_BENCH_DATA (default /tmp/npgw-bench-data; kept
 # between runs, several GiB with the 1,000,000-flow captures), then runs
-# throughput.py, hotswap.py and update.py and report.py (with Debian's
+# throughput.py, hotswap.py, update.py, events.py and report.py (with Debian's
 # /usr/bin/python3, which has python3-matplotlib). Takes about an
 # hour; --with-100k adds the 100,000-rule set (~11 s and ~1.5 GiB per build;
 # today refused at start: its state is over the 16 MiB state-file limit),
@@ -36,12 +36,14 @@ export NPGW_BENCH_BUILD="$top/build-release"
 t="python3 scripts/bench/throughput.py $quick $with100k --data $data --json $data/throughput.json"
 s="python3 scripts/bench/hotswap.py $quick --duration $swap --data $data --json $data/hotswap.json"
 u="python3 scripts/bench/update.py $quick --data $data --json $data/update.json"
+e="python3 scripts/bench/events.py $quick --data $data --json $data/events.json"
 printf '%s\n' "sh scripts/bench/run-all.sh $quick $with100k --swap-seconds $swap" \
-	"# which runs, with NPGW_BENCH_BUILD=build-release:" "$t" "$s" "$u" >"$data/commands.txt"
+	"# which runs, with NPGW_BENCH_BUILD=build-release:" "$t" "$s" "$u" "$e" >"$data/commands.txt"
 rc=0
 $t || rc=1
 $s || rc=1
 $u || rc=1
+$e || rc=1
 /usr/bin/python3 scripts/bench/report.py --data "$data" --out BENCHMARKS.md \
 	--plot docs/bench-throughput.png --notes scripts/bench/notes.md
 echo "run-all: BENCHMARKS.md and docs/bench-throughput.png written (loss check: $([ $rc = 0 ] && echo ok || echo FAILED))"
