@@ -78,6 +78,10 @@ step "The gateway's counters"
 cmdline "npgwctl stats"
 ctl stats
 
+step "What npgw decided about new flows, as events (like hubble observe)"
+cmdline "npgwctl observe --pod y/b --last 6"
+ctl observe --pod y/b --last 6
+
 step "The same counters for Prometheus (metrics.listen in the harness's config)"
 cmdline "curl -s localhost:19469/metrics | head"
 /usr/bin/python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:19469/metrics").read().decode(), end="")' |

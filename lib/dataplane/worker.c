@@ -110,9 +110,10 @@ static inline void as_non_ip(struct dp_worker *w, unsigned int i)
 		w->st.non_ip++;
 }
 
-/* Parse packet i; IP packets join the burst's IP list (nip of them so
- * far). Returns the new count. */
-static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nip)
+/* Parse packet i, which came in on config port `in`; IP packets join the
+ * burst's IP list (nip of them so far). Returns the new count. */
+static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nip,
+				     uint16_t in, uint64_t now)
 {
 	struct rte_mbuf *m = w->pkts[i];
 	struct npgw_pkt_info *info = &w->info[nip];
@@ -123,6 +124,8 @@ static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsign
 	if (kind == NPGW_PKT_DROP) {
 		w->action[i] = DP_DROP;
 		w->reason[i] = (uint8_t)reason;
+		dp_event(w->ev, now, info, NPGW_DP_EV_MALFORMED, (uint8_t)reason, 0, 0,
+			 NPGW_DP_EV_STATE_NONE, in);
 		return nip;
 	}
 	if (kind == NPGW_PKT_NON_IP) {
@@ -179,6 +182,17 @@ static inline unsigned int policy_reason(const struct dp_gen *g,
 						   : NPGW_DROP_POLICY_INGRESS;
 }
 
+/* The ACL result that decided a verdict, for its event: the denying side
+ * of a denial, else the side a rule allowed (ingress first); 0 when no
+ * policy isolates either side. */
+static inline uint32_t deciding_meta(const struct dp_gen *g, const struct npgw_ruleset_verdict *v,
+				     bool denied)
+{
+	if (denied)
+		return policy_reason(g, v) == NPGW_DROP_POLICY_EGRESS ? v->egress : v->ingress;
+	return v->ingress != 0 ? v->ingress : v->egress;
+}
+
 /* Held fragments the flow table hands back: forward or drop each. */
 static void frag_out(struct dp_worker *w, unsigned int n, uint64_t now)
 {
@@ -228,18 +242,41 @@ static unsigned int decide_tracked(struct dp_worker *w, const struct dp_gen *g, 
 	case NPGW_CONNTRACK_RELATED:
 		if (r->flags & NPGW_CONNTRACK_F_STALE)
 			a = npgw_conntrack_recheck(w->ct, k, gen, v, w->dp->revoke, r);
+		if (likely(a == NPGW_CONNTRACK_PASS))
+			return NPGW_DROP_NONE;
 		if (a == NPGW_CONNTRACK_RESET)
 			send_resets(w, w->ipm[k], &w->info[k], in, now);
-		return a == NPGW_CONNTRACK_PASS ? NPGW_DROP_NONE : NPGW_DROP_CT_REVOKED;
+		dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_REVOKED, NPGW_DROP_CT_REVOKED,
+			 deciding_meta(g, v, true), gen,
+			 npgw_conntrack_entry(w->ct, r->entry)->state, in);
+		return NPGW_DROP_CT_REVOKED;
 	case NPGW_CONNTRACK_MISS:
 		count_hits(g, w->index, v);
 		a = npgw_conntrack_commit(w->ct, k, now, gen, v, r);
-		if (a == NPGW_CONNTRACK_DENY)
-			return policy_reason(g, v);
-		return a == NPGW_CONNTRACK_DROP_FULL ? NPGW_DROP_CT_TABLE_FULL : NPGW_DROP_NONE;
+		if (a == NPGW_CONNTRACK_DENY) {
+			why = (uint8_t)policy_reason(g, v);
+			dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_NEW_DENIED, why,
+				 deciding_meta(g, v, true), gen, NPGW_DP_EV_STATE_NONE, in);
+			return why;
+		}
+		if (unlikely(a == NPGW_CONNTRACK_DROP_FULL)) {
+			dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_NEW_DENIED,
+				 NPGW_DROP_CT_TABLE_FULL, deciding_meta(g, v, false), gen,
+				 NPGW_DP_EV_STATE_NONE, in);
+			return NPGW_DROP_CT_TABLE_FULL;
+		}
+		dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_NEW_ALLOWED, NPGW_DROP_NONE,
+			 deciding_meta(g, v, false), gen, npgw_conntrack_entry(w->ct, r->entry)->state,
+			 in);
+		return NPGW_DROP_NONE;
 	case NPGW_CONNTRACK_UNTRACKED:
 		count_hits(g, w->index, v);
-		return v->allowed ? NPGW_DROP_NONE : policy_reason(g, v);
+		if (v->allowed)
+			return NPGW_DROP_NONE;
+		why = (uint8_t)policy_reason(g, v);
+		dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_NEW_DENIED, why,
+			 deciding_meta(g, v, true), gen, NPGW_DP_EV_STATE_UNTRACKED, in);
+		return why;
 	case NPGW_CONNTRACK_FRAGMENT: {
 		enum npgw_conntrack_frag_verdict fv = npgw_conntrack_frag_later(
 			w->ct, w->ipm[k], &w->info[k], zone, in, now, &why, w->fout, &n_out);
@@ -250,6 +287,11 @@ static unsigned int decide_tracked(struct dp_worker *w, const struct dp_gen *g, 
 		return fv == NPGW_CONNTRACK_FRAG_PASS ? NPGW_DROP_NONE : why;
 	}
 	default:
+		if (r->reason == NPGW_DROP_ICMP_UNRELATED || r->reason == NPGW_DROP_TCP_INVALID)
+			dp_event(w->ev, now, &w->info[k],
+				 r->reason == NPGW_DROP_ICMP_UNRELATED ? NPGW_DP_EV_ICMP_DROPPED
+								       : NPGW_DP_EV_MALFORMED,
+				 r->reason, 0, gen, NPGW_DP_EV_STATE_NONE, in);
 		return r->reason;
 	}
 }
@@ -269,7 +311,7 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 	for (unsigned int i = 0; i < n; i++) {
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(w->pkts[i + PREFETCH_AHEAD], void *));
-		nip = parse_one(w, i, nip);
+		nip = parse_one(w, i, nip, in, now);
 	}
 
 	/* what needs a classification: with flow tracking, new flows,
@@ -338,6 +380,10 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 
 			count_hits(g, w->index, v);
 			why = likely(v->allowed) ? NPGW_DROP_NONE : policy_reason(g, v);
+			if (unlikely(why != NPGW_DROP_NONE))
+				dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_NEW_DENIED, (uint8_t)why,
+					 deciding_meta(g, v, true), npgw_ruleset_generation(g->rs),
+					 NPGW_DP_EV_STATE_UNTRACKED, in);
 		}
 		if (unlikely(why != NPGW_DROP_NONE)) {
 			drop_pkt(w, m, in, why);
@@ -366,6 +412,8 @@ unsigned int dp_worker_poll(struct dp_worker *w)
 		}
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 	}
+	w->st.polls++;
+	w->st.busy_polls += total > 0;
 	if (w->ct != NULL) {
 		/* expiry, flush and snapshot requests: bounded work per round;
 		 * fragments held too long come back to be freed */

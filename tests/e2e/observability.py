@@ -365,6 +365,8 @@ def run(c, t, tmp, a):
             print(ref[0])
         c.ok("npgw.gateway: " in log and "RTE_LOG_DEFAULT_LOGTYPE" not in log, "log types are npgw.<module>")
 
+        check_events(c, t)
+
         # the dashboard last: every panel has had traffic in its window
         time.sleep(2)
         check_dashboard(c)

@@ -64,6 +64,8 @@ static unsigned int ring_seq;
 /* The flow tracking config the next setup() uses (off unless a test sets
  * it). */
 static struct npgw_config_conntrack next_ct;
+/* The events.rate of the next setup() (0: no events). */
+static uint32_t next_events_rate;
 
 /* Fresh ring ports (ethdev names are never reused) and a data plane over
  * them: n ports in one bridge, one worker polled by this thread. */
@@ -109,6 +111,8 @@ static void setup(unsigned int n_ports, bool fail_open, bool non_ip_pass)
 	fx.cfg.mbuf_cache = 0; /* so the free count is exact */
 	fx.cfg.burst = 32;
 	fx.cfg.conntrack = next_ct;
+	fx.cfg.events_rate = next_events_rate;
+	fx.cfg.events_burst = 256;
 	fx.cfg.posture = fail_open ? NPGW_POSTURE_FAIL_OPEN : NPGW_POSTURE_FAIL_CLOSED;
 	fx.cfg.non_ip_pass = non_ip_pass;
 	fx.dp = npgw_dp_create(&fx.cfg, &err);
@@ -161,6 +165,7 @@ static void teardown(void)
 	}
 	memset(&fx, 0, sizeof(fx));
 	memset(&next_ct, 0, sizeof(next_ct));
+	next_events_rate = 0;
 }
 
 /* ---- frames ---- */
@@ -1017,6 +1022,102 @@ static void test_rule_hits_carry_over_generations_by_identity(void)
 	teardown();
 }
 
+struct ev_list {
+	struct npgw_dp_event_info ev[16];
+	unsigned int n;
+};
+
+static bool take_event(const struct npgw_dp_event_info *ev, void *arg)
+{
+	struct ev_list *l = arg;
+
+	if (l->n < 16)
+		l->ev[l->n++] = *ev;
+	return true;
+}
+
+static void test_events_name_the_flows_decided_and_their_rules(void)
+{
+	struct ev_list l = {.n = 0};
+	struct npgw_dp_worker_stats ws;
+	uint64_t missed = 1, next;
+	uint8_t frame[128];
+	char *y = NULL;
+
+	next_events_rate = 1000;
+	ct_setup(NPGW_REVOKE_DROP);
+	/* b may not open a connection to a: x/deny-all's egress side */
+	inject_tcp(1, "10.0.1.2", "10.0.1.1", 40001, 80, TCP_SYN);
+	poll_all();
+	/* a opens one to b: b-from-a's ingress rule 0 */
+	handshake();
+	/* a frame the parser refuses: IPv4 cut inside its header */
+	build_ip(frame, mac_b, mac_a, "10.0.1.1", "10.0.1.2", NPGW_PROTO_TCP, 80);
+	inject_bytes(0, frame, 14 + 10);
+	poll_all();
+	/* a new generation without b-from-a and a-to-b: a's flow is revoked
+	 * at its next packet; the events of generation 1 still name its rules */
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s", cluster,
+				 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+				 "metadata: {namespace: x, name: deny-all}\n"
+				 "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n") > 0);
+	publish(y);
+	free(y);
+	inject_tcp(0, "10.0.1.1", "10.0.1.2", 40000, 80, TCP_ACK);
+	poll_all();
+	npgw_dp_events_drain(fx.dp);
+	next = npgw_dp_events_read(fx.dp, 0, take_event, &l, &missed);
+	CU_ASSERT_EQUAL(missed, 0);
+	CU_ASSERT_EQUAL_FATAL(l.n, 4);
+	CU_ASSERT_EQUAL(next, l.ev[3].seq + 1);
+
+	CU_ASSERT_EQUAL(l.ev[0].e.type, NPGW_DP_EV_NEW_DENIED);
+	CU_ASSERT_EQUAL(l.ev[0].e.reason, NPGW_DROP_POLICY_EGRESS);
+	CU_ASSERT(l.ev[0].has_rule);
+	CU_ASSERT_STRING_EQUAL(l.ev[0].policy_name, "deny-all");
+	CU_ASSERT_EQUAL(l.ev[0].dir, NPGW_COMPILE_EGRESS);
+	CU_ASSERT_EQUAL(l.ev[0].rule, -1);
+	CU_ASSERT_EQUAL(l.ev[0].e.sport, 40001);
+	CU_ASSERT_EQUAL(l.ev[0].e.src[3], 2);
+	CU_ASSERT_EQUAL(l.ev[0].e.state, NPGW_DP_EV_STATE_NONE);
+	CU_ASSERT_EQUAL(l.ev[0].e.port, 1);
+
+	CU_ASSERT_EQUAL(l.ev[1].e.type, NPGW_DP_EV_NEW_ALLOWED);
+	CU_ASSERT_EQUAL(l.ev[1].e.reason, NPGW_DROP_NONE);
+	CU_ASSERT(l.ev[1].has_rule);
+	CU_ASSERT_STRING_EQUAL(l.ev[1].policy_name, "b-from-a");
+	CU_ASSERT_EQUAL(l.ev[1].dir, NPGW_COMPILE_INGRESS);
+	CU_ASSERT_EQUAL(l.ev[1].rule, 0);
+	CU_ASSERT_EQUAL(l.ev[1].e.state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(l.ev[1].e.generation, 1);
+	CU_ASSERT_EQUAL(l.ev[1].e.dport, 80);
+
+	CU_ASSERT_EQUAL(l.ev[2].e.type, NPGW_DP_EV_MALFORMED);
+	CU_ASSERT_EQUAL(l.ev[2].e.reason, NPGW_DROP_IPV4_TRUNCATED);
+	CU_ASSERT(!l.ev[2].has_rule);
+
+	CU_ASSERT_EQUAL(l.ev[3].e.type, NPGW_DP_EV_REVOKED);
+	CU_ASSERT_EQUAL(l.ev[3].e.reason, NPGW_DROP_CT_REVOKED);
+	CU_ASSERT_EQUAL(l.ev[3].e.generation, 2);
+	CU_ASSERT(l.ev[3].has_rule);
+	CU_ASSERT_STRING_EQUAL(l.ev[3].policy_name, "deny-all");
+	CU_ASSERT_EQUAL(l.ev[3].e.state, NPGW_CONNTRACK_ESTABLISHED);
+	CU_ASSERT(l.ev[0].time.tv_sec > 1700000000);
+
+	/* counted per worker; nothing lost at this rate */
+	CU_ASSERT_EQUAL(npgw_dp_get_worker_stats(fx.dp, 0, true, &ws), 0);
+	CU_ASSERT_EQUAL(ws.events, 4);
+	CU_ASSERT_EQUAL(ws.events_lost_rate + ws.events_lost_full, 0);
+	CU_ASSERT(ws.polls >= ws.busy_polls && ws.busy_polls >= 5);
+	/* a cursor past the end reads nothing */
+	l.n = 0;
+	CU_ASSERT_EQUAL(npgw_dp_events_read(fx.dp, next, take_event, &l, NULL), next);
+	CU_ASSERT_EQUAL(l.n, 0);
+	collect(0, NULL, 0);
+	collect(1, NULL, 0);
+	teardown();
+}
+
 static void cleanup(void)
 {
 	rte_eal_cleanup();
@@ -1066,6 +1167,8 @@ int npgw_test_register(void)
 		 test_swap_1000_generations_with_flows_tracked_loses_nothing},
 		{"rule_hits_carry_over_generations_by_identity",
 		 test_rule_hits_carry_over_generations_by_identity},
+		{"events_name_the_flows_decided_and_their_rules",
+		 test_events_name_the_flows_decided_and_their_rules},
 		CU_TEST_INFO_NULL,
 	};
 
