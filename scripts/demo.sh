@@ -79,8 +79,10 @@ cmdline "npgwctl stats"
 ctl stats
 
 step "What npgw decided about new flows, as events (like hubble observe)"
-cmdline "npgwctl observe --pod y/b --last 6"
-ctl observe --pod y/b --last 6
+cmdline "npgwctl observe --pod y/b --verdict allowed --last 3"
+ctl observe --pod y/b --verdict allowed --last 3
+cmdline "npgwctl observe --pod y/b --verdict denied --last 3"
+ctl observe --pod y/b --verdict denied --last 3
 
 step "The same counters for Prometheus (metrics.listen in the harness's config)"
 cmdline "curl -s localhost:19469/metrics | head"
