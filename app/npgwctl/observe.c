@@ -37,6 +37,7 @@ static const char help[] =
 	"  --last N           the last N matching events the gateway holds (default\n"
 	"                     1000; it keeps the last 8192 of all)\n"
 	"  -f, --follow       then keep printing new events until interrupted\n"
+	"                     (SIGINT or SIGTERM: exit 0)\n"
 	"  -o, --output FMT   text (default: one line per event) or json (one JSON\n"
 	"                     object per line)\n"
 	"  -h, --help         this help\n"
@@ -109,6 +110,16 @@ static double num(const cJSON *o, const char *k)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* SIGINT or SIGTERM during --follow: finish the line, say what was lost,
+ * exit 0. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
 }
 
 static void sleep_ms(long ms)
@@ -201,7 +212,14 @@ static int observe_main(int argc, char **argv)
 		return NPGWCTL_EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_DFL);
-	for (;;) {
+	if (follow) {
+		struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	while (!interrupted) {
 		cJSON *result = NULL, *ev;
 		double lost;
 
@@ -239,6 +257,9 @@ static int observe_main(int argc, char **argv)
 		cJSON_Delete(result);
 		sleep_ms(FOLLOW_PERIOD_MS);
 	}
+	if (interrupted && lost0 >= 0)
+		fprintf(stderr, "npgwctl observe: stopped; %.0f events lost since the gateway started\n",
+			lost0);
 	cJSON_Delete(args);
 	return rc;
 }
