@@ -30,7 +30,9 @@ for sig in INT TERM; do
 	[ $sig = TERM ] && delay=0.2
 	/usr/bin/python3 "$here/netpol.py" no-policy >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 200); do
+	# up to 320 s: netpol.py first waits (300 s at most) for another
+	# harness run to release the lock
+	for _ in $(seq 6400); do
 		grep -q "^harness up" "$out" && break
 		sleep 0.05
 	done
