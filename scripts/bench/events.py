@@ -16,6 +16,8 @@ run (so that the ratios compare moments apart on this shared machine):
            times a second (the control thread copies a snapshot for each);
            the client runs on core 0, the control thread's, as Prometheus
            would run on another machine: what is measured is npgw's side
+  http404  the control experiment of "scraped": the same client and
+           listener, asking for a path npgw answers 404 without a snapshot
 
 Cases: the 10k-rule set, 10,000 flows of 64-byte frames, stateful (the
 flows established: events only for what is new) and stateless (conntrack
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -48,13 +51,15 @@ VARIANTS = {
     "off": ["events: {rate: 0}"],
     "on": [],
     "scraped": ['metrics: {listen: "%s"}' % METRICS],
+    "http404": ['metrics: {listen: "%s"}' % METRICS],
 }
 
 
 class Scraper:
     """GET /metrics ten times a second until stopped."""
 
-    def __init__(self):
+    def __init__(self, path="/metrics"):
+        self.path = path
         self.stop = threading.Event()
         self.n = 0
         self.t = threading.Thread(target=self.run, daemon=True)
@@ -65,8 +70,10 @@ class Scraper:
             os.sched_setaffinity(0, {0})  # this thread only (Linux)
         while not self.stop.wait(0.1):
             try:
-                urllib.request.urlopen("http://%s/metrics" % METRICS, timeout=2).read()
+                urllib.request.urlopen("http://%s%s" % (METRICS, self.path), timeout=2).read()
                 self.n += 1
+            except urllib.error.HTTPError:
+                self.n += 1  # the 404 of the control experiment
             except OSError:
                 pass
 
@@ -81,8 +88,8 @@ def measure(tmp, setdir, pcap, hs, ct, variant, a):
     scraper = None
     try:
         time.sleep(a.warmup)
-        if variant == "scraped":
-            scraper = Scraper()
+        if variant in ("scraped", "http404"):
+            scraper = Scraper("/metrics" if variant == "scraped" else "/none")
         s0 = g.stats()
         time.sleep(a.seconds)
         s1 = g.stats()
@@ -158,6 +165,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--data", default="/tmp/npgw-bench-data")
     ap.add_argument("--json")
+    ap.add_argument("--modes", default="stateful,stateless")
     a = ap.parse_args()
     rules = "10k"
     if a.quick:
@@ -165,7 +173,7 @@ def main():
     os.makedirs(a.data, exist_ok=True)
     setdir = tp.make_set(a.data, rules)
     pcap, hs, meta = tp.make_pcap(a.data, setdir, 10000, "64")
-    modes = {"stateful": tp.ct_config("stateful", 10000), "stateless": tp.ct_config("stateless", 10000)}
+    modes = {m: tp.ct_config(m, 10000) for m in a.modes.split(",")}
     res = {(m, v): [] for m in modes for v in VARIANTS}
     tmp = h.Tmp()
     try:
