@@ -8,7 +8,9 @@
  * Every message reads FILE:LINE:COL: field.path: message, as the policy
  * loader's do; every error of the file is reported, not only the first.
  * Unknown keys are errors at every level: a misspelt "rx_descriptor" would
- * otherwise silently leave the default in place.
+ * otherwise silently leave the default in place. Each section is a field
+ * table walked by lib/doc's npgw_doc_read_fields, so the "unknown field"
+ * message lists exactly the keys the table reads.
  */
 #include <errno.h>
 #include <limits.h>
