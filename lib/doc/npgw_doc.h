@@ -143,6 +143,22 @@ int npgw_doc_parse_json(struct npgw_doc_sink *sink, const char *buf, size_t len,
  */
 int npgw_doc_read_file(const char *path, char **buf, size_t *len);
 
+/*
+ * Read path for a loader: "-" is stdin (named "<stdin>" in messages), a
+ * directory is its .yaml, .yml and .json files in name order (not
+ * recursive), anything else one file; each is read with
+ * npgw_doc_read_file's limit and handed to fn(arg, name, buf, len), whose
+ * negative return stops the walk and is returned. A file over the limit or
+ * unreadable inside a directory is reported in diags (FILE:0:0) and makes
+ * the result -EINVAL; an empty directory is a warning. Returns 0, -EINVAL,
+ * -ENOMEM, the negative errno of a path that cannot be read at all (not
+ * reported), or what fn returned. Every npgw tool reads its input files
+ * through this, so they refuse the same files with the same words.
+ */
+typedef int (*npgw_doc_file_fn)(void *arg, const char *name, const char *buf, size_t len);
+int npgw_doc_read_path(const char *path, struct npgw_diags *diags, npgw_doc_file_fn fn,
+		       void *arg);
+
 /* The member key of a mapping, or NULL when map is not a mapping, has no
  * such key, or its value is null (a null field reads as an absent one). */
 const struct npgw_doc_node *npgw_doc_get(const struct npgw_doc_node *map, const char *key);
