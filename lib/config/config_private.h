@@ -71,10 +71,6 @@ struct cfg_ctx {
  * not (config.c). */
 const char *cfg_check_name(const char *s);
 
-/* The metrics: and events: sections (obs.c). */
-void cfg_read_metrics(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path);
-void cfg_read_events(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path);
-
 /* The second pass (check.c). Errors and warnings go to x->rd. */
 void cfg_check(struct cfg_ctx *x);
 
