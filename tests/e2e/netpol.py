@@ -688,6 +688,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="npgw-netpol.")
     home = pods.Home()  # clean up from here, whatever namespace an interrupt left us in
     t = None
+    lock = None
     times = []
     try:
         t0 = time.monotonic()
@@ -727,7 +728,9 @@ def main():
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)  # a second signal must not stop the clean-up
         home.back()
-        if a.keep:
+        if lock is None:
+            pass  # never got the lock: the harness up is another run's, leave it
+        elif a.keep:
             print("\nharness kept up: scripts/e2e.sh down removes it")
         else:
             subprocess.run(["bash", HARNESS, "down"])

@@ -465,8 +465,9 @@ def main():
         signal.signal(sig, netpol.on_signal)
     tmp = tempfile.mkdtemp(prefix="npgw-obs.")
     home = pods.Home()
+    lock = None
     try:
-        lock = netpol.take_lock()  # noqa: F841 (held until exit)
+        lock = netpol.take_lock()  # held until exit
         t = netpol.Run(tmp)
         t.case = "observability"
         t.harness("up")
@@ -479,7 +480,9 @@ def main():
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         home.back()
-        if a.keep:
+        if lock is None:
+            pass  # never got the lock: the harness up is another run's, leave it
+        elif a.keep:
             print("\nharness kept up: scripts/e2e.sh down removes it")
         else:
             subprocess.run(["bash", netpol.HARNESS, "down"])
