@@ -696,9 +696,11 @@ static void read_eal(struct cfg_ctx *x, const struct npgw_doc_node *n, const cha
 static const char *const postures[] = {"fail-closed", "fail-open", NULL};
 static const char *const non_ip_modes[] = {"pass", "drop", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const owners[] = {"files", "socket", NULL};
 
 static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 {
+	const struct npgw_doc_node *owner = NULL;
 	struct npgw_config *c = x->c;
 	bool have_ports = false;
 	char p[NPGW_DOC_PATH_MAX];
@@ -719,6 +721,12 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 			read_control(x, f, p);
 		} else if (strcmp(f->key, "state_dir") == 0) {
 			get_path(x, f, p, CFG_MAX_PATH, &c->state_dir);
+		} else if (strcmp(f->key, "desired_state") == 0) {
+			if (get_enum(x, f, p, owners, "owner of the desired state", "files or socket",
+				     &v)) {
+				owner = f;
+				c->owner = v == 0 ? NPGW_OWNER_FILES : NPGW_OWNER_SOCKET;
+			}
 		} else if (strcmp(f->key, "posture") == 0) {
 			if (get_enum(x, f, p, postures, "posture", "fail-closed or fail-open", &v))
 				c->posture =
@@ -755,13 +763,20 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 				get_string(x, f, p, 16, &c->log_level);
 		} else {
 			unknown(x, f, p,
-				"the config has policies, control, state_dir, posture, non_ip, ports, "
+				"the config has policies, control, state_dir, desired_state, posture, "
+				"non_ip, ports, "
 				"bridges, conntrack, workers, main_lcore, mempool, burst, eal and "
 				"log_level");
 		}
 	}
 	if (!have_ports)
 		missing(x, root, "", "ports");
+	if (owner == NULL)
+		c->owner = c->n_policy_paths > 0 ? NPGW_OWNER_FILES : NPGW_OWNER_SOCKET;
+	else if (c->owner == NPGW_OWNER_SOCKET && c->n_policy_paths > 0)
+		npgw_doc_err(&x->rd, owner, "desired_state",
+			     "socket: the control socket owns the desired state, so the policy "
+			     "files would never be read; remove policies or say files");
 }
 
 static int on_doc(void *arg, const struct npgw_doc_node *root, bool had_errors)

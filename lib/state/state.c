@@ -26,8 +26,7 @@
 
 #include "npgw_state.h"
 
-/* The loader refuses larger input; reading stops one byte past it. */
-#define STATE_MAX_SIZE (16u * 1024 * 1024)
+#define STATE_MAX_SIZE NPGW_STATE_MAX_SIZE
 #define TMP_PREFIX "." NPGW_STATE_FILE ".tmp-"
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) NPGW_PRINTF(3, 4);
@@ -122,6 +121,55 @@ static char *state_text(const struct npgw_k8s_cluster *c, uint64_t generation, s
 	return text;
 }
 
+/*
+ * Load the items of a state file as save lays it out: a head line ending in
+ * "items":[, one object a line (a comma after all but the last), "]}". Each
+ * object line goes through the loader on its own, so the loader's limits
+ * against hostile input (16 MiB and a million nodes a document) bound one
+ * object, not the whole state, and a state of 100,000 pods reads; a
+ * message's line is the object's line in the file. A file laid out
+ * otherwise (edited by hand, reformatted) is read whole, under the
+ * loader's limits. Returns what npgw_k8s_load_buffer returns.
+ */
+int npgw_state_load_items(struct npgw_k8s_cluster *c, const char *path, const char *buf,
+			  size_t len, struct npgw_diags *d)
+{
+	static const char head_tail[] = "\"items\":[", end[] = "]}";
+	const char *p = memchr(buf, '\n', len), *stop = buf + len;
+	size_t ht = sizeof(head_tail) - 1;
+	uint32_t line = 2;
+	int rc = 0;
+
+	/* the layout first: head line, then every line an object but the last */
+	if (p == NULL || (size_t)(p - buf) < ht || memcmp(p - ht, head_tail, ht) != 0)
+		return npgw_k8s_load_buffer(c, path, buf, len, d);
+	if (stop > p + 1 && stop[-1] == '\n')
+		stop--;
+	if ((size_t)(stop - (p + 1)) < 2 || memcmp(stop - 2, end, 2) != 0)
+		return npgw_k8s_load_buffer(c, path, buf, len, d);
+	for (const char *s = p + 1; s < stop - 2; line++) {
+		const char *e = memchr(s, '\n', (size_t)(stop - 2 - s));
+		size_t n, before = d->n;
+		int r;
+
+		if (e == NULL) /* "]}" not on a line of its own */
+			return npgw_k8s_load_buffer(c, path, buf, len, d);
+		n = (size_t)(e - s);
+		if (n > 0 && s[n - 1] == ',')
+			n--;
+		r = npgw_k8s_load_buffer(c, path, s, n, d);
+		for (size_t i = before; i < d->n; i++)
+			if (d->v[i].line > 0)
+				d->v[i].line += line - 1;
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 && rc == 0)
+			rc = r;
+		s = e + 1;
+	}
+	return rc;
+}
+
 /* Read text back as the next start will; 0 when it gives every object of
  * c without error, else -EINVAL (or -ENOMEM) with the first reason. */
 static int check_readable(const char *path, const char *text, size_t len,
@@ -133,7 +181,7 @@ static int check_readable(const char *path, const char *text, size_t len,
 
 	if (back == NULL)
 		return -ENOMEM;
-	rc = npgw_k8s_load_buffer(back, path, text, len, &d);
+	rc = npgw_state_load_items(back, path, text, len, &d);
 	if (rc == 0)
 		rc = npgw_k8s_cluster_validate(back, &d);
 	if (rc == -ENOMEM) {
@@ -376,7 +424,7 @@ static int read_file(const char *path, char **out, size_t *len, struct npgw_diag
 	}
 	if ((uint64_t)st.st_size > STATE_MAX_SIZE) {
 		close(fd);
-		return diag(d, path, 0, 0, "", "%jd bytes: larger than the %u MiB limit",
+		return diag(d, path, 0, 0, "", "%jd bytes: larger than the %u MiB a state file may hold",
 			    (intmax_t)st.st_size, STATE_MAX_SIZE / 1024 / 1024) < 0
 			       ? -ENOMEM
 			       : -EBADMSG;
@@ -590,7 +638,7 @@ struct npgw_k8s_cluster *npgw_state_load(const char *dir, uint64_t *generation,
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = npgw_k8s_load_buffer(c, path, buf, len, diags);
+	rc = npgw_state_load_items(c, path, buf, len, diags);
 	if (rc == 0)
 		rc = npgw_k8s_cluster_validate(c, diags);
 	if (rc == -EINVAL || (rc == 0 && c->n_refused > 0)) {
