@@ -131,12 +131,52 @@ static char *state_text(const struct npgw_k8s_cluster *c, uint64_t generation, s
  * otherwise (edited by hand, reformatted) is read whole, under the
  * loader's limits. Returns what npgw_k8s_load_buffer returns.
  */
+/* A growing array of object pointers. */
+struct vec {
+	void **v;
+	size_t n, cap;
+};
+
+static int vec_push(struct vec *v, void *p)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 256;
+		void **nv = realloc(v->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		v->v = nv;
+		v->cap = cap;
+	}
+	v->v[v->n++] = p;
+	return 0;
+}
+
+/* Append the objects of v to the array *arr of *n. */
+static int vec_install(void ***arr, size_t *n, struct vec *v)
+{
+	void **nv;
+
+	if (v->n == 0)
+		return 0;
+	nv = realloc(*arr, (*n + v->n) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	memcpy(nv + *n, v->v, v->n * sizeof(*nv));
+	*arr = nv;
+	*n += v->n;
+	v->n = 0;
+	return 0;
+}
+
 int npgw_state_load_items(struct npgw_k8s_cluster *c, const char *path, const char *buf,
 			  size_t len, struct npgw_diags *d)
 {
 	static const char head_tail[] = "\"items\":[", end[] = "]}";
 	const char *p = memchr(buf, '\n', len), *stop = buf + len;
+	struct vec ns = {0}, pods = {0}, pols = {0};
 	size_t ht = sizeof(head_tail) - 1;
+	struct npgw_k8s_cluster *tmp;
 	uint32_t line = 2;
 	int rc = 0;
 
@@ -147,26 +187,74 @@ int npgw_state_load_items(struct npgw_k8s_cluster *c, const char *path, const ch
 		stop--;
 	if ((size_t)(stop - (p + 1)) < 2 || memcmp(stop - 2, end, 2) != 0)
 		return npgw_k8s_load_buffer(c, path, buf, len, d);
-	for (const char *s = p + 1; s < stop - 2; line++) {
+	for (const char *s = p + 1; s < stop - 2; s = memchr(s, '\n', (size_t)(stop - s)) + 1)
+		if (memchr(s, '\n', (size_t)(stop - 2 - s)) == NULL) /* "]}" not alone */
+			return npgw_k8s_load_buffer(c, path, buf, len, d);
+	/* each line into a scratch cluster (the loader sorts what it loads
+	 * into: a small one keeps that cheap), its objects moved out */
+	tmp = npgw_k8s_cluster_new();
+	if (tmp == NULL)
+		return -ENOMEM;
+	for (const char *s = p + 1; s < stop - 2 && rc != -ENOMEM; line++) {
 		const char *e = memchr(s, '\n', (size_t)(stop - 2 - s));
-		size_t n, before = d->n;
+		size_t n = (size_t)(e - s), before = d->n;
 		int r;
 
-		if (e == NULL) /* "]}" not on a line of its own */
-			return npgw_k8s_load_buffer(c, path, buf, len, d);
-		n = (size_t)(e - s);
 		if (n > 0 && s[n - 1] == ',')
 			n--;
-		r = npgw_k8s_load_buffer(c, path, s, n, d);
+		r = npgw_k8s_load_buffer(tmp, path, s, n, d);
+		/* positions in the line are positions in the file, lines down */
 		for (size_t i = before; i < d->n; i++)
 			if (d->v[i].line > 0)
 				d->v[i].line += line - 1;
-		if (r == -ENOMEM)
-			return r;
+		for (size_t i = 0; i < tmp->n_namespaces && r != -ENOMEM; i++) {
+			tmp->namespaces[i]->origin.line += line - 1;
+			if (vec_push(&ns, tmp->namespaces[i]) < 0)
+				r = -ENOMEM;
+			else
+				tmp->namespaces[i] = NULL;
+		}
+		for (size_t i = 0; i < tmp->n_pods && r != -ENOMEM; i++) {
+			tmp->pods[i]->origin.line += line - 1;
+			if (vec_push(&pods, tmp->pods[i]) < 0)
+				r = -ENOMEM;
+			else
+				tmp->pods[i] = NULL;
+		}
+		for (size_t i = 0; i < tmp->n_policies && r != -ENOMEM; i++) {
+			tmp->policies[i]->origin.line += line - 1;
+			if (vec_push(&pols, tmp->policies[i]) < 0)
+				r = -ENOMEM;
+			else
+				tmp->policies[i] = NULL;
+		}
+		if (r == -ENOMEM) {
+			rc = r;
+			break;
+		}
+		tmp->n_namespaces = tmp->n_pods = tmp->n_policies = 0;
+		c->n_refused += tmp->n_refused;
+		tmp->n_refused = 0;
 		if (r < 0 && rc == 0)
 			rc = r;
 		s = e + 1;
 	}
+	if (vec_install((void ***)&c->namespaces, &c->n_namespaces, &ns) < 0 ||
+	    vec_install((void ***)&c->pods, &c->n_pods, &pods) < 0 ||
+	    vec_install((void ***)&c->policies, &c->n_policies, &pols) < 0)
+		rc = -ENOMEM;
+	/* what could not be installed is freed with the scratch cluster */
+	for (size_t i = 0; i < ns.n; i++)
+		npgw_k8s_namespace_free(ns.v[i]);
+	for (size_t i = 0; i < pods.n; i++)
+		npgw_k8s_pod_free(pods.v[i]);
+	for (size_t i = 0; i < pols.n; i++)
+		npgw_k8s_policy_free(pols.v[i]);
+	free(ns.v);
+	free(pods.v);
+	free(pols.v);
+	npgw_k8s_cluster_free(tmp);
+	npgw_k8s_cluster_sort(c);
 	return rc;
 }
 
