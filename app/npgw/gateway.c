@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <rte_log.h>
@@ -21,6 +23,8 @@
 /* A deferred reply waits at most this long for its generation (a build
  * of 100,000 rules takes seconds; the client has its own timeout). */
 #define GW_REPLY_TIMEOUT_MS (10 * 60 * 1000)
+/* The builder's nice value (per thread on Linux). */
+#define GW_BUILDER_NICE 10
 /* A change with more new pods than this is checked against the whole
  * desired state (sorting) rather than pod by pod. */
 #define GW_SCAN_PODS 64
@@ -390,6 +394,11 @@ static void *builder_main(void *arg)
 	struct gateway *gw = arg;
 	uint64_t one = 1;
 
+	/* below the control thread, whose CPU it shares: a build of seconds
+	 * must not delay the answers to stats, get, explain, status */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), GW_BUILDER_NICE) < 0)
+		gw_log(RTE_LOG_DEBUG, "builder: cannot lower its priority: %s", strerror(errno));
+
 	pthread_mutex_lock(&gw->lock);
 	for (;;) {
 		struct gw_job *job;
@@ -514,7 +523,9 @@ static int publish(struct gateway *gw, struct gw_job *job)
 
 	npgw_ruleset_get_info(job->rs, &info);
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	rc = npgw_dp_publish(gw->dp, job->rs); /* takes rs, also on failure */
+	/* live with the store; the old generation is freed by the control
+	 * loop once the workers are past it (npgw_dp_reclaim) */
+	rc = npgw_dp_publish_nowait(gw->dp, job->rs); /* takes rs, also on failure */
 	job->rs = NULL;
 	job->tm.publish_ms = ms_since(&t);
 	if (rc < 0) {

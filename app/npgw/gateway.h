@@ -72,7 +72,7 @@ struct gw_commit_times {
 	double compile_ms; /* incremental or full */
 	double build_ms; /* npgw_ruleset_build */
 	double save_ms; /* the journal append and its fsync */
-	double publish_ms; /* npgw_dp_publish: the RCU grace period, freeing the old */
+	double publish_ms; /* npgw_dp_publish_nowait: the store (the old one is freed later) */
 	double wait_ms; /* from the request to the start of its build */
 	bool incremental; /* npgw_compile_update_pods answered */
 };

@@ -155,7 +155,11 @@ static void control_loop(struct gateway *gw, int sfd)
 		};
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 3, 1000) < 0 && errno != EINTR)
+		/* replaced generations wait for the workers' grace period:
+		 * look again soon while some do */
+		int wait_ms = npgw_dp_reclaim(gw->dp, false) > 0 ? 1 : 1000;
+
+		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 			LOG(ERR, "poll: %s", strerror(errno));
 		if (pfd[2].revents & POLLIN)
 			gw_builder_done(gw);
