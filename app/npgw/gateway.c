@@ -198,10 +198,11 @@ static void check_new_pods(const struct npgw_k8s_cluster *c, const struct npgw_k
 /*
  * Check ch against gw->desired and, when it holds, apply it there (the
  * builder gets its own copy of the items). Returns 0, or a negative errno
- * with err (and *details) set and gw->desired as it was.
+ * with err (and *details) set and gw->desired as it was. undo: NULL to
+ * keep the change at once, else it receives what undoes it.
  */
 static int accept_change(struct gateway *gw, struct gw_change *ch, struct npgw_ctl_error *err,
-			 cJSON **details)
+			 cJSON **details, struct npgw_state_undo *undo)
 {
 	struct npgw_state_change sc = state_change(ch);
 	struct npgw_k8s_cluster *copy = NULL;
@@ -264,8 +265,12 @@ static int accept_change(struct gateway *gw, struct gw_change *ch, struct npgw_c
 			goto nomem;
 		goto invalid;
 	}
-	npgw_state_undo_commit(&u);
-	npgw_state_undo_clear(&u);
+	if (undo != NULL) {
+		*undo = u; /* the caller commits or rolls back */
+	} else {
+		npgw_state_undo_commit(&u);
+		npgw_state_undo_clear(&u);
+	}
 	ch->objects = npgw_k8s_object_count(gw->desired);
 	rc = 0;
 	goto out;
@@ -337,8 +342,8 @@ static void run_job(struct gateway *gw, struct gw_job *job)
 	}
 	job->objects = npgw_k8s_object_count(gw->mirror);
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	if (job->base != NULL && npgw_state_undo_pods(&u, &removed, &n_removed, &added,
-						      &n_added) == 0) {
+	if (job->base != NULL && !job->no_incremental &&
+	    npgw_state_undo_pods(&u, &removed, &n_removed, &added, &n_added) == 0) {
 		cr = npgw_compile_update_pods(npgw_ruleset_compiled(job->base), gw->mirror, removed,
 					      n_removed, added, n_added, &rc);
 		job->tm.incremental = cr != NULL;
@@ -490,7 +495,7 @@ static void reply_ok(struct gateway *gw, struct gw_change *ch, const struct gw_j
 		cJSON_AddNumberToObject(r, "objects", (double)ch->objects);
 		t = cJSON_AddObjectToObject(r, "timing_ms");
 		if (t != NULL) {
-			cJSON_AddNumberToObject(t, "validate", gw->times.validate_ms);
+			cJSON_AddNumberToObject(t, "validate", ch->validate_ms);
 			cJSON_AddNumberToObject(t, "wait", ms_since(&ch->t0) - ms_since(&job->t0));
 			cJSON_AddNumberToObject(t, "compile", job->tm.compile_ms);
 			cJSON_AddNumberToObject(t, "build", job->tm.build_ms);
@@ -535,9 +540,10 @@ static int publish(struct gateway *gw, struct gw_job *job)
 		return rc;
 	}
 	gw->generation = job->generation;
+	gw->mirror_ahead = false; /* what is live is what the builder has */
 	gw->build_ms = info.build_seconds * 1e3;
 	gw->commit_ms = ms_since(&job->changes->t0);
-	job->tm.validate_ms = gw->times.validate_ms;
+	job->tm.validate_ms = job->changes->validate_ms;
 	job->tm.wait_ms = gw->commit_ms - ms_since(&job->t0);
 	gw->times = job->tm;
 	gw->n_builds++;
@@ -589,7 +595,7 @@ static void resync_desired(struct gateway *gw)
 		q->next = NULL;
 		free(q->json);
 		q->json = NULL;
-		if (accept_change(gw, q, &err, &details) < 0) {
+		if (accept_change(gw, q, &err, &details, NULL) < 0) {
 			if (q->pending != NULL)
 				npgw_ctl_complete(gw->ctl, q->pending, details, &err);
 			else
@@ -636,6 +642,7 @@ static void dispatch(struct gateway *gw)
 	gw->n_queued -= n;
 	job->generation = gw->generation + 1;
 	job->base = npgw_dp_current(gw->dp);
+	job->no_incremental = gw->mirror_ahead;
 	job->journal = true;
 	gw->inflight = job;
 	pthread_mutex_lock(&gw->lock);
@@ -656,7 +663,9 @@ static void finish(struct gateway *gw, struct gw_job *job)
 	}
 	if (job->rc == 0) {
 		/* built and journaled, not published (out of memory): the
-		 * builder's state is ahead; say so, as before */
+		 * builder's state is ahead of the live generation, so the next
+		 * compile cannot start from the live one's; say so, as before */
+		gw->mirror_ahead = true;
 		for (struct gw_change *ch = job->changes; ch != NULL; ch = ch->next)
 			reply_err(gw, ch, &job->err);
 		free_job(job);
@@ -702,6 +711,7 @@ void gw_builder_done(struct gateway *gw)
 
 int gw_submit(struct gateway *gw, struct gw_change *ch, struct npgw_ctl_reply *r)
 {
+	struct npgw_state_undo u = {0};
 	struct timespec t;
 	cJSON *details = NULL;
 	int rc;
@@ -713,26 +723,30 @@ int gw_submit(struct gateway *gw, struct gw_change *ch, struct npgw_ctl_reply *r
 		gw_change_free(ch);
 		return -EPERM;
 	}
-	rc = accept_change(gw, ch, &r->error, &details);
+	rc = accept_change(gw, ch, &r->error, &details, &u);
 	if (rc < 0) {
 		r->result = details;
 		gw_change_free(ch);
 		return rc;
 	}
-	gw->times.validate_ms = ms_since(&t);
-	if (r != NULL && r->ctl != NULL) {
+	if (r->ctl != NULL) {
 		ch->pending = npgw_ctl_defer(r, GW_REPLY_TIMEOUT_MS);
 		if (ch->pending == NULL) {
-			/* accepted all the same: it goes live with the next build */
-			gw_log(RTE_LOG_WARNING, "too many replies waiting: a change is accepted "
-						"without a reply");
+			/* no room for the reply: refused, and undone */
+			npgw_state_undo_rollback(gw->desired, &u);
+			npgw_state_undo_clear(&u);
+			gw_change_free(ch);
+			return -EBUSY;
 		}
 	}
+	npgw_state_undo_commit(&u);
+	npgw_state_undo_clear(&u);
+	ch->validate_ms = ms_since(&t);
 	*gw->queue_tail = ch;
 	gw->queue_tail = &ch->next;
 	gw->n_queued++;
 	dispatch(gw);
-	return ch->pending != NULL ? NPGW_CTL_DEFER : -EBUSY;
+	return ch->pending != NULL ? NPGW_CTL_DEFER : 0;
 }
 
 /* ---- start, SIGHUP ---- */
@@ -786,9 +800,9 @@ int gw_reload_files(struct gateway *gw)
 	ch->replace = true;
 	ch->items = c;
 	memset(&r, 0, sizeof(r));
-	rc = gw_submit(gw, ch, &r);
+	rc = gw_submit(gw, ch, &r); /* no reply to defer: 0 when accepted */
 	cJSON_Delete(r.result);
-	return rc == -EBUSY ? 0 : rc; /* no reply to defer: it goes live all the same */
+	return rc;
 }
 
 /* Build and publish a job on the control thread (start-up, before the

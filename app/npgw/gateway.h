@@ -56,6 +56,7 @@ struct gw_change {
 	size_t objects; /* objects of the desired state once it is in */
 	struct npgw_ctl_pending *pending; /* the deferred reply, or NULL */
 	struct timespec t0; /* when it was submitted */
+	double validate_ms; /* its checks on the control thread */
 	bool solo; /* built alone (a retry after a failed build) */
 	struct gw_change *next;
 };
@@ -84,6 +85,7 @@ struct gw_job {
 	uint64_t generation;
 	const struct npgw_ruleset *base; /* live when it started: read only */
 	bool journal; /* append the record (not for a restored state) */
+	bool no_incremental; /* the live generation is not what the builder has */
 	/* results */
 	int rc;
 	struct npgw_ctl_error err;
@@ -124,6 +126,7 @@ struct gateway {
 	struct gw_change *queue, **queue_tail; /* accepted, waiting for a build */
 	size_t n_queued;
 	struct gw_job *inflight; /* handed to the builder */
+	bool mirror_ahead; /* a build was journaled but not published */
 	pthread_t builder;
 	bool builder_running;
 	pthread_mutex_t lock; /* guards job, stop */
@@ -135,9 +138,10 @@ struct gateway {
 
 /*
  * Check a change against the desired state and accept it (NPGW_CTL_DEFER:
- * the reply comes when its generation is live, or its build fails) or
- * refuse it (< 0, r->error and maybe r->result set; nothing changed).
- * Takes ch either way.
+ * the reply comes when its generation is live, or its build fails; 0 when
+ * r has no connection, as for SIGHUP: nothing to answer) or refuse it
+ * (< 0, r->error and maybe r->result set; nothing changed; -EBUSY when no
+ * reply can be deferred). Takes ch either way.
  */
 int gw_submit(struct gateway *gw, struct gw_change *ch, struct npgw_ctl_reply *r);
 

@@ -312,6 +312,15 @@ def during_build(tmp, setdir, builds):
                 time.sleep(0.002)
             s.close()
 
+        # the same calls with no build, for comparison
+        idle = {"stats": [], "get": []}
+        s = Sock(g.sock)
+        for _ in range(50):
+            for cmd, args in (("stats", {}), ("get", {"kind": "policies", "namespace": ns})):
+                t0 = time.monotonic()
+                s.call(cmd, args)
+                idle[cmd].append((time.monotonic() - t0) * 1e3)
+        s.close()
         ths = [threading.Thread(target=reader, args=("stats", {}, st_lat)),
                threading.Thread(target=reader, args=("get", {"kind": "policies",
                                                              "namespace": ns}, get_lat))]
@@ -339,7 +348,9 @@ def during_build(tmp, setdir, builds):
             "stats_n": len(st_lat), "stats_p50": pct(st_lat, 50), "stats_p99": pct(st_lat, 99),
             "stats_max": max(st_lat) if st_lat else float("nan"),
             "get_n": len(get_lat), "get_p50": pct(get_lat, 50), "get_p99": pct(get_lat, 99),
-            "get_max": max(get_lat) if get_lat else float("nan")}
+            "get_max": max(get_lat) if get_lat else float("nan"),
+            "idle_stats_p50": pct(idle["stats"], 50), "idle_stats_p99": pct(idle["stats"], 99),
+            "idle_get_p50": pct(idle["get"], 50), "idle_get_p99": pct(idle["get"], 99)}
 
 
 def vm_hwm_mb(pid):
@@ -449,6 +460,8 @@ def print_control_plane(r):
           "(%d calls)" %
           (b["builds"], b["rules"], b["change_ms"], b["stats_p50"], b["stats_p99"],
            b["stats_max"], b["stats_n"], b["get_p50"], b["get_p99"], b["get_max"], b["get_n"]))
+    print("With no build: stats p50 %.2f / p99 %.2f ms, get p50 %.2f / p99 %.2f ms" %
+          (b["idle_stats_p50"], b["idle_stats_p99"], b["idle_get_p50"], b["idle_get_p99"]))
     if "big" in r:
         g = r["big"]
         print()
