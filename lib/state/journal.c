@@ -32,6 +32,7 @@ struct npgw_state {
 	uint64_t seg_seq; /* its number */
 	uint64_t seg_bytes;
 	size_t bound;
+	size_t max_record;
 	uint64_t generation; /* of the last record or snapshot */
 	/* counters for status, read by any thread */
 	pthread_mutex_t lock;
@@ -144,6 +145,7 @@ struct npgw_state *npgw_state_open(const char *dir, char *err, size_t errlen, in
 	}
 	st->dfd = st->lock_fd = st->seg_fd = -1;
 	st->bound = NPGW_STATE_JOURNAL_BOUND;
+	st->max_record = NPGW_STATE_MAX_RECORD;
 	pthread_mutex_init(&st->lock, NULL);
 	r = mkdirs(dir, err, errlen);
 	if (r < 0)
@@ -203,6 +205,11 @@ void npgw_state_close(struct npgw_state *st)
 void npgw_state_set_bound(struct npgw_state *st, size_t bytes)
 {
 	st->bound = bytes ? bytes : NPGW_STATE_JOURNAL_BOUND;
+}
+
+void npgw_state_set_max_record(struct npgw_state *st, size_t bytes)
+{
+	st->max_record = bytes ? bytes : NPGW_STATE_MAX_RECORD;
 }
 
 void npgw_state_get_info(struct npgw_state *st, struct npgw_state_info *info)
@@ -801,7 +808,7 @@ int npgw_state_append(struct npgw_state *st, uint64_t generation, const char *co
 		set_err(err, errlen, "out of memory writing the journal record");
 		return -ENOMEM;
 	}
-	if (len > NPGW_STATE_MAX_RECORD) {
+	if (len > st->max_record) {
 		/* too large for the journal (and for the loader at replay): a
 		 * snapshot of the whole state instead, and a new segment */
 		free(line);

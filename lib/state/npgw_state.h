@@ -257,8 +257,10 @@ int npgw_state_append(struct npgw_state *st, uint64_t generation, const char *co
 		      size_t n,
 		      const struct npgw_k8s_cluster *after, char *err, size_t errlen);
 
-/* Set the segment bound (tests; 0: NPGW_STATE_JOURNAL_BOUND). */
+/* Set the segment bound (tests; 0: NPGW_STATE_JOURNAL_BOUND) and the
+ * largest record journaled (tests; 0: NPGW_STATE_MAX_RECORD). */
 void npgw_state_set_bound(struct npgw_state *st, size_t bytes);
+void npgw_state_set_max_record(struct npgw_state *st, size_t bytes);
 
 /* Wait until no background snapshot runs (tests, shutdown). */
 void npgw_state_wait(struct npgw_state *st);
