@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <rte_lcore.h>
 #include <rte_log.h>
 
 #include "gateway.h"
@@ -23,8 +22,6 @@
 /* A deferred reply waits at most this long for its generation (a build
  * of 100,000 rules takes seconds; the client has its own timeout). */
 #define GW_REPLY_TIMEOUT_MS (10 * 60 * 1000)
-/* The builder's nice value (per thread on Linux). */
-#define GW_BUILDER_NICE 10
 /* A change with more new pods than this is checked against the whole
  * desired state (sorting) rather than pod by pod. */
 #define GW_SCAN_PODS 64
@@ -399,10 +396,6 @@ static void *builder_main(void *arg)
 	struct gateway *gw = arg;
 	uint64_t one = 1;
 
-	/* below the control thread, whose CPU it shares: a build of seconds
-	 * must not delay the answers to stats, get, explain, status */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), GW_BUILDER_NICE) < 0)
-		gw_log(RTE_LOG_DEBUG, "builder: cannot lower its priority: %s", strerror(errno));
 
 	pthread_mutex_lock(&gw->lock);
 	for (;;) {
@@ -433,13 +426,15 @@ int gw_builder_start(struct gateway *gw)
 		return -errno;
 	pthread_mutex_init(&gw->lock, NULL);
 	pthread_cond_init(&gw->cond, NULL);
-	rc = pthread_create(&gw->builder, NULL, builder_main, gw);
+	/* a control thread of the EAL: on the CPUs no worker polls (with
+	 * none spare, the main lcore's, where the control loop mostly sleeps
+	 * in poll and, woken, preempts a build) */
+	rc = rte_ctrl_thread_create(&gw->builder, "npgw-builder", NULL, builder_main, gw);
 	if (rc != 0) {
 		close(gw->done_fd);
 		gw->done_fd = -1;
-		return -rc;
+		return rc < 0 ? rc : -rc;
 	}
-	pthread_setname_np(gw->builder, "npgw-builder");
 	gw->builder_running = true;
 	return 0;
 }

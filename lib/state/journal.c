@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "npgw_state.h"
+#include "state_private.h"
 
 #define SEG_PREFIX "journal."
 #define LOCK_FILE "lock"
@@ -46,19 +47,6 @@ struct npgw_state {
 	uint64_t snap_upto; /* segments up to this one are covered */
 	uint64_t snap_covered_bytes;
 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) NPGW_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- CRC-32C (Castagnoli), bytewise ---- */
 
@@ -89,32 +77,6 @@ static uint32_t crc32c(const char *buf, size_t len)
 
 /* ---- the directory ---- */
 
-static int mkdirs(const char *dir, char *err, size_t errlen)
-{
-	char *p = strdup(dir);
-	int rc = 0;
-
-	if (p == NULL)
-		return -ENOMEM;
-	for (char *s = p + 1;; s++) {
-		bool end = *s == '\0';
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-			rc = -errno;
-			set_err(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
-			break;
-		}
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return rc;
-}
-
 /* The pid a lock file names, or 0. */
 static long lock_holder(int fd)
 {
@@ -130,16 +92,16 @@ struct npgw_state *npgw_state_open(const char *dir, char *err, size_t errlen, in
 	char pid[32];
 	int r;
 
-	set_err(err, errlen, "%s", "");
+	state_set_err(err, errlen, "%s", "");
 	if (dir == NULL || dir[0] == '\0') {
-		set_err(err, errlen, "no state directory");
+		state_set_err(err, errlen, "no state directory");
 		*rc = -EINVAL;
 		return NULL;
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->dir = strdup(dir)) == NULL) {
 		free(st);
-		set_err(err, errlen, "out of memory");
+		state_set_err(err, errlen, "out of memory");
 		*rc = -ENOMEM;
 		return NULL;
 	}
@@ -147,30 +109,30 @@ struct npgw_state *npgw_state_open(const char *dir, char *err, size_t errlen, in
 	st->bound = NPGW_STATE_JOURNAL_BOUND;
 	st->max_record = NPGW_STATE_MAX_RECORD;
 	pthread_mutex_init(&st->lock, NULL);
-	r = mkdirs(dir, err, errlen);
+	r = state_make_dirs(dir, err, errlen);
 	if (r < 0)
 		goto fail;
 	st->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->dfd < 0) {
 		r = -errno;
-		set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
+		state_set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
 		goto fail;
 	}
 	st->lock_fd = openat(st->dfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (st->lock_fd < 0) {
 		r = -errno;
-		set_err(err, errlen, "cannot open %s/%s: %s", dir, LOCK_FILE, strerror(errno));
+		state_set_err(err, errlen, "cannot open %s/%s: %s", dir, LOCK_FILE, strerror(errno));
 		goto fail;
 	}
 	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		if (r == -EBUSY)
-			set_err(err, errlen,
+			state_set_err(err, errlen,
 				"the state directory %s is in use by another npgw (pid %ld): "
 				"one daemon per state directory",
 				dir, lock_holder(st->lock_fd));
 		else
-			set_err(err, errlen, "cannot lock %s/%s: %s", dir, LOCK_FILE,
+			state_set_err(err, errlen, "cannot lock %s/%s: %s", dir, LOCK_FILE,
 				strerror(errno));
 		goto fail;
 	}
@@ -384,23 +346,6 @@ static int record_parse(const char *buf, size_t len, const char **payload, size_
 	return 0;
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
-		return false;
-	for (; *s; s++) {
-		unsigned int dgt = (unsigned int)(*s - '0');
-
-		if (dgt > 9 || v > (UINT64_MAX - dgt) / 10)
-			return false;
-		v = v * 10 + dgt;
-	}
-	*out = v;
-	return true;
-}
-
 /* Apply the changes of one record's payload to c. -EBADMSG (reason in d)
  * or -ENOMEM. */
 static int replay(struct npgw_k8s_cluster *c, const char *name, const cJSON *changes,
@@ -601,7 +546,7 @@ static int replay_segment(struct npgw_state *st, uint64_t seq, bool last,
 		}
 		j = cJSON_ParseWithLength(payload, plen);
 		if (j == NULL ||
-		    !parse_u64(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "generation")),
+		    !state_parse_u64(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "generation")),
 			       &gen) ||
 		    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "changes"))) {
 			npgw_diags_add(d, NPGW_SEV_ERROR, where, 0, 0, "",
@@ -776,7 +721,7 @@ static int rotate(struct npgw_state *st, char *err, size_t errlen)
 	seg_name(name, sizeof(name), st->seg_seq + 1);
 	fd = openat(st->dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || fsync(st->dfd) < 0) {
-		set_err(err, errlen, "cannot start %s/%s: %s", st->dir, name, strerror(errno));
+		state_set_err(err, errlen, "cannot start %s/%s: %s", st->dir, name, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -errno;
@@ -796,16 +741,16 @@ int npgw_state_append(struct npgw_state *st, uint64_t generation, const char *co
 	char *line;
 	int rc = 0;
 
-	set_err(err, errlen, "%s", "");
+	state_set_err(err, errlen, "%s", "");
 	if (st->seg_fd < 0) {
-		set_err(err, errlen, "the state directory was not restored first");
+		state_set_err(err, errlen, "the state directory was not restored first");
 		return -EINVAL;
 	}
 	if (st->snap_started && atomic_load(&st->snap_done))
 		npgw_state_wait(st);
 	line = record_text(generation, changes, n, &len);
 	if (line == NULL) {
-		set_err(err, errlen, "out of memory writing the journal record");
+		state_set_err(err, errlen, "out of memory writing the journal record");
 		return -ENOMEM;
 	}
 	if (len > st->max_record) {
@@ -849,7 +794,7 @@ int npgw_state_append(struct npgw_state *st, uint64_t generation, const char *co
 		char name[64];
 
 		seg_name(name, sizeof(name), st->seg_seq);
-		set_err(err, errlen, "cannot write %s/%s: %s", st->dir, name, strerror(-rc));
+		state_set_err(err, errlen, "cannot write %s/%s: %s", st->dir, name, strerror(-rc));
 		/* take back what part of it was written: the next record must
 		 * not follow a torn one */
 		if (ftruncate(st->seg_fd, (off_t)st->seg_bytes) < 0 || fdatasync(st->seg_fd) < 0) {

@@ -49,7 +49,9 @@
  * mode 0600), fsyncs it, renames it over state.json and fsyncs DIR; so
  * state.json is at every moment either the previous state or the new one,
  * whole. Temporary files left by a crash are never read, and the next save
- * removes them. One process saves into a directory at a time (the daemon).
+ * removes them. One process saves into a directory at a time (the daemon,
+ * holding the directory's lock; its background snapshot thread saves while
+ * the journal goes on in a new segment).
  *
  * Object origins are not kept: a restored object's origin is
  * DIR/state.json at the line of the item.
@@ -88,9 +90,9 @@
  * above). dir is created (mode 0700, parents too) when missing. Before
  * anything is written the text is read back with the loader and must give
  * every object of c without error: a state that could not be restored is
- * refused here, when the change can still be refused, not at the next start
- * (the loader's limits, 16 MiB and one million nodes, apply; so does its
- * validation of a cluster built by hand). Only the objects are saved:
+ * refused here, not at the next start (the loader's limits apply to each
+ * object, NPGW_STATE_MAX_SIZE to the file; so does its validation of a
+ * cluster built by hand). Only the objects are saved:
  * c->n_refused is not (a restored cluster has 0).
  *
  * Returns 0, or a negative errno with a one-line reason in err (errlen bytes,

@@ -25,13 +25,12 @@
 #include <cjson/cJSON.h>
 
 #include "npgw_state.h"
+#include "state_private.h"
 
 #define STATE_MAX_SIZE NPGW_STATE_MAX_SIZE
 #define TMP_PREFIX "." NPGW_STATE_FILE ".tmp-"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) NPGW_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void state_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -273,19 +272,19 @@ static int check_readable(const char *path, const char *text, size_t len,
 	if (rc == 0)
 		rc = npgw_k8s_cluster_validate(back, &d);
 	if (rc == -ENOMEM) {
-		set_err(err, errlen, "out of memory reading the state back");
+		state_set_err(err, errlen, "out of memory reading the state back");
 	} else if (rc < 0 || d.n_errors > 0) {
 		const struct npgw_diag *e = NULL;
 
 		for (size_t i = 0; i < d.n && e == NULL; i++)
 			if (d.v[i].severity == NPGW_SEV_ERROR)
 				e = &d.v[i];
-		set_err(err, errlen, "the state would not load back (%zu error%s), not saved: "
+		state_set_err(err, errlen, "the state would not load back (%zu error%s), not saved: "
 			"%s%s%s", d.n_errors, d.n_errors == 1 ? "" : "s", e ? e->path : "",
 			e && e->path[0] ? ": " : "", e ? e->message : "unknown error");
 		rc = -EINVAL;
 	} else if (npgw_k8s_object_count(back) != npgw_k8s_object_count(c)) {
-		set_err(err, errlen, "the state would load back with %zu objects instead of %zu, "
+		state_set_err(err, errlen, "the state would load back with %zu objects instead of %zu, "
 				     "not saved",
 			npgw_k8s_object_count(back), npgw_k8s_object_count(c));
 		rc = -EINVAL;
@@ -298,7 +297,7 @@ static int check_readable(const char *path, const char *text, size_t len,
 /* ---- the directory ---- */
 
 /* mkdir -p with mode 0700 for what is created. */
-static int make_dirs(const char *dir, char *err, size_t errlen)
+int state_make_dirs(const char *dir, char *err, size_t errlen)
 {
 	char *p = strdup(dir);
 	int rc = 0;
@@ -313,7 +312,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 		*s = '\0';
 		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
 			rc = -errno;
-			set_err(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
+			state_set_err(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
 			break;
 		}
 		if (end)
@@ -375,35 +374,35 @@ static int replace_file(int dfd, const char *dir, const char *text, size_t len, 
 	}
 	if (fd < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot create %s/%s: %s", dir, tmp, strerror(errno));
+		state_set_err(err, errlen, "cannot create %s/%s: %s", dir, tmp, strerror(errno));
 		return rc;
 	}
 	rc = write_all(fd, text, len);
 	if (rc < 0) {
-		set_err(err, errlen, "cannot write %s/%s: %s", dir, tmp, strerror(-rc));
+		state_set_err(err, errlen, "cannot write %s/%s: %s", dir, tmp, strerror(-rc));
 		goto fail;
 	}
 	if (fsync(fd) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot fsync %s/%s: %s", dir, tmp, strerror(errno));
+		state_set_err(err, errlen, "cannot fsync %s/%s: %s", dir, tmp, strerror(errno));
 		goto fail;
 	}
 	rc = close(fd);
 	fd = -1;
 	if (rc < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot close %s/%s: %s", dir, tmp, strerror(errno));
+		state_set_err(err, errlen, "cannot close %s/%s: %s", dir, tmp, strerror(errno));
 		goto fail;
 	}
 	if (renameat(dfd, tmp, dfd, NPGW_STATE_FILE) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot rename %s/%s to %s: %s", dir, tmp, NPGW_STATE_FILE,
+		state_set_err(err, errlen, "cannot rename %s/%s to %s: %s", dir, tmp, NPGW_STATE_FILE,
 			strerror(errno));
 		goto fail;
 	}
 	if (fsync(dfd) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "renamed, but cannot fsync directory %s: %s", dir,
+		state_set_err(err, errlen, "renamed, but cannot fsync directory %s: %s", dir,
 			strerror(errno));
 		return rc;
 	}
@@ -422,19 +421,19 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 	size_t len;
 	int dfd, rc;
 
-	set_err(err, errlen, "%s", "");
+	state_set_err(err, errlen, "%s", "");
 	if (dir == NULL || dir[0] == '\0' || c == NULL) {
-		set_err(err, errlen, "no state directory or no state");
+		state_set_err(err, errlen, "no state directory or no state");
 		return -EINVAL;
 	}
 	text = state_text(c, generation, &len);
 	if (text == NULL || asprintf(&path, "%s/%s", dir, NPGW_STATE_FILE) < 0) {
 		free(text);
-		set_err(err, errlen, "out of memory writing the state");
+		state_set_err(err, errlen, "out of memory writing the state");
 		return -ENOMEM;
 	}
 	if (len > STATE_MAX_SIZE) {
-		set_err(err, errlen,
+		state_set_err(err, errlen,
 			"the state is %zu bytes, more than the %u MiB a state file may hold, "
 			"not saved",
 			len, STATE_MAX_SIZE / 1024 / 1024);
@@ -444,13 +443,13 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 	rc = check_readable(path, text, len, c, err, errlen);
 	if (rc < 0)
 		goto out;
-	rc = make_dirs(dir, err, errlen);
+	rc = state_make_dirs(dir, err, errlen);
 	if (rc < 0)
 		goto out;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
+		state_set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	remove_temps(dfd);
@@ -549,7 +548,7 @@ static int read_file(const char *path, char **out, size_t *len, struct npgw_diag
 
 /* Strict decimal uint64: digits only, no sign, no leading zero, no
  * overflow. */
-static bool parse_u64(const char *s, uint64_t *out)
+bool state_parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -672,7 +671,7 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 	ver = annotation(ann, NPGW_STATE_ANN_VERSION, path, d, &nomem);
 	if (ver == NULL)
 		goto out;
-	if (!parse_u64(ver, &version) || version == 0) {
+	if (!state_parse_u64(ver, &version) || version == 0) {
 		nomem |= diag(d, path, 0, 0, "metadata.annotations[\"" NPGW_STATE_ANN_VERSION "\"]",
 			      "\"%.32s\" is not a format version", ver) < 0;
 		goto out;
@@ -687,11 +686,11 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 	}
 	gen = annotation(ann, NPGW_STATE_ANN_GENERATION, path, d, &nomem);
 	cnt = annotation(ann, NPGW_STATE_ANN_OBJECTS, path, d, &nomem);
-	if (gen != NULL && !parse_u64(gen, generation))
+	if (gen != NULL && !state_parse_u64(gen, generation))
 		nomem |= diag(d, path, 0, 0,
 			      "metadata.annotations[\"" NPGW_STATE_ANN_GENERATION "\"]",
 			      "\"%.32s\" is not a generation (a decimal number)", gen) < 0;
-	else if (cnt != NULL && !parse_u64(cnt, objects))
+	else if (cnt != NULL && !state_parse_u64(cnt, objects))
 		nomem |= diag(d, path, 0, 0, "metadata.annotations[\"" NPGW_STATE_ANN_OBJECTS "\"]",
 			      "\"%.32s\" is not an object count", cnt) < 0;
 	else if (gen != NULL && cnt != NULL)
