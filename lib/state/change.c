@@ -12,13 +12,26 @@
 
 #include "npgw_state.h"
 
-enum kind { K_NONE, K_NS, K_POD, K_POL };
+/* K_ARRAY: the array of one kind as it was before a bulk merge (in points
+ * at a struct saved_array) */
+enum kind { K_NONE, K_NS, K_POD, K_POL, K_ARRAY };
 
 struct npgw_state_undo_entry {
 	enum kind kind;
+	bool bulk; /* put by a bulk merge: undone with its K_ARRAY entry */
 	void *in; /* put by the change, or NULL */
 	void *old; /* displaced: replaced or removed, or NULL */
 };
+
+struct saved_array {
+	enum kind kind;
+	void **v;
+	size_t n;
+};
+
+/* Items past this many of a kind are merged in one pass (O(n + m)), not
+ * put one by one (O(m log n) compares, O(n m) pointer moves). */
+#define BULK_ITEMS 64
 
 static enum kind kind_of(const char *s)
 {
@@ -62,7 +75,7 @@ static int log_entry(struct npgw_state_undo *u, enum kind k, void *in, void *old
 		u->v = v;
 		u->cap = cap;
 	}
-	u->v[u->n++] = (struct npgw_state_undo_entry){k, in, old};
+	u->v[u->n++] = (struct npgw_state_undo_entry){k, false, in, old};
 	return 0;
 }
 
@@ -143,6 +156,64 @@ static int remove_one(struct npgw_k8s_cluster *c, const struct npgw_state_remova
 	return 0;
 }
 
+static int key_cmp(enum kind k, const void *a, const void *b)
+{
+	const char *an, *bn, *as = "", *bs = "";
+	int c;
+
+	if (k == K_NS) {
+		an = ((const struct npgw_k8s_namespace *)a)->name;
+		bn = ((const struct npgw_k8s_namespace *)b)->name;
+	} else if (k == K_POD) {
+		as = ((const struct npgw_k8s_pod *)a)->namespace;
+		bs = ((const struct npgw_k8s_pod *)b)->namespace;
+		an = ((const struct npgw_k8s_pod *)a)->name;
+		bn = ((const struct npgw_k8s_pod *)b)->name;
+	} else {
+		as = ((const struct npgw_k8s_policy *)a)->namespace;
+		bs = ((const struct npgw_k8s_policy *)b)->namespace;
+		an = ((const struct npgw_k8s_policy *)a)->name;
+		bn = ((const struct npgw_k8s_policy *)b)->name;
+	}
+	c = strcmp(as ? as : "", bs ? bs : "");
+	return c ? c : strcmp(an ? an : "", bn ? bn : "");
+}
+
+/* Merge the sorted items (taken) into the sorted array *arr of *n in one
+ * pass; the old array is kept in the log, so that undo puts it back
+ * whole. */
+static int merge_bulk(enum kind k, void ***arr, size_t *n, void **items, size_t n_items,
+		      struct npgw_state_undo *u)
+{
+	struct saved_array *sa = malloc(sizeof(*sa));
+	void **nv = malloc((*n + n_items + 1) * sizeof(*nv));
+	size_t i = 0, j = 0, m = 0;
+
+	if (sa == NULL || nv == NULL || reserve(u, n_items + 1) < 0) {
+		free(sa);
+		free(nv);
+		return -ENOMEM;
+	}
+	*sa = (struct saved_array){k, *arr, *n};
+	log_entry(u, K_ARRAY, sa, NULL);
+	while (i < *n || j < n_items) {
+		int c = i == *n ? 1 : j == n_items ? -1 : key_cmp(k, (*arr)[i], items[j]);
+
+		if (c < 0) {
+			nv[m++] = (*arr)[i++];
+			continue;
+		}
+		log_entry(u, k, items[j], c == 0 ? (*arr)[i] : NULL);
+		u->v[u->n - 1].bulk = true;
+		nv[m++] = items[j++];
+		if (c == 0)
+			i++;
+	}
+	*arr = nv;
+	*n = m;
+	return 0;
+}
+
 /* Move every object of items into c (upsert). */
 static int put_items(struct npgw_k8s_cluster *c, struct npgw_k8s_cluster *items,
 		     struct npgw_state_undo *u)
@@ -152,6 +223,27 @@ static int put_items(struct npgw_k8s_cluster *c, struct npgw_k8s_cluster *items,
 	if (rc < 0)
 		return rc;
 	npgw_k8s_cluster_sort(items);
+	if (items->n_namespaces > BULK_ITEMS) {
+		rc = merge_bulk(K_NS, (void ***)&c->namespaces, &c->n_namespaces,
+				(void **)items->namespaces, items->n_namespaces, u);
+		if (rc < 0)
+			return rc;
+		items->n_namespaces = 0;
+	}
+	if (items->n_pods > BULK_ITEMS) {
+		rc = merge_bulk(K_POD, (void ***)&c->pods, &c->n_pods, (void **)items->pods,
+				items->n_pods, u);
+		if (rc < 0)
+			return rc;
+		items->n_pods = 0;
+	}
+	if (items->n_policies > BULK_ITEMS) {
+		rc = merge_bulk(K_POL, (void ***)&c->policies, &c->n_policies,
+				(void **)items->policies, items->n_policies, u);
+		if (rc < 0)
+			return rc;
+		items->n_policies = 0;
+	}
 	while (items->n_namespaces > 0) {
 		struct npgw_k8s_namespace *o = items->namespaces[0], *old;
 
@@ -222,6 +314,26 @@ void npgw_state_undo_to(struct npgw_k8s_cluster *c, struct npgw_state_undo *u, s
 		struct npgw_state_undo_entry *e = &u->v[--u->n];
 		void *dummy = NULL;
 
+		if (e->kind == K_ARRAY) {
+			/* the array as it was before the bulk merge, whole */
+			struct saved_array *sa = e->in;
+			void ***arr = sa->kind == K_NS	  ? (void ***)&c->namespaces
+				      : sa->kind == K_POD ? (void ***)&c->pods
+							  : (void ***)&c->policies;
+			size_t *n = sa->kind == K_NS	? &c->n_namespaces
+				    : sa->kind == K_POD ? &c->n_pods
+							: &c->n_policies;
+
+			free(*arr);
+			*arr = sa->v;
+			*n = sa->n;
+			free(sa);
+			continue;
+		}
+		if (e->bulk) {
+			free_obj(e->kind, e->in); /* its array goes back with K_ARRAY */
+			continue;
+		}
 		if (e->in != NULL) {
 			/* take the put object out again, or put back what it replaced */
 			if (e->old != NULL) {
@@ -278,8 +390,14 @@ void npgw_state_undo_rollback(struct npgw_k8s_cluster *c, struct npgw_state_undo
 
 void npgw_state_undo_commit(struct npgw_state_undo *u)
 {
-	for (size_t i = 0; i < u->n; i++)
-		free_obj(u->v[i].kind, u->v[i].old);
+	for (size_t i = 0; i < u->n; i++) {
+		if (u->v[i].kind == K_ARRAY) {
+			free(((struct saved_array *)u->v[i].in)->v); /* the objects live on */
+			free(u->v[i].in);
+		} else {
+			free_obj(u->v[i].kind, u->v[i].old);
+		}
+	}
 	npgw_k8s_cluster_free(u->replaced);
 	u->replaced = NULL;
 	u->n = 0;
@@ -317,7 +435,7 @@ int npgw_state_undo_pods(const struct npgw_state_undo *u, const struct npgw_k8s_
 	if (u->replaced != NULL)
 		return 1;
 	for (size_t i = 0; i < u->n; i++)
-		if (u->v[i].kind != K_POD)
+		if (u->v[i].kind != K_POD && u->v[i].kind != K_ARRAY)
 			return 1;
 	ins = malloc((u->n + 1) * sizeof(*ins));
 	olds = malloc((u->n + 1) * sizeof(*olds));
@@ -328,6 +446,8 @@ int npgw_state_undo_pods(const struct npgw_state_undo *u, const struct npgw_k8s_
 		goto out;
 	}
 	for (size_t i = 0; i < u->n; i++) {
+		if (u->v[i].kind == K_ARRAY)
+			continue;
 		if (u->v[i].in)
 			ins[ni++] = u->v[i].in;
 		if (u->v[i].old)
@@ -338,6 +458,8 @@ int npgw_state_undo_pods(const struct npgw_state_undo *u, const struct npgw_k8s_
 	/* removed: displaced pods that were there before the changes (not put
 	 * by an earlier one); added: pods put and not displaced later */
 	for (size_t i = 0; i < u->n; i++) {
+		if (u->v[i].kind == K_ARRAY)
+			continue;
 		if (u->v[i].old && !in_set(ins, ni, u->v[i].old))
 			(*removed)[(*n_removed)++] = u->v[i].old;
 		if (u->v[i].in && !in_set(olds, no, u->v[i].in))

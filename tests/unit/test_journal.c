@@ -561,6 +561,51 @@ static void test_changes_undo_and_pod_delta(void)
 	npgw_k8s_cluster_free(c);
 }
 
+/* Past 64 objects of a kind a change is merged in one pass: the same
+ * result, the same undo, the same pod delta. */
+static void test_bulk_merge_undoes_whole(void)
+{
+	struct npgw_k8s_cluster *c = load_text("a.yaml", cluster_a), *before, *items, *one;
+	struct npgw_state_change add = {0};
+	const struct npgw_k8s_pod **removed, **added;
+	size_t n_removed, n_added;
+	struct npgw_state_undo u = {0};
+	int e = 0;
+
+	before = npgw_k8s_cluster_clone(c, &e);
+	items = npgw_k8s_cluster_new();
+	for (int i = 0; i < 200; i++) {
+		one = pod(i, i % 2 ? "a" : "b");
+		CU_ASSERT_EQUAL_FATAL(npgw_k8s_cluster_merge(items, one), 0);
+		npgw_k8s_cluster_free(one);
+	}
+	/* and one that replaces a pod of the cluster */
+	one = load_text("w.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: web-2, "
+				  "namespace: shop, labels: {app: new}}\nstatus: {podIP: 10.0.0.2}\n");
+	CU_ASSERT_EQUAL_FATAL(npgw_k8s_cluster_merge(items, one), 0);
+	npgw_k8s_cluster_free(one);
+	CU_ASSERT_EQUAL_FATAL(npgw_state_change_apply(c, &add, items, &u), 0);
+	CU_ASSERT_EQUAL(c->n_pods, 3 + 200);
+	CU_ASSERT_STRING_EQUAL(npgw_k8s_label_get(&npgw_k8s_find_pod(c, "shop", "web-2")->labels,
+						  "app"),
+			       "new");
+	for (size_t i = 1; i < c->n_pods; i++) /* still sorted */
+		CU_ASSERT(strcmp(c->pods[i - 1]->namespace, c->pods[i]->namespace) < 0 ||
+			  (strcmp(c->pods[i - 1]->namespace, c->pods[i]->namespace) == 0 &&
+			   strcmp(c->pods[i - 1]->name, c->pods[i]->name) < 0));
+	CU_ASSERT_EQUAL_FATAL(npgw_state_undo_pods(&u, &removed, &n_removed, &added, &n_added), 0);
+	CU_ASSERT_EQUAL(n_removed, 1);
+	CU_ASSERT_EQUAL(n_added, 201);
+	free(removed);
+	free(added);
+	npgw_state_undo_rollback(c, &u);
+	CU_ASSERT_TRUE(same(before, c));
+	npgw_k8s_cluster_free(items);
+	npgw_k8s_cluster_free(before);
+	npgw_k8s_cluster_free(c);
+	npgw_state_undo_clear(&u);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -573,6 +618,7 @@ int npgw_test_register(void)
 		{"large record becomes a snapshot", test_large_record_becomes_a_snapshot},
 		{"namespace removal cascades and undoes", test_namespace_removal_cascades_and_undoes},
 		{"changes undo and pod delta", test_changes_undo_and_pod_delta},
+		{"bulk merge undoes whole", test_bulk_merge_undoes_whole},
 		{NULL, NULL},
 	};
 
