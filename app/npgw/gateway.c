@@ -225,9 +225,10 @@ static int accept_change(struct gateway *gw, struct gw_change *ch, struct npgw_c
 				       r->kind, r->ns ? r->ns : "", r->ns ? "/" : "", r->name);
 			return -ENOENT;
 		}
-	ch->json = npgw_state_change_json(&sc);
+	/* the journal's text is made by the builder, from its copy: for a
+	 * large change it takes seconds */
 	pods = calloc(n_pods + 1, sizeof(*pods));
-	if (ch->json == NULL || pods == NULL)
+	if (pods == NULL)
 		goto nomem;
 	for (size_t i = 0; i < n_pods; i++)
 		pods[i] = ch->items->pods[i];
@@ -322,6 +323,11 @@ static void run_job(struct gateway *gw, struct gw_job *job)
 		struct npgw_k8s_cluster *copy = NULL;
 		int e = 0;
 
+		if (ch->json == NULL && job->journal) {
+			ch->json = npgw_state_change_json(&sc);
+			if (ch->json == NULL)
+				rc = -ENOMEM;
+		}
 		texts[k] = ch->json;
 		/* a copy: the change's items must outlive a failed build */
 		if (ch->items != NULL && (copy = npgw_k8s_cluster_clone(ch->items, &e)) == NULL)
@@ -588,8 +594,6 @@ static void resync_desired(struct gateway *gw)
 		cJSON *details = NULL;
 
 		q->next = NULL;
-		free(q->json);
-		q->json = NULL;
 		if (accept_change(gw, q, &err, &details, NULL) < 0) {
 			if (q->pending != NULL)
 				npgw_ctl_complete(gw->ctl, q->pending, details, &err);
