@@ -505,7 +505,7 @@ static void test_namespace_removal_cascades_and_undoes(void)
 	rm.name = "nope";
 	CU_ASSERT_EQUAL(npgw_state_change_apply(c, &ch, NULL, &u), -ENOENT);
 	CU_ASSERT_TRUE(same(before, c));
-	CU_ASSERT_EQUAL(npgw_state_kind("ns"), (const char *)"Namespace");
+	CU_ASSERT_STRING_EQUAL(npgw_state_kind("ns"), "Namespace");
 	CU_ASSERT_STRING_EQUAL(npgw_state_kind("netpol"), "NetworkPolicy");
 	CU_ASSERT_PTR_NULL(npgw_state_kind("Service"));
 	npgw_state_undo_clear(&u);
