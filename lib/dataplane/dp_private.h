@@ -102,6 +102,8 @@ struct dp_bridge {
 	uint64_t age_tsc;
 };
 
+#define DP_MAX_RETIRED 16
+
 struct npgw_dp {
 	const struct npgw_config *cfg;
 	struct rte_mempool *mp;
@@ -129,6 +131,13 @@ struct npgw_dp {
 	uint64_t swaps;
 	struct dp_hitmap *retired_hits; /* rule hits of the generations gone */
 	struct dp_ev_history *events; /* NULL when events are off */
+	/* generations replaced by npgw_dp_publish_nowait, freed by
+	 * npgw_dp_reclaim once every worker is past them */
+	struct {
+		struct dp_gen *g;
+		uint64_t token;
+	} retired[DP_MAX_RETIRED];
+	unsigned int n_retired;
 };
 
 /* Rule hits by identity (namespace, policy, direction, rule, action), for
