@@ -400,6 +400,18 @@ nomem:
 	return NULL;
 }
 
+/* Free a generation no worker can be in any more; its events name its
+ * rules and its rule hits live on (by identity): take both first. */
+static void gen_retire(struct npgw_dp *dp, struct dp_gen *old)
+{
+	dp_events_drain_gen(dp, old);
+	if (dp_gen_fold_hits(dp, old, dp->retired_hits) < 0)
+		DP_LOG(WARNING, "out of memory: rule hits of generation %" PRIu64
+				" are lost from the totals",
+		       npgw_ruleset_generation(old->rs));
+	gen_free(old);
+}
+
 unsigned int npgw_dp_reclaim(struct npgw_dp *dp, bool wait)
 {
 	unsigned int k = 0;
@@ -409,7 +421,7 @@ unsigned int npgw_dp_reclaim(struct npgw_dp *dp, bool wait)
 		 * are not either (unless waiting) */
 		if ((k == 0 || wait) &&
 		    rte_rcu_qsbr_check(dp->rcu, dp->retired[i].token, wait) == 1) {
-			gen_free(dp->retired[i].g);
+			gen_retire(dp, dp->retired[i].g);
 			continue;
 		}
 		dp->retired[k++] = dp->retired[i];
@@ -462,14 +474,7 @@ int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
 	if (old != NULL) {
 		/* every worker finishes the burst that may still use old */
 		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
-		/* its events name its rules, and its rule hits live on (by
-		 * identity): take both before it goes */
-		dp_events_drain_gen(dp, old);
-		if (dp_gen_fold_hits(dp, old, dp->retired_hits) < 0)
-			DP_LOG(WARNING, "out of memory: rule hits of generation %" PRIu64
-					" are lost from the totals",
-			       npgw_ruleset_generation(old->rs));
-		gen_free(old);
+		gen_retire(dp, old);
 	}
 	return 0;
 nomem:
@@ -694,8 +699,11 @@ int npgw_dp_rule_hits_total(const struct npgw_dp *dp,
 
 	if (m == NULL)
 		return -ENOMEM;
-	/* the generations gone, then the live one, summed by identity */
+	/* the generations gone, those replaced but not yet freed, then the
+	 * live one, summed by identity */
 	dp_hitmap_each(dp->retired_hits, hitmap_copy_one, &(struct hit_copy){m, &rc});
+	for (unsigned int i = 0; rc == 0 && i < dp->n_retired; i++)
+		rc = dp_gen_fold_hits(dp, dp->retired[i].g, m);
 	if (rc == 0 && g != NULL)
 		rc = dp_gen_fold_hits(dp, g, m);
 	if (rc == 0)

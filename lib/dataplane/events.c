@@ -136,6 +136,8 @@ void dp_events_drain_gen(struct npgw_dp *dp, const struct dp_gen *older)
 			}
 			resolve(ev, live);
 			resolve(ev, older);
+			for (unsigned int i = 0; i < dp->n_retired; i++)
+				resolve(ev, dp->retired[i].g);
 		}
 		atomic_store_explicit(&r->tail, t, memory_order_release);
 	}
