@@ -39,14 +39,21 @@ def doc_name(key):
         "%s/%s/%s" % (resource, ns, name)
 
 
-def key_of_doc(name):
-    """The key of a document name made by doc_name; None for others."""
-    parts = name.split("/")
-    if len(parts) == 2 and parts[0] == "namespaces":
-        return ("namespaces", "", parts[1])
-    if len(parts) == 3 and parts[0] in ("pods", "networkpolicies"):
-        return (parts[0], parts[1], parts[2])
-    return None
+REPLACE_DOC = "cluster"  # the document name of a replace
+
+
+def list_document(docs):
+    """A replace's one document: a JSON List with one object per line.
+    Returns (text, {line: key}): npgw's messages carry the line of the
+    object they are about."""
+    out = ['{"apiVersion":"v1","kind":"List","items":[']
+    lines = {}
+    n = len(docs)
+    for i, (key, text) in enumerate(docs.items()):
+        lines[i + 2] = key
+        out.append(text + ("," if i + 1 < n else ""))
+    out.append("]}")
+    return "\n".join(out), lines
 
 
 def _meta(resource, md):

@@ -16,9 +16,10 @@ How npgw is fed:
 - Once every resource has been listed, and again after any relist or a
   new connection to npgw (npgw restarted, or the connection dropped), one
   atomic `replace` of the whole state. npgw keeps its last good state until
-  that replace is live; it never sees a partial one. A replace npgw
-  refuses names the refused documents (each object is one document, named
-  pods/NS/NAME etc.); they are left out and the replace is sent again.
+  that replace is live; it never sees a partial one. The replace is one
+  JSON List with one object per line, so that the line of each of npgw's
+  messages names the object refused; those are left out and the replace is
+  sent again.
 - Between relists, each watch event becomes one `apply` or `delete` of
   that object, so pod churn takes npgw's incremental path. Requests are
   pipelined (up to WINDOW in flight); when npgw falls further behind,
@@ -233,8 +234,10 @@ class Reconciler:
                 if ref is not None and ref["text"] == text:
                     continue
                 docs[key] = text
-        args = {"documents": [{"name": objects.doc_name(k), "text": v} for k, v in docs.items()]}
+        text, lines = objects.list_document(docs)
+        args = {"documents": [{"name": objects.REPLACE_DOC, "text": text}]}
         c = Cmd(None, "replace", docs=docs, events=self.replace_events)
+        c.key = lines  # line number -> key, for refusals
         self.replace_events = []
         self.need_replace = False
         if self._send("replace", args, c):
@@ -348,14 +351,15 @@ class Reconciler:
             return
         if code == "invalid" and c.op == "replace":
             named = set()
+            by_key = {}
             for d in diags:
-                key = objects.key_of_doc(d.get("file") or "")
-                if key in c.docs and d.get("severity", "error") == "error":
-                    named.add(key)
+                key = c.key.get(d.get("line")) if d.get("file") == objects.REPLACE_DOC else None
+                if key is not None and d.get("severity", "error") == "error":
+                    by_key.setdefault(key, []).append(d)
+            named = set(by_key)
             if named:
-                for key in named:
-                    self._note_refused(key, c.docs[key], [d for d in diags
-                                       if objects.key_of_doc(d.get("file") or "") == key], message)
+                for key, ds in by_key.items():
+                    self._note_refused(key, c.docs[key], ds, message)
                 self.replace_events.extend(c.events)
                 self.need_replace = True
                 self.c["replaces_refused"] += 1

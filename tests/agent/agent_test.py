@@ -541,7 +541,25 @@ def run(a, env, c, todo, report):
                 "refused-policy: reported with its reason", json.dumps(ref))
         c.check((st or {}).get("counters", {}).get("refused_now") == 1,
                 "refused-policy: counted (refused_now 1)")
+        # one more, arriving with a relist: the replace is refused, sent
+        # again without it, and it is reported the same way
+        lists0 = env.status()["resources"]["networkpolicies"]["lists"]
+        bad["metadata"]["name"] = "bad-port-2"
+        env.server.kill()  # so that the object comes by the relist only
+        env.store.create("networkpolicies", bad)
+        env.store.compact()
+        env.server.start()
+        ok, secs, diff = env.wait_equal(60, leave_out=[(ns, "bad-port"), (ns, "bad-port-2")])
+        st = wait_for(lambda: (lambda s: s if len(s.get("refused", [])) == 2 else None)(
+            env.status()), 10) or env.status()
+        c.check(ok and st["resources"]["networkpolicies"]["lists"] > lists0 and
+                [r["object"] for r in st.get("refused", [])] == [
+                    "networkpolicies/%s/bad-port" % ns, "networkpolicies/%s/bad-port-2" % ns] and
+                st["counters"].get("replaces_refused", 0) >= 1,
+                "refused-policy: a refused object in a relist's replace is left out, the rest "
+                "replaced", diff + json.dumps(st.get("refused")) + json.dumps(st.get("counters")))
         env.store.delete("networkpolicies", ns, "bad-port")
+        env.store.delete("networkpolicies", ns, "bad-port-2")
         ok, secs, diff = env.wait_equal(60)
         st = wait_for(lambda: (lambda s: s if not s.get("refused") else None)(env.status()), 10)
         c.check(ok and st is not None, "refused-policy: deleted, nothing refused any more", diff)
