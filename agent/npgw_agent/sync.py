@@ -22,8 +22,9 @@ How npgw is fed:
   sent again.
 - Between relists, each watch event becomes one `apply` or `delete` of
   that object, so pod churn takes npgw's incremental path. Requests are
-  pipelined (up to WINDOW in flight); when npgw falls further behind,
-  further events of one object wait and coalesce into one request.
+  pipelined (up to WINDOW in flight); the others wait in the API's order
+  (never coalesced: a pod's address must be released before another pod
+  claims it).
 - An object refused because another pod claims its address is tried again
   after a later delete or pod change; one refused for itself is tried again
   when it changes.
@@ -46,6 +47,7 @@ WINDOW = 64  # requests in flight to npgw
 KEEPALIVE_S = 20.0  # npgw closes idle connections after 60 s
 STATUS_EVERY_S = 1.0
 CONFLICT = "already claimed by"  # npgw's message for an address two pods claim
+RETRY = object()  # a pending entry that sends the object as the cache has it
 
 
 class Cmd:
@@ -76,7 +78,9 @@ class Reconciler:
         self.held = {}
         self.expect = {}
         self.inflight = collections.deque()
-        self.pending = collections.OrderedDict()  # key -> [events] waiting for the window
+        # (key, text or None or RETRY, [events]) waiting for the window, in
+        # the API's order: a pod's address is released before it is claimed
+        self.pending = collections.deque()
         self.replace_events = []  # events a coming replace makes live
         self.refused = {}  # key -> {"reason", "since", "text", "conflict"}
         self.need_replace = True
@@ -151,7 +155,7 @@ class Reconciler:
             del self.refused[key]
         if first or old != items:
             self.need_replace = True
-            for evs in self.pending.values():
+            for _, _, evs in self.pending:
                 self.replace_events.extend(evs)
             self.pending.clear()
         log.debug("%s: %d objects at %s%s", resource, len(items), rv,
@@ -169,7 +173,7 @@ class Reconciler:
         if self.need_replace or self.conn is None:
             self.replace_events.append(ev)
             return
-        self.pending.setdefault(key, []).append(ev)
+        self.pending.append((key, text, [ev]))
 
     # ---- npgw ----
 
@@ -203,7 +207,7 @@ class Reconciler:
         # what the lost requests carried becomes part of the next replace
         for cmd in self.inflight:
             self.replace_events.extend(cmd.events)
-        for evs in self.pending.values():
+        for _, _, evs in self.pending:
             self.replace_events.extend(evs)
         self.inflight.clear()
         self.pending.clear()
@@ -248,8 +252,9 @@ class Reconciler:
     def _flush(self):
         while (self.pending and self.conn is not None and not self.need_replace and
                len(self.inflight) < WINDOW):
-            key, evs = self.pending.popitem(last=False)
-            want = self.cache[key[0]].get(key)
+            key, want, evs = self.pending.popleft()
+            if want is RETRY:
+                want = self.cache[key[0]].get(key)
             cur = self.expect.get(key)
             ref = self.refused.get(key)
             if ref is not None and not ref["conflict"] and ref["text"] == want:
@@ -281,8 +286,9 @@ class Reconciler:
     def _retry_conflicts(self):
         """Objects refused for an address another pod claimed: try again."""
         for key, ref in self.refused.items():
-            if ref["conflict"] and key not in self.pending and key in self.cache[key[0]]:
-                self.pending[key] = []
+            if ref["conflict"] and key in self.cache[key[0]] and \
+                    not any(k == key for k, _, _ in self.pending):
+                self.pending.append((key, RETRY, []))
                 self.c["refused_retries"] += 1
 
     def on_reply(self, serial, msg):
@@ -342,7 +348,8 @@ class Reconciler:
             return
         if code == "invalid" and c.op == "apply":
             self._note_refused(c.key, c.text, diags, message)
-            if any(o.key == c.key for o in self.inflight) or c.key in self.pending:
+            if any(o.key == c.key for o in self.inflight) or \
+                    any(k == c.key for k, _, _ in self.pending):
                 return  # a later request for it decides
             # left out: the version npgw held before (if any) goes too
             self.expect[c.key] = self.held.get(c.key)
@@ -375,7 +382,6 @@ class Reconciler:
 
     def _delete_refused(self, key):
         """Send a delete of what npgw holds of a refused object."""
-        self.pending.pop(key, None)
         kind = objects.DELETE_KIND[key[0]]
         obj = {"kind": kind, "name": key[2]}
         if key[0] != "namespaces":
