@@ -196,6 +196,10 @@ class Watcher(threading.Thread):
                 msg = "%s: %s" % (type(e).__name__, e)
                 log.warning("%s: watch/list failed: %s", self.resource, msg)
                 self._state(errors=self.stats["errors"] + 1, last_error=msg, connected=False)
+            except Exception as e:  # anything else the client raises: never die
+                msg = "%s: %s" % (type(e).__name__, e)
+                log.exception("%s: unexpected: %s", self.resource, msg)
+                self._state(errors=self.stats["errors"] + 1, last_error=msg, connected=False)
             d = self.backoff.next()
             log.debug("%s: next try in %.2f s", self.resource, d)
             self.stop_ev.wait(d)

@@ -13,6 +13,7 @@ Environment (tuning and tests; none is needed in a cluster):
 """
 
 import argparse
+import json
 import logging
 import os
 import queue
@@ -35,6 +36,10 @@ plain http.
 Status: the file named by $NPGW_AGENT_STATUS (default: agent-status.json
 beside the socket), also logged on SIGUSR1. SIGTERM and SIGINT stop the
 agent; npgw keeps the state it has.
+
+Environment: NPGW_AGENT_STATUS (the status file), NPGW_AGENT_TRACE (append
+one JSON line per event made live), NPGW_AGENT_LOG (error, warning, info,
+debug), NPGW_AGENT_BACKOFF_MAX (seconds, default 30).
 """
 
 log = logging.getLogger("npgw-agent")
@@ -85,7 +90,7 @@ def main(argv=None):
 
     def on_signal(signo, frame):
         if signo == signal.SIGUSR1:
-            log.info("status: %s", __import__("json").dumps(rec.status(), sort_keys=True))
+            log.info("status: %s", json.dumps(rec.status(), sort_keys=True))
             return
         log.info("%s: stopping", signal.Signals(signo).name)
         stop.set()

@@ -571,7 +571,7 @@ def run(a, env, c, todo, report):
         time.sleep(2.5)  # bookmarks (every 1 s) move the watch's version on
         env.store.compact()
         time.sleep(env.server.watch_max_s + 1)  # the server ends the watch; the agent resumes
-        rv = cl.add_pod(*cl.deployments[0], running=True)
+        cl.add_pod(*cl.deployments[0], running=True)
         ok, secs, diff = env.wait_equal(60)
         st = env.status()
         r = st["resources"]["pods"]
