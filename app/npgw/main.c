@@ -207,6 +207,7 @@ static void control_loop(struct gateway *gw, int sfd)
 			gw_builder_done(gw);
 		if (pfd[1].revents & POLLIN)
 			npgw_ctl_process(gw->ctl, 0);
+		gw_obs_service(gw);
 		notify_ready(gw, &ready);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
