@@ -186,6 +186,7 @@ struct ct_counters {
 	uint64_t inserts, refused;
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;
+	uint64_t denied_in_use, denied_inserts, denied_hits, denied_evicted;
 	uint64_t frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
 	uint64_t flush_epoch;
@@ -206,14 +207,21 @@ struct ct_pkt {
 
 struct npgw_conntrack {
 	struct rte_hash *h;
-	struct npgw_conntrack_entry *e; /* [capacity], indexed by rte_hash position */
-	uint32_t capacity;
+	struct npgw_conntrack_entry *e; /* [slots], indexed by rte_hash position */
+	uint32_t slots;    /* capacity + denied_capacity: keys the hash holds */
+	uint32_t capacity; /* allowed flows */
+	uint32_t denied_capacity;
+	/* denied entries' positions in insertion order, the oldest at
+	 * dring_head: the eviction order (a slot whose entry is no longer a
+	 * live denied one is skipped) */
+	uint32_t *dring;
+	uint32_t dring_size, dring_head, dring_n;
 	uint32_t sweep;
 	uint32_t sweep_cursor;
 	uint16_t epoch; /* flush epoch; entries of another one are dead */
 	bool tcp_loose;
 	uint64_t to_tcp[NPGW_CONNTRACK_N_STATES]; /* timeouts in ticks */
-	uint64_t to_udp, to_udp_stream, to_icmp, to_sctp, to_other;
+	uint64_t to_udp, to_udp_stream, to_icmp, to_sctp, to_other, to_denied;
 	size_t bytes;
 
 	/* the last burst */

@@ -70,12 +70,16 @@ struct npgw_conntrack_timeouts {
 	uint32_t sctp;
 	uint32_t other;           /* any other IP protocol */
 	uint32_t frag;            /* a datagram's fragment record, held fragments too */
+	uint32_t denied;          /* a denied flow's entry, idle */
 };
 
 struct npgw_conntrack_config {
 	const char *name;       /* for rte_hash/rte_malloc names; unique per table */
 	int socket_id;          /* NUMA socket of the worker (SOCKET_ID_ANY ok) */
-	uint32_t capacity;      /* flows; at least 8 */
+	uint32_t capacity;      /* allowed flows; at least 8 */
+	uint32_t denied_capacity; /* denied flows remembered (see "Denied
+				     flows"); 0: none, every packet of a
+				     denied flow is classified */
 	uint32_t frag_capacity; /* datagrams being fragmented at once; >= 8 */
 	uint32_t frag_hold;     /* out-of-order fragments held per table while
 				   their first is awaited; 0: drop them
@@ -90,10 +94,10 @@ struct npgw_conntrack_config {
 	struct npgw_conntrack_timeouts timeouts;
 };
 
-/* Defaults: capacity 262144, frag_capacity 1024, frag_hold 64, sweep 32,
+/* Defaults: capacity 262144, denied_capacity 65536, frag_capacity 1024, frag_hold 64, sweep 32,
  * snapshot_max 4096, seed 0, tcp_loose false; timeouts tcp_syn 30,
  * tcp_established 86400, tcp_closing 120, tcp_closed 10, udp 30,
- * udp_stream 120, icmp 30, sctp 300, other 600, frag 2. The caller sets
+ * udp_stream 120, icmp 30, sctp 300, other 600, frag 2, denied 5. The caller sets
  * name, socket_id and hz. Any thread. */
 void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg);
 
@@ -211,6 +215,11 @@ enum npgw_conntrack_kind {
 	NPGW_CONNTRACK_FRAGMENT,
 	/* Drop with `reason` (TCP_INVALID, ICMP_UNRELATED). */
 	NPGW_CONNTRACK_DROP,
+	/* A flow denied under this generation, in the direction it was
+	 * denied: drop it with the verdict its entry holds (`entry`: read its
+	 * egress/ingress before the first commit of the burst, which may
+	 * evict denied entries). No classification. */
+	NPGW_CONNTRACK_DENIED,
 };
 
 /* npgw_conntrack_result.flags */
@@ -240,6 +249,7 @@ struct npgw_conntrack_result {
 #define NPGW_CONNTRACK_E_FIN_ORIG 0x10
 #define NPGW_CONNTRACK_E_FIN_REPLY 0x20
 #define NPGW_CONNTRACK_E_SEEN_REPLY 0x40
+#define NPGW_CONNTRACK_E_DENIED 0x80   /* a denied flow's entry (see below) */
 
 /*
  * A flow entry: one cache line. Exposed for inline reads of the verdict on
@@ -259,6 +269,23 @@ struct npgw_conntrack_entry {
 	uint8_t state;       /* enum npgw_conntrack_state */
 	uint8_t flags;       /* NPGW_CONNTRACK_E_* */
 };
+
+/*
+ * Denied flows. A flow whose first packet the policies deny gets an entry
+ * too, flagged E_DENIED, holding the verdict (egress/ingress) and the
+ * generation, with its own idle timeout (timeouts.denied): its later
+ * packets in the same direction and generation are DENIED by the one
+ * lookup, without a classification. Such entries live in their own space:
+ * the hash holds capacity + denied_capacity keys, allowed flows are
+ * counted against capacity and denied ones against denied_capacity, and
+ * when the denied space is full the oldest denied entry (in insertion
+ * order) is evicted, never an allowed one. So a flood of denied new flows
+ * can neither evict nor crowd out established connections. A denied
+ * entry of another generation, or hit by a packet of the opposite
+ * direction, is a MISS: the packet is classified and its commit reuses
+ * the slot. Related ICMP errors never match a denied entry (they are
+ * ICMP_UNRELATED), and flow snapshots leave denied entries out.
+ */
 
 /* The entry a result points to. Worker (or tests). */
 const struct npgw_conntrack_entry *npgw_conntrack_entry(const struct npgw_conntrack *ct,
@@ -304,7 +331,10 @@ enum npgw_conntrack_action {
  * After classification, for packet i of the last lookup_burst whose result
  * is MISS, in burst order: if an earlier commit of this burst created the
  * flow (SYN and SYN-ACK in one burst), join it as a HIT whatever v says
- * (a reply passes); else if v denies, DENY; else create the entry when
+ * (a reply passes); if it denied the flow (same direction), DENY; else if
+ * v denies, remember the denied flow (denied_capacity > 0: a denied entry,
+ * F_CREATED set; the oldest denied entry is evicted when that space is
+ * full) and DENY; else create the entry when
  * the packet may open a flow (TCP SYN, or any non-RST TCP packet with
  * tcp_loose; ICMP echo request; any UDP, SCTP or other packet), storing v
  * and generation, and PASS (F_CREATED set); a packet that may not open one
@@ -501,6 +531,8 @@ struct npgw_conntrack_stats {
 	uint64_t inserts, refused;          /* refused: table full */
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;                    /* misses that could not open a flow */
+	uint64_t denied_capacity, denied_in_use; /* denied flows (see above) */
+	uint64_t denied_inserts, denied_hits, denied_evicted;
 	uint64_t frag_capacity, frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
 	uint64_t flush_epoch;
