@@ -12,9 +12,11 @@
  * 95%"), and its key position indexes our own entry array, so an entry is
  * reached without a pointer per key. The table is single-writer with no
  * concurrent reader (the worker owns it), so no RW-concurrency flag is set
- * and deletes free their slot at once. The hash is rte_jhash with a random
- * seed: CRC32 is linear, its collisions do not depend on the seed, and a
- * peer that can open flows could aim them at one bucket chain.
+ * and deletes free their slot at once. The hash is ct_hash48 (ct_hash.h)
+ * under a random per-table secret, passed to every rte_hash call: NH and a
+ * multiply-shift, universal, so a peer that can open flows cannot aim them
+ * at one bucket chain (CRC32 is linear: its collisions do not depend on a
+ * seed), and about as cheap as CRC32 (app/bench/hash_bench.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +28,6 @@
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -107,6 +108,36 @@ static size_t heap_used(void)
 
 static atomic_uint ct_seq;
 
+/*
+ * The tables' hash secrets. rte_hash calls its hash function itself in a
+ * few places (rte_hash_get_key_with_position checks the position with a
+ * lookup), and that function gets only a 32-bit init value: so each live
+ * table owns one slot of this array, and its init value is the slot's
+ * index. Taken and released by create and free, on the control thread.
+ */
+#define CT_MAX_TABLES 256
+static struct ct_hash_secret ct_secrets[CT_MAX_TABLES];
+static bool ct_secret_used[CT_MAX_TABLES];
+
+static uint32_t ct_rte_hash(const void *key, uint32_t key_len, uint32_t slot)
+{
+	RTE_SET_USED(key_len); /* always sizeof(struct ct_key) */
+	return ct_hash48(&ct_secrets[slot], key);
+}
+
+/* The hash secret's source for a table with a fixed seed (tests): a
+ * splitmix64 stream. Control thread only, like create. */
+static uint64_t seeded_state;
+
+static uint64_t seeded_rand(void)
+{
+	uint64_t z = (seeded_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config *cfg, int *err)
 {
 	struct npgw_conntrack *ct;
@@ -127,6 +158,22 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 		*err = -ENOMEM;
 		return NULL;
 	}
+	for (ct->secret_slot = 0; ct->secret_slot < CT_MAX_TABLES; ct->secret_slot++)
+		if (!ct_secret_used[ct->secret_slot])
+			break;
+	if (ct->secret_slot == CT_MAX_TABLES) {
+		rte_free(ct);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	ct_secret_used[ct->secret_slot] = true;
+	if (cfg->seed != 0) {
+		seeded_state = cfg->seed;
+		ct_hash_secret_init(&ct->hs, seeded_rand);
+	} else {
+		ct_hash_secret_init(&ct->hs, rte_rand);
+	}
+	ct_secrets[ct->secret_slot] = ct->hs;
 	seed = cfg->seed;
 	while (seed == 0)
 		seed = (uint32_t)rte_rand();
@@ -136,8 +183,8 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 		.name = hname,
 		.entries = cfg->capacity + cfg->denied_capacity,
 		.key_len = sizeof(struct ct_key),
-		.hash_func = rte_jhash,
-		.hash_func_init_val = seed,
+		.hash_func = ct_rte_hash,
+		.hash_func_init_val = ct->secret_slot,
 		.socket_id = cfg->socket_id,
 		/* extendable buckets: exactly `entries` keys fit */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
@@ -199,6 +246,7 @@ void npgw_conntrack_free(struct npgw_conntrack *ct)
 		return;
 	ct_frag_fini(&ct->frag);
 	rte_hash_free(ct->h);
+	ct_secret_used[ct->secret_slot] = false;
 	rte_free(ct->e);
 	rte_free(ct->dring);
 	rte_free(ct->snap);
@@ -411,7 +459,7 @@ keyed:
 	p->has_key = 1;
 	p->key = (uint8_t)k;
 	ct->kp[k] = &ct->keys[k];
-	ct->sig[k] = rte_hash_hash(ct->h, &ct->keys[k]);
+	ct->sig[k] = ct_hash48(&ct->hs, &ct->keys[k]);
 	return true;
 }
 
@@ -534,7 +582,7 @@ static void slot_delete(struct npgw_conntrack *ct, uint32_t pos, uint64_t now)
 
 	if (rte_hash_get_key_with_position(ct->h, (int32_t)pos, &kv) == 0) {
 		memcpy(&k, kv, sizeof(k));
-		rte_hash_del_key(ct->h, &k);
+		rte_hash_del_key_with_hash(ct->h, &k, ct_hash48(&ct->hs, &k));
 		entry_reclaim(ct, &ct->e[pos], &k, now);
 		ct->changed = true;
 	}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ct_hash.h"
 #include "npgw_conntrack.h"
 
 /* Frame layout constants the pure helpers need. */
@@ -206,7 +207,9 @@ struct ct_pkt {
 };
 
 struct npgw_conntrack {
-	struct rte_hash *h;
+	struct rte_hash *h; /* hashed with ct_hash48 under hs */
+	struct ct_hash_secret hs;
+	uint32_t secret_slot; /* hs's copy for rte_hash's own calls */
 	struct npgw_conntrack_entry *e; /* [slots], indexed by rte_hash position */
 	uint32_t slots;    /* capacity + denied_capacity: keys the hash holds */
 	uint32_t capacity; /* allowed flows */
