@@ -562,20 +562,19 @@ static void read_mempool(struct cfg_ctx *x, const struct npgw_doc_node *n, const
 	}
 }
 
-static const char *const revoke_modes[] = {"drop", "keep", "reset", NULL};
-
 static void read_ct_timeouts(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
 {
-	struct npgw_config_conntrack *ct = &x->c->conntrack;
+	struct npgw_conntrack_timeouts *to = &x->c->conntrack.timeouts;
 	const struct {
 		const char *key;
 		uint32_t *v;
 	} t[] = {
-		{"tcp_syn", &ct->tcp_syn},	 {"tcp_established", &ct->tcp_established},
-		{"tcp_closing", &ct->tcp_closing}, {"tcp_closed", &ct->tcp_closed},
-		{"udp", &ct->udp},		 {"udp_stream", &ct->udp_stream},
-		{"icmp", &ct->icmp},		 {"sctp", &ct->sctp},
-		{"other", &ct->other},		 {"frag", &ct->frag},
+		{"tcp_syn", &to->tcp_syn},	 {"tcp_established", &to->tcp_established},
+		{"tcp_closing", &to->tcp_closing}, {"tcp_closed", &to->tcp_closed},
+		{"udp", &to->udp},		 {"udp_stream", &to->udp_stream},
+		{"icmp", &to->icmp},		 {"sctp", &to->sctp},
+		{"other", &to->other},		 {"frag", &to->frag},
+		{"denied", &to->denied},
 	};
 	char p[NPGW_DOC_PATH_MAX];
 
@@ -594,7 +593,7 @@ static void read_ct_timeouts(struct cfg_ctx *x, const struct npgw_doc_node *n, c
 		if (k == NPGW_ARRAY_SIZE(t))
 			unknown(x, f, p,
 				"timeouts are tcp_syn, tcp_established, tcp_closing, tcp_closed, udp, "
-				"udp_stream, icmp, sctp, other and frag (seconds)");
+				"udp_stream, icmp, sctp, other, frag and denied (seconds)");
 		else
 			get_u32(x, f, p, 1, 7 * 86400, t[k].v);
 	}
@@ -602,7 +601,7 @@ static void read_ct_timeouts(struct cfg_ctx *x, const struct npgw_doc_node *n, c
 
 static void read_conntrack(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
 {
-	struct npgw_config_conntrack *ct = &x->c->conntrack;
+	struct npgw_conntrack_settings *ct = &x->c->conntrack;
 	char p[NPGW_DOC_PATH_MAX];
 	int v;
 
@@ -618,9 +617,15 @@ static void read_conntrack(struct cfg_ctx *x, const struct npgw_doc_node *n, con
 			npgw_doc_get_bool(&x->rd, f, p, &ct->enabled);
 		} else if (strcmp(f->key, "capacity") == 0) {
 			get_u32(x, f, p, 8, 64u << 20, &ct->capacity);
+		} else if (strcmp(f->key, "denied_capacity") == 0) {
+			get_u32(x, f, p, 0, 16u << 20, &ct->denied_capacity);
 		} else if (strcmp(f->key, "revoke") == 0) {
-			if (get_enum(x, f, p, revoke_modes, "revoke mode", "drop, keep or reset", &v))
-				ct->revoke = (enum npgw_config_revoke)v;
+			const char *modes[NPGW_CONNTRACK_REVOKE_N + 1] = {NULL};
+
+			for (unsigned int m = 0; m < NPGW_CONNTRACK_REVOKE_N; m++)
+				modes[m] = npgw_conntrack_revoke_name(m);
+			if (get_enum(x, f, p, modes, "revoke mode", "drop, keep or reset", &v))
+				ct->revoke = (enum npgw_conntrack_revoke)v;
 		} else if (strcmp(f->key, "tcp_loose") == 0) {
 			npgw_doc_get_bool(&x->rd, f, p, &ct->tcp_loose);
 		} else if (strcmp(f->key, "frag_hold") == 0) {
@@ -629,8 +634,8 @@ static void read_conntrack(struct cfg_ctx *x, const struct npgw_doc_node *n, con
 			read_ct_timeouts(x, f, p);
 		} else {
 			unknown(x, f, p,
-				"conntrack has enabled, capacity, revoke, tcp_loose, frag_hold and "
-				"timeouts");
+				"conntrack has enabled, capacity, denied_capacity, revoke, tcp_loose, "
+				"frag_hold and timeouts");
 		}
 	}
 }
@@ -696,6 +701,9 @@ static void read_eal(struct cfg_ctx *x, const struct npgw_doc_node *n, const cha
 static const char *const postures[] = {"fail-closed", "fail-open", NULL};
 static const char *const non_ip_modes[] = {"pass", "drop", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+/* lib/ruleset's rte_acl methods (npgw_ruleset_set_acl_method) */
+static const char *const acl_methods[] = {"auto", "scalar", "sse", "avx2", "avx512x16",
+					  "avx512x32", NULL};
 
 static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 {
@@ -747,6 +755,10 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 			read_mempool(x, f, p);
 		} else if (strcmp(f->key, "burst") == 0) {
 			get_u16(x, f, p, 1, NPGW_CONFIG_MAX_BURST, &c->burst);
+		} else if (strcmp(f->key, "acl_method") == 0) {
+			if (get_enum(x, f, p, acl_methods, "rte_acl method",
+				     "auto, scalar, sse, avx2, avx512x16 or avx512x32", &v))
+				get_string(x, f, p, 16, &c->acl_method);
 		} else if (strcmp(f->key, "eal") == 0) {
 			read_eal(x, f, p);
 		} else if (strcmp(f->key, "log_level") == 0) {
@@ -756,8 +768,8 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 		} else {
 			unknown(x, f, p,
 				"the config has policies, control, state_dir, posture, non_ip, ports, "
-				"bridges, conntrack, workers, main_lcore, mempool, burst, eal and "
-				"log_level");
+				"bridges, conntrack, workers, main_lcore, mempool, burst, acl_method, "
+				"eal and log_level");
 		}
 	}
 	if (!have_ports)
@@ -809,6 +821,7 @@ void npgw_config_free(struct npgw_config *c)
 		free(c->eal_args[i]);
 	free(c->eal_args);
 	free(c->log_level);
+	free(c->acl_method);
 	free(c);
 }
 
@@ -823,6 +836,7 @@ static struct npgw_config *config_new(const char *file)
 	c->control_socket = strdup(CFG_DEFAULT_SOCKET);
 	c->state_dir = strdup(CFG_DEFAULT_STATE_DIR);
 	c->log_level = strdup(CFG_DEFAULT_LOG_LEVEL);
+	c->acl_method = strdup("auto");
 	c->posture = NPGW_POSTURE_FAIL_CLOSED;
 	c->non_ip_pass = true;
 	c->main_lcore = 0;
@@ -830,24 +844,9 @@ static struct npgw_config *config_new(const char *file)
 	c->mbuf_cache = CFG_DEFAULT_MBUF_CACHE;
 	c->burst = CFG_DEFAULT_BURST;
 	/* conntrack: on, lib/conntrack's defaults */
-	c->conntrack = (struct npgw_config_conntrack){
-		.enabled = true,
-		.capacity = 262144,
-		.revoke = NPGW_REVOKE_DROP,
-		.frag_hold = 64,
-		.tcp_syn = 30,
-		.tcp_established = 86400,
-		.tcp_closing = 120,
-		.tcp_closed = 10,
-		.udp = 30,
-		.udp_stream = 120,
-		.icmp = 30,
-		.sctp = 300,
-		.other = 600,
-		.frag = 2,
-	};
+	npgw_conntrack_settings_defaults(&c->conntrack);
 	if (c->file == NULL || c->control_socket == NULL || c->state_dir == NULL ||
-	    c->log_level == NULL) {
+	    c->log_level == NULL || c->acl_method == NULL) {
 		npgw_config_free(c);
 		return NULL;
 	}

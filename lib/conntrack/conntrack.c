@@ -51,44 +51,21 @@ const char *npgw_conntrack_state_name(unsigned int state)
 	return state < NPGW_CONNTRACK_N_STATES ? state_names[state] : "?";
 }
 
-static const char *const revoke_names[] = {"drop", "keep", "reset"};
-
-const char *npgw_conntrack_revoke_name(unsigned int mode)
-{
-	return mode < NPGW_ARRAY_SIZE(revoke_names) ? revoke_names[mode] : "?";
-}
-
-int npgw_conntrack_revoke_parse(const char *s)
-{
-	for (unsigned int i = 0; s != NULL && i < NPGW_ARRAY_SIZE(revoke_names); i++)
-		if (strcmp(s, revoke_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
-}
-
 void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg)
 {
+	struct npgw_conntrack_settings s;
+
+	npgw_conntrack_settings_defaults(&s);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_id = SOCKET_ID_ANY;
-	cfg->capacity = 262144;
-	cfg->denied_capacity = 65536;
+	cfg->capacity = s.capacity;
+	cfg->denied_capacity = s.denied_capacity;
 	cfg->frag_capacity = 1024;
-	cfg->frag_hold = 64;
+	cfg->frag_hold = s.frag_hold;
 	cfg->sweep = 32;
 	cfg->snapshot_max = 4096;
-	cfg->timeouts = (struct npgw_conntrack_timeouts){
-		.tcp_syn = 30,
-		.tcp_established = 86400,
-		.tcp_closing = 120,
-		.tcp_closed = 10,
-		.udp = 30,
-		.udp_stream = 120,
-		.icmp = 30,
-		.sctp = 300,
-		.other = 600,
-		.frag = 2,
-		.denied = 5,
-	};
+	cfg->tcp_loose = s.tcp_loose;
+	cfg->timeouts = s.timeouts;
 }
 
 /* ---- create / free ---- */

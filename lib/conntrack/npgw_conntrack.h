@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "npgw_ct_settings.h"
 #include "npgw_drop.h"
 #include "npgw_pkt.h"
 #include "npgw_ruleset.h"
@@ -55,23 +56,6 @@ struct npgw_conntrack;
 #define NPGW_CONNTRACK_MAX_BURST 64
 
 /* ---- configuration ---- */
-
-/* Idle timeouts in seconds. A flow's deadline moves to now + the timeout of
- * its state on every packet, except in TCP CLOSED, whose deadline is set
- * once when it closes. */
-struct npgw_conntrack_timeouts {
-	uint32_t tcp_syn;         /* NEW and SYN_RECV: handshake in progress */
-	uint32_t tcp_established;
-	uint32_t tcp_closing;     /* one side sent FIN */
-	uint32_t tcp_closed;      /* both FINs, or RST */
-	uint32_t udp;             /* one direction seen */
-	uint32_t udp_stream;      /* both directions seen */
-	uint32_t icmp;            /* echo */
-	uint32_t sctp;
-	uint32_t other;           /* any other IP protocol */
-	uint32_t frag;            /* a datagram's fragment record, held fragments too */
-	uint32_t denied;          /* a denied flow's entry, idle */
-};
 
 struct npgw_conntrack_config {
 	const char *name;       /* for rte_hash/rte_malloc names; unique per table */
@@ -94,11 +78,9 @@ struct npgw_conntrack_config {
 	struct npgw_conntrack_timeouts timeouts;
 };
 
-/* Defaults: capacity 262144, denied_capacity 65536, frag_capacity 1024, frag_hold 64, sweep 32,
- * snapshot_max 4096, seed 0, tcp_loose false; timeouts tcp_syn 30,
- * tcp_established 86400, tcp_closing 120, tcp_closed 10, udp 30,
- * udp_stream 120, icmp 30, sctp 300, other 600, frag 2, denied 5. The caller sets
- * name, socket_id and hz. Any thread. */
+/* Defaults: those of npgw_conntrack_settings_defaults (npgw_ct_settings.h)
+ * for what an operator sets, frag_capacity 1024, sweep 32, snapshot_max
+ * 4096, seed 0. The caller sets name, socket_id and hz. Any thread. */
 void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg);
 
 /*
@@ -357,17 +339,7 @@ void npgw_conntrack_orig_tuple(const struct npgw_conntrack *ct, unsigned int i,
 			       const struct npgw_conntrack_result *res,
 			       struct npgw_ruleset_tuple *t);
 
-/* What to do with a flow the new policies no longer allow. */
-enum npgw_conntrack_revoke {
-	NPGW_CONNTRACK_REVOKE_DROP = 0, /* the flow stops (default) */
-	NPGW_CONNTRACK_REVOKE_KEEP,     /* established flows live on; a flow
-					   still in its handshake stops */
-	NPGW_CONNTRACK_REVOKE_RESET,    /* TCP: RST to both ends; others drop */
-};
-
-/* "drop", "keep", "reset"; parse returns the mode or -EINVAL. */
-const char *npgw_conntrack_revoke_name(unsigned int mode);
-int npgw_conntrack_revoke_parse(const char *s);
+/* The revoke modes and their names: npgw_ct_settings.h. */
 
 /*
  * Recheck a STALE HIT or RELATED result (packet i of the last burst) with

@@ -135,7 +135,7 @@ static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint1
 /* The worker's flow table, from the config's conntrack section. */
 static int conntrack_setup(struct npgw_dp *dp, struct dp_worker *wk)
 {
-	const struct npgw_config_conntrack *cc = &dp->cfg->conntrack;
+	const struct npgw_conntrack_settings *cs = &dp->cfg->conntrack;
 	struct npgw_conntrack_config c;
 	char name[32];
 	int err = 0;
@@ -145,19 +145,11 @@ static int conntrack_setup(struct npgw_dp *dp, struct dp_worker *wk)
 	c.name = name;
 	c.socket_id = (int)rte_lcore_to_socket_id(wk->lcore);
 	c.hz = rte_get_tsc_hz();
-	c.capacity = cc->capacity;
-	c.frag_hold = cc->frag_hold;
-	c.tcp_loose = cc->tcp_loose;
-	c.timeouts.tcp_syn = cc->tcp_syn;
-	c.timeouts.tcp_established = cc->tcp_established;
-	c.timeouts.tcp_closing = cc->tcp_closing;
-	c.timeouts.tcp_closed = cc->tcp_closed;
-	c.timeouts.udp = cc->udp;
-	c.timeouts.udp_stream = cc->udp_stream;
-	c.timeouts.icmp = cc->icmp;
-	c.timeouts.sctp = cc->sctp;
-	c.timeouts.other = cc->other;
-	c.timeouts.frag = cc->frag;
+	c.capacity = cs->capacity;
+	c.denied_capacity = cs->denied_capacity;
+	c.frag_hold = cs->frag_hold;
+	c.tcp_loose = cs->tcp_loose;
+	c.timeouts = cs->timeouts;
 	wk->ct = npgw_conntrack_create(&c, &err);
 	if (wk->ct == NULL) {
 		DP_LOG(ERR, "worker %u: cannot create a flow table of %u flows: %s", wk->index,
@@ -235,9 +227,7 @@ struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
 	dp->burst = cfg->burst ? (uint16_t)NPGW_MIN(cfg->burst, DP_MAX_BURST) : 32;
 	dp->non_ip_pass = cfg->non_ip_pass;
 	dp->fail_open = cfg->posture == NPGW_POSTURE_FAIL_OPEN;
-	dp->revoke = cfg->conntrack.revoke == NPGW_REVOKE_KEEP	  ? NPGW_CONNTRACK_REVOKE_KEEP
-		     : cfg->conntrack.revoke == NPGW_REVOKE_RESET ? NPGW_CONNTRACK_REVOKE_RESET
-								  : NPGW_CONNTRACK_REVOKE_DROP;
+	dp->revoke = cfg->conntrack.revoke;
 	atomic_init(&dp->gen, NULL);
 	atomic_init(&dp->stop, false);
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
@@ -441,6 +431,11 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->ct.revoked += cs.revoked;
 			st->ct.hits += cs.hits;
 			st->ct.misses += cs.misses;
+			st->ct.denied_capacity += cs.denied_capacity;
+			st->ct.denied_in_use += cs.denied_in_use;
+			st->ct.denied_inserts += cs.denied_inserts;
+			st->ct.denied_hits += cs.denied_hits;
+			st->ct.denied_evicted += cs.denied_evicted;
 			st->ct.bytes += cs.bytes;
 		}
 	}
@@ -471,6 +466,9 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	st->ct.revoked -= b->ct.revoked;
 	st->ct.hits -= b->ct.hits;
 	st->ct.misses -= b->ct.misses;
+	st->ct.denied_inserts -= b->ct.denied_inserts;
+	st->ct.denied_hits -= b->ct.denied_hits;
+	st->ct.denied_evicted -= b->ct.denied_evicted;
 	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
 	st->swaps = dp->swaps;
 }
@@ -530,6 +528,12 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out)
 			" refused (table full), %" PRIu64 " expired, %" PRIu64 " revoked\n",
 			st.ct.in_use, st.ct.capacity, st.ct.inserts, st.ct.refused, st.ct.expired,
 			st.ct.revoked);
+	if (st.ct.enabled && st.ct.denied_capacity > 0)
+		fprintf(out,
+			"denied flows: %" PRIu64 " of %" PRIu64 " remembered, %" PRIu64
+			" created, %" PRIu64 " hits, %" PRIu64 " evicted\n",
+			st.ct.denied_in_use, st.ct.denied_capacity, st.ct.denied_inserts,
+			st.ct.denied_hits, st.ct.denied_evicted);
 	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
 		const char *name = npgw_drop_name(r);
 
