@@ -56,12 +56,18 @@ static inline uint32_t ct_bitrev32(uint32_t x)
 /* The hash of the 48 bytes at key. */
 static inline uint32_t ct_hash48(const struct ct_hash_secret *s, const void *key)
 {
-	uint32_t w[12];
+	const uint8_t *b = key;
 	uint64_t nh = 0;
 
-	memcpy(w, key, sizeof(w));
-	for (unsigned int i = 0; i < 12; i += 2)
-		nh += (uint64_t)(uint32_t)(w[i] + s->nh[i]) * (uint32_t)(w[i + 1] + s->nh[i + 1]);
+	/* 8-byte loads (each inside one store of the key's writer, so the
+	 * store buffer forwards them), split into the two 32-bit words */
+	for (unsigned int i = 0; i < 12; i += 2) {
+		uint64_t x;
+
+		memcpy(&x, b + i * 4, 8);
+		nh += (uint64_t)(uint32_t)((uint32_t)x + s->nh[i]) *
+		      (uint32_t)((uint32_t)(x >> 32) + s->nh[i + 1]);
+	}
 	return ct_bitrev32((uint32_t)((nh * s->ms) >> 32));
 }
 

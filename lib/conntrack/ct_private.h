@@ -7,6 +7,7 @@
 #define NPGW_CT_PRIVATE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -47,6 +48,9 @@ struct ct_key {
 } __attribute__((aligned(8)));
 
 _Static_assert(sizeof(struct ct_key) == 48, "flow key is 48 bytes");
+_Static_assert(offsetof(struct ct_key, port) == 32 && offsetof(struct ct_key, proto) == 39 &&
+		       offsetof(struct ct_key, pad) == 40,
+	       "the key's last 16 bytes are written as two 8-byte words");
 
 static inline uint16_t ct_rd16(const uint8_t *p)
 {
@@ -103,13 +107,25 @@ static inline unsigned int ct_key_build(const uint8_t *src, const uint8_t *dst, 
 		from = sport > dport; /* the source is higher: it goes second */
 	memcpy(k->addr[from], src, 16);
 	memcpy(k->addr[!from], dst, 16);
-	k->port[from] = sport;
-	k->port[!from] = dport;
-	k->zone = zone;
-	k->family = family;
-	k->proto = proto;
-	k->pad[0] = 0;
-	k->pad[1] = 0;
+	/* the last 16 bytes (ports, zone, family, protocol, zero pad) as two
+	 * 8-byte stores: the hash right after reads 8-byte words, and a load
+	 * that spans several narrower stores cannot be forwarded from them
+	 * (a stall of a dozen cycles per key, measured with perf) */
+	{
+		const uint16_t p0 = from ? dport : sport, p1 = from ? sport : dport;
+		uint8_t tail[8];
+		uint64_t w;
+
+		memcpy(tail, &p0, 2);
+		memcpy(tail + 2, &p1, 2);
+		memcpy(tail + 4, &zone, 2);
+		tail[6] = family;
+		tail[7] = proto;
+		memcpy(&w, tail, 8);
+		memcpy((uint8_t *)k + offsetof(struct ct_key, port), &w, 8);
+		w = 0;
+		memcpy((uint8_t *)k + offsetof(struct ct_key, pad), &w, 8);
+	}
 	return from;
 }
 
