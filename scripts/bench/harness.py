@@ -344,6 +344,10 @@ def telemetry_window(p, prefix, log, warmup, seconds, main_thread=False):
     time.sleep(seconds)
     c1, t1 = worker_cpu(p.pid, main_thread), time.monotonic()
     b = telemetry(prefix, "/ethdev/stats,0")["/ethdev/stats"]["ipackets"]
+    if b == a or c1 <= c0:
+        # a failed measurement (the machine too busy to run it), not a
+        # rate to divide by
+        raise RuntimeError("%s: counted no packets or no CPU time in its window" % prefix)
     return {"rx_pps": (b - a) / (t1 - t0),
             "rx_pps_cpu": (b - a) / (c1 - c0) if c1 > c0 else float("nan")}
 
