@@ -3,7 +3,7 @@
 on generated traffic.
 
   throughput.py [--runs 5] [--seconds 3] [--with-100k] [--with-1m] [--no-peers]
-                [--quick] [--only-flows N] [--data DIR] [--json FILE]
+                [--quick] [--only-rules R] [--only-flows N] [--data DIR] [--json FILE]
 
 For every case (policy set, flows, frame mix, conntrack mode) and every run,
 interleaved on the same ports, capture and core: dpdk-testpmd
@@ -183,6 +183,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--data", default="/tmp/npgw-bench-data")
     ap.add_argument("--only-flows", type=int, help="only the cases of this many flows")
+    ap.add_argument("--only-rules", help="only the cases of this rule set (0, 100, 1k, 10k, 100k)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.quick:
@@ -194,7 +195,8 @@ def main():
         print("l3fwd not built (%s): run scripts/bench/build-l3fwd.sh; no peer rows" % h.L3FWD,
               file=sys.stderr)
     hz = h.tsc_hz()
-    cs = [c for c in cases(a) if a.only_flows is None or c[2] == a.only_flows]
+    cs = [c for c in cases(a) if (a.only_flows is None or c[2] == a.only_flows) and
+          (a.only_rules is None or c[1] == a.only_rules)]
     prepared = {}
     for kind, rules, flows, frames, mode in cs:
         setdir = make_set(a.data, rules)

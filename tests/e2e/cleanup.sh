@@ -41,6 +41,7 @@ for sig in INT TERM; do
 	pid=$!
 	for _ in $(seq 2400); do # 120 s: a loaded machine takes 20 s and more
 		grep -q "^harness up" "$out" && break
+		kill -0 $pid 2>/dev/null || break
 		sleep 0.05
 	done
 	if ! grep -q "^harness up" "$out"; then
