@@ -108,7 +108,7 @@ void dp_events_drain_gen(struct npgw_dp *dp, const struct dp_gen *older)
 	clock_gettime(CLOCK_REALTIME, &now_rt);
 	now_tsc = rte_rdtsc();
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		struct dp_ev_ring *r = dp->workers[w].ev;
+		struct dp_ev_ring *r = dp->workers[w]->ev;
 		uint64_t t, h;
 
 		if (r == NULL)
