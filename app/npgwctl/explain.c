@@ -47,7 +47,7 @@ static const char explain_usage[] =
 	"  --from ENDPOINT    namespace/pod, or an IPv4 or IPv6 address\n"
 	"  --to ENDPOINT      namespace/pod, or an IPv4 or IPv6 address\n"
 	"  --port N           destination port, 1..65535\n"
-	"  --protocol P       TCP (default), UDP or SCTP\n"
+	"  --protocol P       TCP (default), UDP or SCTP, in any case\n"
 	"  --batch FILE|-     one JSON query per line, {\"from\", \"to\", \"protocol\",\n"
 	"                     \"port\"}; one JSON answer per line, in order; a malformed\n"
 	"                     line gives {\"line\": N, \"error\": \"...\"} and the run goes on\n"
@@ -253,7 +253,8 @@ static int explain_main(int argc, char **argv)
 			}
 			break;
 		case OPT_PROTO: {
-			int p = npgw_proto_parse(optarg);
+			const char *name = npgwctl_protocol(optarg, false);
+			int p = name ? npgw_proto_parse(name) : -1;
 
 			if (p < 0) {
 				fprintf(stderr,
@@ -262,7 +263,7 @@ static int explain_main(int argc, char **argv)
 				goto out;
 			}
 			q.proto = (uint8_t)p;
-			proto_name = optarg;
+			proto_name = name;
 			break;
 		}
 		case OPT_BATCH:
