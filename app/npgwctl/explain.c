@@ -60,38 +60,11 @@ static const char explain_usage[] =
 	"its message is printed), 2 usage error, invalid input (the validator's\n"
 	"messages are printed) or no connection to the gateway.\n";
 
-static const char *side_str(const cJSON *side, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(side, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "?";
-}
-
-/* The gateway's answer for people, as npgw_explain_print words it. */
-static void print_remote_side(const char *dir, const char *who, const cJSON *side)
-{
-	const char *verdict = side_str(side, "verdict");
-	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(side, "rule");
-
-	if (strcmp(verdict, "not-isolated") == 0)
-		printf("  %-7s %s: not isolated: no policy selects it for %s\n", dir, who, dir);
-	else if (strcmp(verdict, "allow") == 0 && cJSON_IsNumber(rule))
-		printf("  %-7s %s: allowed by policy %s, %s rule %d\n", dir, who,
-		       side_str(side, "policy"), dir, (int)rule->valuedouble);
-	else if (strcmp(verdict, "allow") == 0)
-		printf("  %-7s %s: allowed by policy %s\n", dir, who, side_str(side, "policy"));
-	else
-		printf("  %-7s %s: denied: policy %s isolates it for %s, and no %s rule of any "
-		       "policy selecting it allows this\n",
-		       dir, who, side_str(side, "policy"), dir, dir);
-}
-
 /* Ask the running gateway. */
 static int explain_remote(const struct npgw_explain_query *q, const char *proto_name,
 			  enum npgwctl_format fmt)
 {
 	cJSON *args = cJSON_CreateObject(), *r = NULL;
-	const cJSON *gen, *allowed;
 	int rc;
 
 	if (args == NULL || !cJSON_AddStringToObject(args, "from", q->from) ||
@@ -115,15 +88,7 @@ static int explain_remote(const struct npgw_explain_query *q, const char *proto_
 	} else if (fmt == NPGWCTL_FMT_YAML) {
 		npgwctl_print_yaml(r, stdout);
 	} else {
-		allowed = cJSON_GetObjectItemCaseSensitive(r, "allowed");
-		gen = cJSON_GetObjectItemCaseSensitive(r, "generation");
-		printf("%s: %s -> %s %s/%u", cJSON_IsTrue(allowed) ? "ALLOWED" : "DENIED", q->from,
-		       q->to, proto_name, q->port);
-		if (cJSON_IsNumber(gen))
-			printf(" (generation %.0f)", gen->valuedouble);
-		printf("\n");
-		print_remote_side("egress", q->from, cJSON_GetObjectItemCaseSensitive(r, "egress"));
-		print_remote_side("ingress", q->to, cJSON_GetObjectItemCaseSensitive(r, "ingress"));
+		npgw_explain_print_json(r, stdout); /* lib/explain's text, as offline */
 	}
 	cJSON_Delete(r);
 	return fflush(stdout) == 0 ? NPGWCTL_EXIT_OK : NPGWCTL_EXIT_USAGE;
@@ -146,11 +111,12 @@ static int start_eal(void)
 }
 
 static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
-		      const struct npgw_explain_query *q, const char *proto_name, bool json)
+		      const struct npgw_explain_query *q, bool json)
 {
 	struct npgw_ruleset_tuple t;
 	struct npgw_explain_answer a;
-	char err[256];
+	char err[256], *s = NULL;
+	cJSON *o;
 
 	if (npgw_explain_tuple(c, q, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "npgwctl explain: %s\n", err);
@@ -160,24 +126,18 @@ static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_rulese
 		fprintf(stderr, "npgwctl explain: classify failed\n");
 		return NPGWCTL_EXIT_USAGE;
 	}
-	if (!json) {
-		npgw_explain_print(q, rs, &a, stdout);
-		return 0;
-	}
-	cJSON *o = cJSON_CreateObject();
-	char *s = NULL;
-
-	if (o && cJSON_AddStringToObject(o, "from", q->from) &&
-	    cJSON_AddStringToObject(o, "to", q->to) &&
-	    cJSON_AddStringToObject(o, "protocol", proto_name) &&
-	    cJSON_AddNumberToObject(o, "port", q->port) && npgw_explain_to_json(rs, &a, o) == 0)
+	o = npgw_explain_answer_json(q, rs, &a);
+	if (o != NULL && json)
 		s = cJSON_PrintUnformatted(o);
+	else if (o != NULL)
+		npgw_explain_print_json(o, stdout);
 	cJSON_Delete(o);
-	if (s == NULL) {
+	if (o == NULL || (json && s == NULL)) {
 		fprintf(stderr, "npgwctl explain: out of memory\n");
 		return NPGWCTL_EXIT_USAGE;
 	}
-	printf("%s\n", s);
+	if (json)
+		printf("%s\n", s);
 	free(s);
 	return 0;
 }
@@ -342,7 +302,7 @@ static int explain_main(int argc, char **argv)
 		goto out_eal;
 	}
 	if (batch == NULL) {
-		rc = answer_one(c, rs, &q, proto_name, json);
+		rc = answer_one(c, rs, &q, json);
 	} else {
 		FILE *in = strcmp(batch, "-") == 0 ? stdin : fopen(batch, "r");
 		long n;

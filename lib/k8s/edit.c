@@ -109,6 +109,8 @@ static struct npgw_k8s_rule *copy_rules(const struct npgw_k8s_rule *s, size_t n,
 		return NULL;
 	*n_out = n;
 	for (size_t i = 0; i < n; i++) {
+		d[i].line = s[i].line;
+		d[i].col = s[i].col;
 		d[i].peers = dup_array(s[i].peers, s[i].n_peers, sizeof(*d[i].peers), ok);
 		if (d[i].peers != NULL)
 			for (; d[i].n_peers < s[i].n_peers; d[i].n_peers++)

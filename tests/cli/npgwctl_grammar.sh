@@ -1,5 +1,5 @@
 #!/bin/sh
-# npgwctl_grammar.sh NPGWCTL FAKE_GATEWAY: npgwctl in kubectl's grammar, one
+# npgwctl_grammar.sh NPGWCTL FAKE_GATEWAY SOURCE_ROOT: npgwctl in kubectl's grammar, one
 # check for every line of issue 15's "fails today" list first, then the
 # endpoint view, dry runs, selectors and output formats, against
 # ctl_fake_gateway (the real control socket server with canned objects:
@@ -8,6 +8,7 @@
 set -u
 ctl=$1
 fake=$2
+top=$3
 dir=$(mktemp -d)
 sock=$dir/npgw.sock
 out=$dir/out
@@ -218,6 +219,14 @@ grep -q "bad.yaml:8:20: spec.ingress\[0\].ports\[0\].port: .*70000" "$err" || { 
 "$ctl" $S diff -f - -o json <"$pol" >"$out" 2>"$err"
 grep -q '"change": "changed"' "$out" || { echo "FAIL: diff -f - -o json"; fails=$((fails + 1)); }
 echo "ok: diff -f - -o json"
+
+echo "== explain names where a rule is written =="
+ex=$top/config/examples
+expect 0 "explain --offline names file and line" -- explain --offline -f "$ex" --from y/a --to y/b --port 80 --protocol Tcp
+has "$out" "  ingress y/b: allowed by policy y/allow-same-namespace spec.ingress[0] ($ex/02-namespace-isolation.yaml:16)"
+expect 0 "explain --offline -o json carries rule_path, file, line" -- explain --offline -f "$ex" --from y/a --to y/b --port 80 -o json
+grep -q '"rule":0,"rule_path":"spec.ingress\[0\]","file":"'"$ex"'/02-namespace-isolation.yaml","line":16' "$out" ||
+	{ echo "FAIL: explain json location"; cat "$out"; fails=$((fails + 1)); }
 
 echo "== one file size limit (lib/doc's), checked before sending =="
 head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$dir/big.yaml"
