@@ -64,7 +64,7 @@ static struct npgw_k8s_cluster *read_documents(const cJSON *args, struct npgw_ct
 		cJSON *arr = s ? cJSON_Parse(s) : NULL;
 
 		free(s);
-		npgw_ctl_error(&r->error, "invalid", "%zu error%s in the objects; nothing changed",
+		npgw_ctl_error(&r->error, NPGW_CTL_E_INVALID, "%zu error%s in the objects; nothing changed",
 			       diags.n_errors, diags.n_errors == 1 ? "" : "s");
 		r->result = cJSON_CreateObject();
 		if (r->result != NULL && arr != NULL)
@@ -82,7 +82,7 @@ static bool refuse_when_blocked(struct gateway *gw, struct npgw_ctl_reply *r)
 {
 	if (!gw->state_blocked)
 		return false;
-	npgw_ctl_error(&r->error, "state-unreadable", "%s", gw->state_problem);
+	npgw_ctl_error(&r->error, NPGW_CTL_E_STATE_UNREADABLE, "%s", gw->state_problem);
 	return true;
 }
 
@@ -250,7 +250,7 @@ static int remove_one(struct npgw_k8s_cluster *next, const char *kind, const cha
 	int rc = npgw_k8s_cluster_remove(next, kind, ns, name);
 
 	if (rc == -ENOENT)
-		return npgw_ctl_error(&r->error, "not-found", "%s %s%s%s not found; nothing changed",
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_FOUND, "%s %s%s%s not found; nothing changed",
 				      kind, ns ? ns : "", ns ? "/" : "", name);
 	if (rc < 0)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s %s: %s", kind, name,
@@ -532,7 +532,7 @@ static int cmd_explain(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	if (npgw_explain_query_from_json(args, &q, why, sizeof(why)) < 0)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s", why);
 	if (rs == NULL || gw->desired == NULL)
-		return npgw_ctl_error(&r->error, "not-ready", "no generation is live");
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_READY, "no generation is live");
 	if (npgw_explain_tuple(gw->desired, &q, &t, why, sizeof(why)) < 0)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s", why);
 	if (npgw_explain_burst(rs, &t, 1, &a) != 1)
@@ -627,7 +627,7 @@ static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		return -EINVAL;
 	if (flush) {
 		if (npgw_dp_flows_flush(gw->dp) < 0)
-			return npgw_ctl_error(&r->error, "not-tracking",
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_TRACKING,
 					      "connection tracking is off (config conntrack.enabled)");
 		r->result = cJSON_CreateObject();
 		if (r->result != NULL)
@@ -677,9 +677,9 @@ static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	if (n < 0) {
 		cJSON_Delete(l.arr);
 		if (n == -ENOTSUP)
-			return npgw_ctl_error(&r->error, "not-tracking",
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_TRACKING,
 					      "connection tracking is off (config conntrack.enabled)");
-		return npgw_ctl_error(&r->error, "busy", "the workers did not answer: %s",
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BUSY, "the workers did not answer: %s",
 				      strerror((int)-n));
 	}
 	r->result = cJSON_CreateObject();

@@ -120,7 +120,7 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 		goto fail;
 	}
 	if (diags.n_errors > 0) {
-		npgw_ctl_error(err, "invalid", "%zu error%s in the objects; nothing changed",
+		npgw_ctl_error(err, NPGW_CTL_E_INVALID, "%zu error%s in the objects; nothing changed",
 			       diags.n_errors, diags.n_errors == 1 ? "" : "s");
 		if (details)
 			*details = diag_details(&diags);
@@ -137,7 +137,7 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 						  &rc);
 	tm.build_ms = ms_since(&t);
 	if (rs == NULL) {
-		npgw_ctl_error(err, "build-failed", "cannot build the tables: %s; nothing changed",
+		npgw_ctl_error(err, NPGW_CTL_E_BUILD_FAILED, "cannot build the tables: %s; nothing changed",
 			       strerror(-rc));
 		goto fail;
 	}
@@ -146,7 +146,7 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	if (save) {
 		rc = npgw_state_save(gw->cfg->state_dir, next, generation, why, sizeof(why));
 		if (rc < 0) {
-			npgw_ctl_error(err, "persist-failed", "%s; nothing changed", why);
+			npgw_ctl_error(err, NPGW_CTL_E_PERSIST_FAILED, "%s; nothing changed", why);
 			npgw_ruleset_free(rs);
 			goto fail;
 		}
@@ -157,7 +157,7 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	tm.publish_ms = ms_since(&t);
 	if (rc < 0) {
 		/* the state file already holds next: what a restart would run */
-		npgw_ctl_error(err, "publish-failed", "saved, but cannot publish: %s",
+		npgw_ctl_error(err, NPGW_CTL_E_PUBLISH_FAILED, "saved, but cannot publish: %s",
 			       strerror(-rc));
 		goto fail;
 	}
