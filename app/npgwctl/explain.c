@@ -94,15 +94,17 @@ static int explain_remote(const struct npgw_explain_query *q, const char *proto_
 	return fflush(stdout) == 0 ? NPGWCTL_EXIT_OK : NPGWCTL_EXIT_USAGE;
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"npgwctl"}, (char[]){"--no-huge"}, (char[]){"-m"},
+	(char[]){"1024"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+	(char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0"}, NULL};
+
 /* Start EAL for tables only: no hugepages, no devices, no shared files,
  * nothing printed below errors. */
 static int start_eal(void)
 {
-	char *argv[] = {"npgwctl", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
-			"--no-telemetry", "--log-level=error", "-l", "0", NULL};
-
 	rte_log_set_global_level(RTE_LOG_ERR);
-	if (rte_eal_init((int)NPGW_ARRAY_SIZE(argv) - 1, argv) < 0) {
+	if (rte_eal_init((int)NPGW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0) {
 		fprintf(stderr, "npgwctl explain: cannot start DPDK EAL: %s\n",
 			rte_strerror(rte_errno));
 		return -1;

@@ -395,7 +395,7 @@ int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const 
 		ns = "default";
 	switch (k) {
 	case KIND_POLICY: {
-		struct npgw_k8s_policy key = {.namespace = (char *)ns, .name = (char *)name};
+		struct npgw_k8s_policy key = {.namespace = (char *)(uintptr_t)ns, .name = (char *)(uintptr_t)name};
 
 		before = c->n_policies;
 		after = c->n_policies = remove_matching((void **)c->policies, c->n_policies, &key,
@@ -403,7 +403,7 @@ int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const 
 		break;
 	}
 	case KIND_POD: {
-		struct npgw_k8s_pod key = {.namespace = (char *)ns, .name = (char *)name};
+		struct npgw_k8s_pod key = {.namespace = (char *)(uintptr_t)ns, .name = (char *)(uintptr_t)name};
 
 		before = c->n_pods;
 		after = c->n_pods = remove_matching((void **)c->pods, c->n_pods, &key,
@@ -411,7 +411,7 @@ int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const 
 		break;
 	}
 	default: {
-		struct npgw_k8s_namespace key = {.name = (char *)name};
+		struct npgw_k8s_namespace key = {.name = (char *)(uintptr_t)name};
 
 		before = c->n_namespaces;
 		after = c->n_namespaces = remove_matching((void **)c->namespaces,
