@@ -4,7 +4,7 @@
  * data plane builds it (EAL started in-process, quietly, without hugepages).
  *
  *   npgwctl explain --offline -f PATH [-f PATH ...] --from EP --to EP --port N
- *                   [--protocol TCP|UDP|SCTP] [-o text|json]
+ *                   [--protocol TCP|UDP|SCTP] [-o text|json|yaml]
  *   npgwctl explain --offline -f PATH [-f PATH ...] --batch FILE|- -o json
  *   npgwctl explain --from EP --to EP --port N [--protocol P] [-o text|json|yaml]
  *
@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <rte_eal.h>
@@ -30,7 +31,7 @@ static const char explain_usage[] =
 	"usage: npgwctl explain --from ENDPOINT --to ENDPOINT --port N\n"
 	"                       [--protocol TCP|UDP|SCTP] [-o text|json|yaml]\n"
 	"       npgwctl explain --offline -f PATH [-f PATH ...] --from ENDPOINT --to ENDPOINT\n"
-	"                       --port N [--protocol TCP|UDP|SCTP] [-o text|json]\n"
+	"                       --port N [--protocol TCP|UDP|SCTP] [-o text|json|yaml]\n"
 	"       npgwctl explain --offline -f PATH [-f PATH ...] --batch FILE|- [-o json]\n"
 	"\n"
 	"Tell whether a packet from one endpoint to another is allowed, and which\n"
@@ -51,8 +52,8 @@ static const char explain_usage[] =
 	"  --batch FILE|-     one JSON query per line, {\"from\", \"to\", \"protocol\",\n"
 	"                     \"port\"}; one JSON answer per line, in order; a malformed\n"
 	"                     line gives {\"line\": N, \"error\": \"...\"} and the run goes on\n"
-	"  -o, --output FMT   text (default for one query) or json; yaml too when\n"
-	"                     asking the gateway\n"
+	"  -o, --output FMT   text (default for one query), json or yaml; --batch\n"
+	"                     answers in JSON lines only\n"
 	"\n"
 	"A pod endpoint uses the pod's address of the other endpoint's family (IPv4\n"
 	"when both are pods with both families).\n"
@@ -113,7 +114,7 @@ static int start_eal(void)
 }
 
 static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
-		      const struct npgw_explain_query *q, bool json)
+		      const struct npgw_explain_query *q, bool json, bool yaml)
 {
 	struct npgw_ruleset_tuple t;
 	struct npgw_explain_answer a;
@@ -131,6 +132,8 @@ static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_rulese
 	o = npgw_explain_answer_json(q, rs, &a);
 	if (o != NULL && json)
 		s = cJSON_PrintUnformatted(o);
+	else if (o != NULL && yaml)
+		npgwctl_print_yaml(o, stdout);
 	else if (o != NULL)
 		npgw_explain_print_json(o, stdout);
 	cJSON_Delete(o);
@@ -179,7 +182,7 @@ static int explain_main(int argc, char **argv)
 	size_t n_files = 0;
 	const char *batch = NULL, *output = NULL, *proto_name = "TCP";
 	struct npgw_explain_query q = {.proto = NPGW_PROTO_TCP};
-	bool offline = false, json;
+	bool offline = false, json, yaml;
 	struct npgw_k8s_cluster *c = NULL;
 	struct npgw_ruleset *rs = NULL;
 	int opt, rc = NPGWCTL_EXIT_USAGE, err = 0;
@@ -271,11 +274,13 @@ static int explain_main(int argc, char **argv)
 		fprintf(stderr, "npgwctl explain: --offline needs at least one -f PATH\n");
 		goto out;
 	}
-	if (output != NULL && strcmp(output, "json") != 0 && strcmp(output, "text") != 0) {
-		fprintf(stderr, "npgwctl explain: -o: '%s' is not text or json\n", output);
+	if (output != NULL && strcasecmp(output, "json") != 0 && strcasecmp(output, "text") != 0 &&
+	    strcasecmp(output, "yaml") != 0) {
+		fprintf(stderr, "npgwctl explain: -o: '%s' is not text, json or yaml\n", output);
 		goto out;
 	}
-	json = output != NULL && strcmp(output, "json") == 0;
+	json = output != NULL && strcasecmp(output, "json") == 0;
+	yaml = output != NULL && strcasecmp(output, "yaml") == 0;
 	if (batch != NULL) {
 		if (output != NULL && !json) {
 			fprintf(stderr, "npgwctl explain: --batch answers in JSON only (-o json)\n");
@@ -304,7 +309,7 @@ static int explain_main(int argc, char **argv)
 		goto out_eal;
 	}
 	if (batch == NULL) {
-		rc = answer_one(c, rs, &q, json);
+		rc = answer_one(c, rs, &q, json, yaml);
 	} else {
 		FILE *in = strcmp(batch, "-") == 0 ? stdin : fopen(batch, "r");
 		long n;

@@ -227,6 +227,8 @@ has "$out" "  ingress y/b: allowed by policy y/allow-same-namespace spec.ingress
 expect 0 "explain --offline -o json carries rule_path, file, line" -- explain --offline -f "$ex" --from y/a --to y/b --port 80 -o json
 grep -q '"rule":0,"rule_path":"spec.ingress\[0\]","file":"'"$ex"'/02-namespace-isolation.yaml","line":16' "$out" ||
 	{ echo "FAIL: explain json location"; cat "$out"; fails=$((fails + 1)); }
+expect 0 "explain --offline -o yaml" -- explain --offline -f "$ex" --from y/a --to y/b --port 80 -o yaml
+has "$out" "  rule_path: \"spec.ingress[0]\""
 
 echo "== one file size limit (lib/doc's), checked before sending =="
 head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$dir/big.yaml"
