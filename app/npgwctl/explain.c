@@ -343,4 +343,6 @@ const struct npgwctl_command npgwctl_cmd_explain = {
 		 "[--protocol P] [-o FMT] | --batch FILE|- -o json)",
 	.summary = "why a packet between two endpoints is allowed or denied",
 	.handler = explain_main,
+	.options = "--offline -f --filename --from --to --port --protocol --batch -o --output -h "
+		   "--help",
 };
