@@ -106,7 +106,7 @@ has "$out" '<stdin>:4:8: spec.podSelectr: unknown field "podSelectr" (a NetworkP
 echo "ok: validate -f -"
 printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec: {podSelectr: {}}\n' |
 	"$ctl" validate -f - -o yaml >"$out" 2>"$err"
-has "$out" '  path: "spec.podSelectr"'
+has "$out" '  path: spec.podSelectr'
 echo "ok: validate -o yaml"
 # 7. npgwctl version with no daemon: the client's version, then exit 2
 expect 2 "version, no daemon" -- --socket "$dir/none.sock" version
