@@ -27,6 +27,8 @@
 #define NPGW_CTL_E_NOT_FOUND "not-found" /* delete: no such object */
 #define NPGW_CTL_E_NOT_READY "not-ready" /* explain: no generation is live yet */
 #define NPGW_CTL_E_NOT_TRACKING "not-tracking" /* flows: connection tracking is off */
+/* a change over the socket while the config's policy files own the state */
+#define NPGW_CTL_E_NOT_OWNER "not-owner"
 /* the saved state could not be read at start: changes are refused until
  * an operator repairs it */
 #define NPGW_CTL_E_STATE_UNREADABLE "state-unreadable"

@@ -30,8 +30,8 @@ for sig in INT TERM; do
 	[ $sig = TERM ] && delay=0.2
 	/usr/bin/python3 "$here/netpol.py" no-policy >"$out" 2>&1 &
 	pid=$!
-	# up to 330 s: the harness waits up to 300 s for the e2e lock that
-	# other runs on the machine may hold, then takes seconds to come up
+	# netpol.py waits up to 300 s for the e2e lock (another run may hold
+	# it): wait as long for its harness, unless it exits first
 	for _ in $(seq 6600); do
 		grep -q "^harness up" "$out" && break
 		kill -0 $pid 2>/dev/null || break
