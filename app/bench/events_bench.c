@@ -61,8 +61,8 @@ static double run(struct dp_ev_ring *volatile *rp, uint64_t n, uint64_t now, uin
 
 int main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-		       "--no-telemetry", "--log-level=error", "-l", "0", NULL};
+	char *eal[] = {argv[0], (char[]){"--no-huge"}, (char[]){"-m"}, (char[]){"64"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"},
+		       (char[]){"--no-telemetry"}, (char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0"}, NULL};
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 10000000;
 	struct npgw_config slow = {.events_rate = 1000, .events_burst = 256};
 	struct npgw_config fast = {.events_rate = 1000000, .events_burst = 1024};

@@ -27,12 +27,16 @@ struct npgw_metrics_server {
 
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned int status, const char *text)
 {
+	char *copy = strdup(text); /* MHD takes a non-const buffer */
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+		copy ? MHD_create_response_from_buffer_with_free_callback(strlen(copy), copy, free)
+		     : NULL;
 	enum MHD_Result rc;
 
-	if (r == NULL)
+	if (r == NULL) {
+		free(copy);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, "Allow", "GET, HEAD");

@@ -99,11 +99,13 @@ static void cleanup(void)
 	rte_eal_cleanup();
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"test_events"}, (char[]){"--no-huge"}, (char[]){"-m"}, (char[]){"64"}, (char[]){"--no-pci"},
+	(char[]){"--no-shconf"}, (char[]){"--no-telemetry"}, (char[]){"--log-level=error"},
+	(char[]){"-l"}, (char[]){"0"}, NULL};
+
 int npgw_test_register(void)
 {
-	static char *eal_argv[] = {"test_events", "--no-huge", "-m", "64", "--no-pci",
-				   "--no-shconf", "--no-telemetry", "--log-level=error",
-				   "-l", "0", NULL};
 	static const CU_TestInfo tests[] = {
 		{"rate_limit_counts_what_it_refuses", test_rate_limit_counts_what_it_refuses},
 		{"full_ring_counts_what_it_cannot_hold", test_full_ring_counts_what_it_cannot_hold},

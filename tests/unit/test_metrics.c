@@ -135,7 +135,7 @@ static void test_server_answers_metrics_only(void)
 	char *r;
 
 	npgw_addr_parse("127.0.0.1", &lo);
-	s = npgw_metrics_server_start(&lo, 0, render, "npgw_up 1\n", &err);
+	s = npgw_metrics_server_start(&lo, 0, render, (char[]){"npgw_up 1\n"}, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT(npgw_metrics_server_port(s) > 0);
 	r = http(npgw_metrics_server_port(s), "GET", "/metrics");
@@ -152,7 +152,7 @@ static void test_server_answers_metrics_only(void)
 	CU_ASSERT_EQUAL(renders, 1);
 
 	/* the same address again: refused, and said so */
-	s2 = npgw_metrics_server_start(&lo, npgw_metrics_server_port(s), render, "", &err);
+	s2 = npgw_metrics_server_start(&lo, npgw_metrics_server_port(s), render, (char[]){""}, &err);
 	CU_ASSERT_PTR_NULL(s2);
 	CU_ASSERT_EQUAL(err, -EADDRINUSE);
 	npgw_metrics_server_stop(s2);
