@@ -6,9 +6,11 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config \
 libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev \
 iproute2 ethtool procps python3-scapy python3-yaml \
-dpdk-dev python3-matplotlib lua5.3"
+dpdk-dev python3-matplotlib lua5.3 \
+clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 # dpdk-dev: dpdk-testpmd, the reference of scripts/bench; python3-matplotlib:
-# the benchmark plot; lua5.3: luac5.3 -p checks scripts/pktgen.
+# the benchmark plot; lua5.3: luac5.3 -p checks scripts/pktgen; clang-14,
+# libfuzzer-14-dev, libclang-rt-14-dev: the fuzz targets (scripts/fuzz.sh).
 
 missing=""
 for p in $PKGS; do
