@@ -262,8 +262,15 @@ int main(int argc, char **argv)
 		goto out_eal_args;
 	memcpy(eal_copy, eargv, (size_t)eargc * sizeof(*eal_copy));
 	if (rte_eal_init(eargc, eal_copy) < 0) {
-		fprintf(stderr, "npgw: cannot start DPDK EAL (%s; see its messages above)\n",
-			rte_strerror(rte_errno));
+		/* rte_errno is 0 when the EAL failed before setting it (another
+		 * process holds the file prefix's lock): say what is likely */
+		if (rte_errno == 0 || rte_errno == EALREADY)
+			fprintf(stderr, "npgw: cannot start DPDK EAL: see its messages above; when "
+				"another DPDK process (another npgw) uses the same file prefix, "
+				"give this one its own (eal: [--file-prefix, NAME])\n");
+		else
+			fprintf(stderr, "npgw: cannot start DPDK EAL (%s; see its messages above)\n",
+				rte_strerror(rte_errno));
 		goto out_eal_args;
 	}
 	LOG(INFO, "%s, %s", "npgw " NPGW_VERSION, rte_version());
