@@ -111,6 +111,14 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 	t = t0;
 	if (details)
 		*details = NULL;
+	if (generation == 0 && gw->generation >= NPGW_STATE_MAX_GENERATION) {
+		npgw_ctl_error(err, "generation-limit",
+			       "generation %" PRIu64 " is the last (2^53): npgw never wraps; "
+			       "restart it with the state moved away; nothing changed",
+			       gw->generation);
+		rc = -ERANGE;
+		goto fail;
+	}
 	if (generation == 0)
 		generation = gw->generation + 1;
 	rc = npgw_k8s_cluster_validate(next, &diags);

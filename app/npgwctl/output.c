@@ -31,7 +31,7 @@ int npgwctl_parse_format(const char *cmd, const char *s, enum npgwctl_format *ou
 /* A number as JSON writes it: integers without a fraction. */
 static void format_number(double d, char *buf, size_t len)
 {
-	if (d == floor(d) && fabs(d) < 9007199254740992.0)
+	if (d == floor(d) && fabs(d) <= 9007199254740992.0) /* 2^53: generations */
 		snprintf(buf, len, "%.0f", d);
 	else if (snprintf(buf, len, "%.15g", d), strtod(buf, NULL) != d)
 		snprintf(buf, len, "%.17g", d); /* the shortest that reads back, as cJSON */

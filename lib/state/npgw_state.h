@@ -46,6 +46,11 @@
 #define NPGW_STATE_VERSION 1
 /* The file in the state directory. */
 #define NPGW_STATE_FILE "state.json"
+
+/* The largest generation: 2^53, the largest integer every JSON reader
+ * (a double) holds exactly. A saved state above it is refused at load,
+ * and the gateway refuses a change past it rather than wrapping. */
+#define NPGW_STATE_MAX_GENERATION (UINT64_C(1) << 53)
 /* Annotation keys of the List. */
 #define NPGW_STATE_ANN_VERSION "npgw.io/state-version"
 #define NPGW_STATE_ANN_GENERATION "npgw.io/generation"

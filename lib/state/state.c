@@ -555,6 +555,12 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 		nomem |= diag(d, path, 0, 0,
 			      "metadata.annotations[\"" NPGW_STATE_ANN_GENERATION "\"]",
 			      "\"%.32s\" is not a generation (a decimal number)", gen) < 0;
+	else if (gen != NULL && *generation > NPGW_STATE_MAX_GENERATION)
+		nomem |= diag(d, path, 0, 0,
+			      "metadata.annotations[\"" NPGW_STATE_ANN_GENERATION "\"]",
+			      "generation %" PRIu64 " is above the limit of 2^53 (%" PRIu64 "): "
+			      "refused rather than wrapped", *generation,
+			      NPGW_STATE_MAX_GENERATION) < 0;
 	else if (cnt != NULL && !parse_u64(cnt, objects))
 		nomem |= diag(d, path, 0, 0, "metadata.annotations[\"" NPGW_STATE_ANN_OBJECTS "\"]",
 			      "\"%.32s\" is not an object count", cnt) < 0;

@@ -233,10 +233,11 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
 	CU_ASSERT_EQUAL(count_entries(dir), 1);
 	npgw_k8s_cluster_free(b);
-	/* the whole range of generations */
-	save_ok(dir, a, UINT64_MAX);
+	/* the whole range of generations (above 2^53: see
+	 * test_generation_above_2_53_is_refused) */
+	save_ok(dir, a, NPGW_STATE_MAX_GENERATION);
 	b = load_state(dir, &gen);
-	CU_ASSERT_EQUAL(gen, UINT64_MAX);
+	CU_ASSERT_EQUAL(gen, NPGW_STATE_MAX_GENERATION);
 	npgw_k8s_cluster_free(b);
 	save_ok(dir, a, 0);
 	b = load_state(dir, &gen);
@@ -735,6 +736,30 @@ static void test_garbage_is_refused(void)
 	rm_tree(dir);
 }
 
+/* Issue 18: a generation above 2^53 (2^64 - 1 made the next change go
+ * live as generation 0) is refused at load; 2^53 itself loads. */
+static void test_generation_above_2_53_is_refused(void)
+{
+	char *dir = temp_dir(), *msgs;
+	struct npgw_k8s_cluster *a = load_text("a.yaml", cluster_b), *r;
+	uint64_t gen = 0;
+
+	save_ok(dir, a, UINT64_MAX);
+	msgs = load_fails(dir, -EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "generation 18446744073709551615 is above the limit "
+					    "of 2^53 (9007199254740992): refused rather than wrapped"));
+	free(msgs);
+	save_ok(dir, a, NPGW_STATE_MAX_GENERATION + 1);
+	free(load_fails(dir, -EBADMSG));
+	save_ok(dir, a, NPGW_STATE_MAX_GENERATION);
+	r = load_state(dir, &gen);
+	CU_ASSERT_PTR_NOT_NULL(r);
+	CU_ASSERT_EQUAL(gen, NPGW_STATE_MAX_GENERATION);
+	npgw_k8s_cluster_free(r);
+	npgw_k8s_cluster_free(a);
+	rm_tree(dir);
+}
+
 static void test_special_files_are_refused(void)
 {
 	char *dir = temp_dir(), *p = join(dir, NPGW_STATE_FILE), *msgs;
@@ -942,6 +967,7 @@ int npgw_test_register(void)
 		{"bad objects refused", test_bad_objects_are_refused},
 		{"garbage refused", test_garbage_is_refused},
 		{"special files refused", test_special_files_are_refused},
+		{"generation above 2^53 refused", test_generation_above_2_53_is_refused},
 		{"reader sees old or new", test_reader_sees_old_or_new},
 		{"killed saver leaves old or new", test_killed_saver_leaves_old_or_new},
 		{"allocation failures", test_allocation_failures},
