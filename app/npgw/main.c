@@ -32,6 +32,7 @@
 #include <rte_version.h>
 
 #include "gateway.h"
+#include "npgw_state.h"
 #include "npgw_config.h"
 #include "npgw_ctl.h"
 #include "npgw_dataplane.h"
@@ -240,6 +241,19 @@ int main(int argc, char **argv)
 	}
 	gw.cfg = cfg;
 	gw_set_log_level(cfg->log_level);
+	/* whoever can write the state directory decides the policy at the
+	 * next start: refuse one the gateway cannot trust (--check too) */
+	err = npgw_state_check_dir(cfg->state_dir, &diags);
+	npgw_diags_print(&diags, stderr);
+	npgw_diags_free(&diags);
+	if (err < 0) {
+		fprintf(stderr, "npgw: refusing to start: the state directory %s %s\n",
+			cfg->state_dir,
+			err == -EPERM ? "can be changed by others than root and the gateway's user"
+				      : "cannot be checked");
+		status = 2;
+		goto out_config;
+	}
 	if (check) {
 		/* the policy files too; no EAL needed to read them */
 		struct npgw_k8s_cluster *c = gw_load_files(cfg);
