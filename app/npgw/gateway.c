@@ -277,7 +277,7 @@ void gw_wake_waiters(struct gateway *gw)
 			cJSON *r = cJSON_CreateObject();
 
 			if (r != NULL)
-				cJSON_AddNumberToObject(r, "generation", (double)gw->generation);
+				npgw_ctl_add_u64(r, "generation", gw->generation);
 			npgw_ctl_complete(gw->ctl, w->pending, r,
 					  r ? NULL
 					    : &(struct npgw_ctl_error){NPGW_CTL_E_INTERNAL,

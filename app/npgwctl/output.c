@@ -340,15 +340,42 @@ void npgwctl_print_text(const cJSON *v, FILE *out)
 	text_node(v, 0, out);
 }
 
+/* Integers from 10^15 to 2^53 (generations) as their exact digits: cJSON
+ * prints such numbers with 15 significant digits. */
+static void exact_integers(cJSON *n)
+{
+	for (; n != NULL; n = n->next) {
+		double d = n->valuedouble;
+		char buf[24];
+
+		if (cJSON_IsNumber(n) && d == floor(d) && fabs(d) >= 1e15 &&
+		    fabs(d) <= 9007199254740992.0) {
+			snprintf(buf, sizeof(buf), "%.0f", d);
+			char *raw = strdup(buf);
+
+			if (raw != NULL) {
+				n->type = cJSON_Raw;
+				n->valuestring = raw;
+			}
+		}
+		exact_integers(n->child);
+	}
+}
+
 void npgwctl_print_result(const cJSON *result, enum npgwctl_format fmt)
 {
+	cJSON *copy;
 	char *s;
 
 	switch (fmt) {
 	case NPGWCTL_FMT_JSON:
 		/* cJSON indents with tabs and puts one after each colon; strings
 		 * hold no raw tab (escaped), so every tab is layout: make it spaces. */
-		s = cJSON_Print(result);
+		copy = cJSON_Duplicate(result, true);
+		if (copy != NULL)
+			exact_integers(copy);
+		s = cJSON_Print(copy != NULL ? copy : result);
+		cJSON_Delete(copy);
 		if (s != NULL) {
 			bool line_start = true;
 

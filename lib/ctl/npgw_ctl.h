@@ -230,6 +230,13 @@ int npgw_ctl_arg_array(const cJSON *args, const char *name, bool required, const
 		       struct npgw_ctl_error *err);
 int npgw_ctl_arg_object(const cJSON *args, const char *name, bool required, const cJSON **out,
 			struct npgw_ctl_error *err);
+/*
+ * Add an unsigned integer to obj as its exact decimal digits (cJSON prints
+ * numbers above 10^15 with 15 significant digits, so 2^53 would read back
+ * as 9007199254740990). For generations and counters. Returns the item, or
+ * NULL on allocation failure. Any thread.
+ */
+cJSON *npgw_ctl_add_u64(cJSON *obj, const char *name, uint64_t v);
 /* Refuse any argument not named in the NULL-terminated list. */
 int npgw_ctl_arg_only(const cJSON *args, struct npgw_ctl_error *err, ...)
 	__attribute__((sentinel));

@@ -5,6 +5,7 @@
  * use to read numbers as doubles safely.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -309,6 +310,20 @@ int npgw_ctl_arg_array(const cJSON *args, const char *name, bool required, const
 				      name);
 	*out = v;
 	return 0;
+}
+
+cJSON *npgw_ctl_add_u64(cJSON *obj, const char *name, uint64_t v)
+{
+	char buf[24];
+	cJSON *n;
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	n = cJSON_CreateRaw(buf);
+	if (n == NULL || !cJSON_AddItemToObject(obj, name, n)) {
+		cJSON_Delete(n);
+		return NULL;
+	}
+	return n;
 }
 
 int npgw_ctl_arg_object(const cJSON *args, const char *name, bool required, const cJSON **out,

@@ -204,5 +204,79 @@ if [ $rc = 0 ] && grep -q "final counters" "$tmp/npgw.log"; then ok "SIGTERM: ex
 	bad "SIGTERM: exit $rc"
 fi
 
+stop() {
+	kill -TERM $pid
+	wait $pid
+	pid=
+}
+set_gen() { # rewrite the saved generation (the state file stays valid)
+	sed -i "s/\"npgw.io\/generation\":\"[0-9]*\"/\"npgw.io\/generation\":\"$1\"/" "$tmp/state/state.json"
+}
+
+# issue 18: generations stop at 2^53, print as integers, never wrap
+set_gen 9007199254740992
+start
+if ctl status | grep -q 'generation: 9007199254740992$' && [ "$(gen)" = 9007199254740992 ]; then
+	ok "generation 2^53 prints as an integer (table and JSON)"
+else
+	bad "generation 2^53 printed as: $(ctl status | grep generation)"
+fi
+ctl apply -f "$tmp/iso.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "generation 9007199254740992 is the last" "$tmp/out" && [ "$(gen)" = 9007199254740992 ]; then
+	ok "a change past generation 2^53 is refused, not wrapped"
+else
+	bad "change past 2^53: rc=$rc, generation $(gen)"
+	cat "$tmp/out"
+fi
+stop
+set_gen 18446744073709551615
+start
+if [ "$(ctl status -o json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ready"])')" = False ] &&
+	grep -q "generation 18446744073709551615 is above the limit of 2^53" "$tmp/npgw.log"; then
+	ok "a saved generation of 2^64-1 is refused at start"
+else
+	bad "a saved generation of 2^64-1 was taken"
+	ctl status
+fi
+stop
+set_gen 5
+
+# issue 18: a state directory others can write: refuse to start
+chmod 777 "$tmp/state"
+if "$npgw" --config "$tmp/npgw.yaml" >"$tmp/out" 2>&1; then bad "npgw started on a mode 777 state directory"; else
+	if grep -q "refusing to start: the state directory" "$tmp/out" && grep -q "mode 0777" "$tmp/out"; then
+		ok "a state directory others can write: npgw refuses to start"
+	else
+		bad "mode 777 state directory: unexpected output"
+		cat "$tmp/out"
+	fi
+fi
+chmod 700 "$tmp/state"
+ln -sf "$tmp/state/state.json" "$tmp/state/evil.json"
+if ! "$npgw" --config "$tmp/npgw.yaml" --check >"$tmp/out" 2>&1 && grep -q "is a symbolic link" "$tmp/out"; then
+	ok "a symbolic link in the state directory: --check refuses too"
+else
+	bad "a symbolic link in the state directory was accepted"
+fi
+rm -f "$tmp/state/evil.json"
+
+# issue 18: --check refuses what start would: an unknown EAL option, an
+# option smuggled into a device string
+sed 's/"--no-pci"/"--no-pci", "--bogus"/' "$tmp/npgw.yaml" >"$tmp/bad-eal.yaml"
+sed 's/device: "net_null0"/device: "net_null0,--vdev=net_tap0"/' "$tmp/npgw.yaml" >"$tmp/bad-dev.yaml"
+"$npgw" --config "$tmp/bad-eal.yaml" --check >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q 'unknown EAL option "--bogus"' "$tmp/out"; then ok "--check: unknown EAL option"; else
+	bad "--check with an unknown EAL option: rc=$rc"
+	cat "$tmp/out"
+fi
+"$npgw" --config "$tmp/bad-dev.yaml" --check >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q 'the argument "--vdev=net_tap0" is not key=value' "$tmp/out"; then ok "--check: smuggled device option"; else
+	bad "--check with --vdev= in a device string: rc=$rc"
+	cat "$tmp/out"
+fi
+
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]
