@@ -100,6 +100,7 @@ struct npgw_ctl {
 
 	struct npgw_ctl_conn *conns; /* open and dead-not-yet-freed */
 	unsigned int n_conns; /* open */
+	size_t in_bytes; /* input buffers of every open connection (in_cap) */
 	struct npgw_ctl_pending *pendings;
 	unsigned int n_pending;
 };
@@ -145,6 +146,7 @@ static void conn_close(struct npgw_ctl_conn *c)
 	}
 	free(c->in);
 	free(c->out);
+	ctl->in_bytes -= c->in_cap;
 	c->in = c->out = NULL;
 	c->in_len = c->in_cap = c->out_len = c->out_off = 0;
 	ctl->n_conns--;
@@ -279,6 +281,7 @@ static void conn_reply(struct npgw_ctl_conn *c, const cJSON *id, cJSON *result,
 		free(line);
 	}
 	c->out_ms = now_ms();
+	c->last_ms = c->out_ms; /* an answer: the idle time starts now */
 	conn_flush(c);
 }
 
@@ -293,6 +296,7 @@ static void conn_consume(struct npgw_ctl_conn *c, size_t n)
 		char *s = realloc(c->in, CTL_IN_MIN); /* give a large apply's memory back */
 
 		if (s != NULL) {
+			c->ctl->in_bytes -= c->in_cap - CTL_IN_MIN;
 			c->in = s;
 			c->in_cap = CTL_IN_MIN;
 		}
@@ -407,8 +411,10 @@ static void conn_service(struct npgw_ctl_conn *c)
 		if (nl == NULL && !(c->rd_eof && c->in_len > 0))
 			break; /* the rest of the message has not come */
 		/* A line, or what the peer sent last before shutting down. */
-		if (!blank(c->in, n))
+		if (!blank(c->in, n)) {
+			c->last_ms = now_ms(); /* a request: blank lines are not */
 			conn_dispatch(c, c->in, n);
+		}
 		if (c->dead)
 			break;
 		conn_consume(c, nl != NULL ? n + 1 : n);
@@ -440,12 +446,30 @@ static void conn_read(struct npgw_ctl_conn *c)
 
 		if (cap > limit)
 			cap = limit;
+		if (ctl->in_bytes - c->in_cap + cap > ctl->p.max_input) {
+			/* the clients together hold too much: this one waits no
+			 * longer (a 31-client slow apply drove RSS to 1 GB) */
+			struct npgw_ctl_error err;
+
+			ctl_log(ctl, NPGW_CTL_LOG_WARNING,
+				"control socket: %zu bytes of requests held for all clients; "
+				"pid %d refused", ctl->in_bytes, (int)c->pid);
+			npgw_ctl_error(&err, NPGW_CTL_E_BUSY,
+				       "the gateway holds %zu MiB of unfinished requests from all "
+				       "clients (limit %zu MiB); try again later",
+				       ctl->in_bytes >> 20, ctl->p.max_input >> 20);
+			c->closing = true;
+			c->in_len = 0;
+			conn_reply(c, NULL, NULL, &err);
+			return;
+		}
 		n = realloc(c->in, cap);
 		if (n == NULL) {
 			ctl_log(ctl, NPGW_CTL_LOG_ERR, "control socket: out of memory reading");
 			conn_close(c);
 			return;
 		}
+		ctl->in_bytes += cap - c->in_cap;
 		c->in = n;
 		c->in_cap = cap;
 	}
@@ -453,8 +477,7 @@ static void conn_read(struct npgw_ctl_conn *c)
 	if (r > 0) {
 		if (c->in_len == 0)
 			c->msg_start_ms = now_ms();
-		c->in_len += (size_t)r;
-		c->last_ms = now_ms();
+		c->in_len += (size_t)r; /* not activity: only a request is (idle timeout) */
 	} else if (r == 0) {
 		c->rd_eof = true;
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -563,12 +586,29 @@ static int accept_one(struct npgw_ctl *ctl)
 		       (unsigned int)cr.uid);
 		return 0;
 	}
-	if (ctl->n_conns >= ctl->p.max_clients) {
+	/* the last slot is root's, so that leaked or hostile connections of
+	 * other users never lock the operator out; other uids are capped each */
+	bool root = cr.uid == 0 && !ctl->p.no_root_bypass;
+	unsigned int of_uid = 0;
+
+	for (struct npgw_ctl_conn *o = ctl->conns; o != NULL; o = o->next)
+		of_uid += !o->dead && o->uid == cr.uid;
+	if (ctl->n_conns >= ctl->p.max_clients ||
+	    (!root && ctl->p.max_clients > 1 && ctl->n_conns + 1 >= ctl->p.max_clients)) {
 		ctl_log(ctl, NPGW_CTL_LOG_WARNING,
-			"control socket: refused pid %d: already %u clients", (int)cr.pid,
-			ctl->n_conns);
-		refuse(ctl, fd, NPGW_CTL_E_BUSY, "too many clients (%u); try again later",
-		       ctl->p.max_clients);
+			"control socket: refused pid %d uid %u: already %u clients", (int)cr.pid,
+			(unsigned int)cr.uid, ctl->n_conns);
+		refuse(ctl, fd, NPGW_CTL_E_BUSY, "too many clients (%u%s); try again later",
+		       ctl->p.max_clients, !root ? ", the last kept for root" : "");
+		return 0;
+	}
+	if (!root && of_uid >= ctl->p.max_per_uid) {
+		ctl_log(ctl, NPGW_CTL_LOG_WARNING,
+			"control socket: refused pid %d: uid %u has %u connections", (int)cr.pid,
+			(unsigned int)cr.uid, of_uid);
+		refuse(ctl, fd, NPGW_CTL_E_BUSY,
+		       "too many connections of uid %u (%u); try again later",
+		       (unsigned int)cr.uid, ctl->p.max_per_uid);
 		return 0;
 	}
 	c = calloc(1, sizeof(*c));
@@ -1122,6 +1162,12 @@ struct npgw_ctl *npgw_ctl_create(const struct npgw_ctl_params *p, int *err)
 		ctl->p.max_output = NPGW_CTL_DEFAULT_MAX_OUTPUT;
 	if (ctl->p.max_clients == 0)
 		ctl->p.max_clients = NPGW_CTL_DEFAULT_MAX_CLIENTS;
+	if (ctl->p.max_per_uid == 0)
+		ctl->p.max_per_uid = NPGW_CTL_DEFAULT_MAX_PER_UID;
+	if (ctl->p.max_input == 0)
+		ctl->p.max_input = NPGW_CTL_DEFAULT_MAX_INPUT;
+	if (ctl->p.max_input < ctl->p.max_msg + 1)
+		ctl->p.max_input = ctl->p.max_msg + 1;
 	if (ctl->p.max_pending == 0)
 		ctl->p.max_pending = NPGW_CTL_DEFAULT_MAX_PENDING;
 	if (ctl->p.recv_timeout_ms <= 0)
