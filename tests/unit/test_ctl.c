@@ -606,6 +606,24 @@ static void test_bad_requests(void)
 		deep[n++] = ']';
 	snprintf(deep + n, sizeof(deep) - n, "}}");
 	CU_ASSERT_STRING_EQUAL(raw_code(fd, deep), NPGW_CTL_E_TOO_DEEP);
+	/* issue 18: past cJSON's own limit of 1000 it is still too-deep, not
+	 * bad-json; brackets inside strings do not count */
+	{
+		char *d = malloc(4200);
+		size_t k = (size_t)snprintf(d, 4200, "{\"cmd\":\"echo\",\"args\":{\"a\":");
+
+		for (int i = 0; i < 2000; i++)
+			d[k++] = '[';
+		for (int i = 0; i < 2000; i++)
+			d[k++] = ']';
+		snprintf(d + k, 4200 - k, "}}");
+		CU_ASSERT_STRING_EQUAL(raw_code(fd, d), NPGW_CTL_E_TOO_DEEP);
+		free(d);
+		CU_ASSERT_STRING_EQUAL(
+			raw_code(fd, "{\"cmd\":\"echo\",\"args\":{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+				     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[\"}}"),
+			"");
+	}
 	CU_ASSERT_STRING_EQUAL(raw_code(fd, "{\"cmd\":\"no-such\"}"), NPGW_CTL_E_UNKNOWN_COMMAND);
 	/* a NUL byte inside the line */
 	CU_ASSERT(raw_send(fd, "{\"cmd\":\"echo\"}\0x\n", 17));
