@@ -135,6 +135,16 @@ int gw_commit(struct gateway *gw, struct npgw_k8s_cluster *next, uint64_t genera
 		rc = -EINVAL;
 		goto fail;
 	}
+	if (save) {
+		/* the state file's limits before any compile: a change too large
+		 * to save is refused now, not after the tables are built */
+		rc = npgw_state_check_size(next, why, sizeof(why));
+		if (rc < 0) {
+			npgw_ctl_error(err, rc == -EFBIG ? "too-large" : NPGW_CTL_E_INTERNAL, "%s",
+				       why);
+			goto fail;
+		}
+	}
 	tm.validate_ms = ms_since(&t);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	cr = compile_next(gw, next, delta, &tm.incremental, &rc);

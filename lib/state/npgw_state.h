@@ -78,6 +78,16 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 		    char *err, size_t errlen);
 
 /*
+ * Whether c fits the limits of a state file (16 MiB, NPGW_DOC_MAX_NODES
+ * document nodes), checked before any compile so that a change too large
+ * to save is refused first, saying which limit and by how much. Returns 0,
+ * -EFBIG with the reason in err ("the desired state would hold 1400009
+ * document nodes (100000 objects), over the limit of 1048576 ... by
+ * 351433; nothing changed"), or -ENOMEM. Control thread.
+ */
+int npgw_state_check_size(const struct npgw_k8s_cluster *c, char *err, size_t errlen);
+
+/*
  * Restore the state saved in dir. Returns a validated cluster (the caller
  * frees it with npgw_k8s_cluster_free) and its generation in *generation.
  * Otherwise NULL and *err:

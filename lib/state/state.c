@@ -24,6 +24,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "npgw_doc.h"
 #include "npgw_state.h"
 
 /* The loader refuses larger input; reading stops one byte past it. */
@@ -277,6 +278,58 @@ fail:
 		close(fd);
 	unlinkat(dfd, tmp, 0);
 	return rc;
+}
+
+/* Nodes of a cJSON tree as lib/doc counts them: every value, and every
+ * member's key. */
+static size_t json_nodes(const cJSON *n)
+{
+	size_t k = 0;
+
+	for (; n != NULL; n = n->next)
+		k += 1 + (n->string != NULL) + json_nodes(n->child);
+	return k;
+}
+
+int npgw_state_check_size(const struct npgw_k8s_cluster *c, char *err, size_t errlen)
+{
+	cJSON *list = npgw_k8s_cluster_to_json(c);
+	size_t nodes, len = 0;
+	char *text;
+
+	if (list == NULL) {
+		set_err(err, errlen, "out of memory sizing the state");
+		return -ENOMEM;
+	}
+	/* the List and its apiVersion, kind and items, as cluster_to_json
+	 * writes them; the state adds metadata.annotations and its four
+	 * annotations (keys and values) */
+	nodes = 1 + json_nodes(list->child) + 2 + 2 + 8;
+	cJSON_Delete(list);
+	if (nodes > NPGW_DOC_MAX_NODES) {
+		set_err(err, errlen,
+			"the desired state would hold %zu document nodes (%zu object%s), over "
+			"the limit of %u a state file may hold by %zu; nothing changed",
+			nodes, npgw_k8s_object_count(c), npgw_k8s_object_count(c) == 1 ? "" : "s",
+			NPGW_DOC_MAX_NODES, nodes - NPGW_DOC_MAX_NODES);
+		return -EFBIG;
+	}
+	text = state_text(c, NPGW_STATE_MAX_GENERATION, &len);
+	free(text);
+	if (text == NULL) {
+		set_err(err, errlen, "out of memory sizing the state");
+		return -ENOMEM;
+	}
+	if (len > STATE_MAX_SIZE) {
+		set_err(err, errlen,
+			"the desired state would be %.1f MiB as saved (%zu object%s), over the "
+			"%u MiB limit of a state file by %.1f MiB; nothing changed",
+			(double)len / 1048576, npgw_k8s_object_count(c),
+			npgw_k8s_object_count(c) == 1 ? "" : "s", STATE_MAX_SIZE / 1024 / 1024,
+			(double)(len - STATE_MAX_SIZE) / 1048576);
+		return -EFBIG;
+	}
+	return 0;
 }
 
 int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t generation,

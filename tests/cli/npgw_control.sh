@@ -96,6 +96,25 @@ else
 	cat "$tmp/out"
 fi
 
+# issue 18: a change too large for the state file is refused before any
+# compile, naming the limit and by how much
+# (two files: one file holds at most 100,000 objects)
+mkdir -p "$tmp/huge"
+for f in a b; do
+	/usr/bin/python3 -c 'import sys
+for i in range(70000): sys.stdout.write("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s%d}\n" % (sys.argv[1], i))' $f >"$tmp/huge/$f.yaml"
+done
+ctl apply -f "$tmp/huge" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "too-large: the desired state would hold [0-9]* document nodes (14001[0-9] objects), over the limit of 1048576 a state file may hold by" "$tmp/out" &&
+	[ "$(gen)" = "$g0" ] && ! grep -q "generation $((g0 + 1)) is live" "$tmp/npgw.log"; then
+	ok "a change too large to save is refused before it is compiled"
+else
+	bad "huge apply: rc=$rc, generation $(gen)"
+	head -c 600 "$tmp/out"
+fi
+rm -rf "$tmp/huge"
+
 # apply, wait, delete, replace
 cp "$top/config/examples/02-namespace-isolation.yaml" "$tmp/iso.yaml"
 check "apply" ctl apply -f "$tmp/iso.yaml"
