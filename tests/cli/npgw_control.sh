@@ -102,11 +102,11 @@ fi
 mkdir -p "$tmp/huge"
 for f in a b; do
 	/usr/bin/python3 -c 'import sys
-for i in range(70000): sys.stdout.write("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s%d}\n" % (sys.argv[1], i))' $f >"$tmp/huge/$f.yaml"
+for i in range(41000): sys.stdout.write("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s%d}\n" % (sys.argv[1], i))' $f >"$tmp/huge/$f.yaml"
 done
 ctl apply -f "$tmp/huge" >"$tmp/out" 2>&1
 rc=$?
-if [ $rc = 1 ] && grep -q "too-large: the desired state would hold [0-9]* document nodes (14001[0-9] objects), over the limit of 1048576 a state file may hold by" "$tmp/out" &&
+if [ $rc = 1 ] && grep -q "too-large: the desired state would hold [0-9]* document nodes (8201[0-9] objects), over the limit of 1048576 a state file may hold by" "$tmp/out" &&
 	[ "$(gen)" = "$g0" ] && ! grep -q "generation $((g0 + 1)) is live" "$tmp/npgw.log"; then
 	ok "a change too large to save is refused before it is compiled"
 else
