@@ -115,6 +115,19 @@ else
 fi
 rm -rf "$tmp/huge"
 
+# issue 18: a second npgw on the running one's file prefix says why it
+# cannot start, not "(Success; ...)"
+sed "s/socket: npgw.sock/socket: npgw2.sock/; s/state_dir: state/state_dir: state2/" "$tmp/npgw.yaml" >"$tmp/second.yaml"
+"$npgw" --config "$tmp/second.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q "another DPDK process (another npgw) uses the same file prefix" "$tmp/out" &&
+	! grep -q "Success" "$tmp/out"; then
+	ok "a second npgw on the same file prefix says so"
+else
+	bad "second npgw on the same prefix: rc=$rc"
+	cat "$tmp/out"
+fi
+
 # apply, wait, delete, replace
 cp "$top/config/examples/02-namespace-isolation.yaml" "$tmp/iso.yaml"
 check "apply" ctl apply -f "$tmp/iso.yaml"
