@@ -30,7 +30,9 @@ for sig in INT TERM; do
 	[ $sig = TERM ] && delay=0.2
 	/usr/bin/python3 "$here/netpol.py" no-policy >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 200); do
+	# up to 150 s: netpol.py first waits for the global e2e lock, which
+	# another run (another session's, on a shared machine) may hold
+	for _ in $(seq 3000); do
 		grep -q "^harness up" "$out" && break
 		sleep 0.05
 	done
