@@ -176,7 +176,8 @@ void npgw_k8s_cluster_free(struct npgw_k8s_cluster *c);
  * field path; all errors of a file are reported. Returns 0 when no error was
  * found, -EINVAL when diags holds errors (c then holds only the objects that
  * were read without error; callers that want all or nothing discard it),
- * or another negative errno (-ENOENT, -EIO, -ENOMEM).
+ * or another negative errno (-ENOENT, -EIO, -ENOMEM). path "-" is stdin
+ * (lib/doc's npgw_doc_read_path reads every path).
  */
 int npgw_k8s_load_path(struct npgw_k8s_cluster *c, const char *path, struct npgw_diags *diags);
 
