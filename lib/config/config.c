@@ -695,6 +695,7 @@ static void read_eal(void *ctx, const struct npgw_doc_field *fd, const struct np
 static const char *const postures[] = {"fail-closed", "fail-open", NULL};
 static const char *const non_ip_modes[] = {"pass", "drop", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const owners[] = {"files", "socket", NULL};
 
 static void rd_posture(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
 		       const char *path, void *obj)
@@ -705,6 +706,20 @@ static void rd_posture(void *ctx, const struct npgw_doc_field *fd, const struct 
 	(void)fd;
 	if (get_enum(ctx, f, path, postures, "posture", "fail-closed or fail-open", &v))
 		c->posture = v == 0 ? NPGW_POSTURE_FAIL_CLOSED : NPGW_POSTURE_FAIL_OPEN;
+}
+
+static void rd_desired_state(void *ctx, const struct npgw_doc_field *fd,
+			     const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
+	struct npgw_config *c = obj;
+	int v;
+
+	(void)fd;
+	if (get_enum(ctx, f, path, owners, "owner of the desired state", "files or socket", &v)) {
+		x->desired_state = f;
+		c->owner = v == 0 ? NPGW_OWNER_FILES : NPGW_OWNER_SOCKET;
+	}
 }
 
 static void rd_non_ip(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
@@ -742,6 +757,7 @@ static const struct npgw_doc_field root_fields[] = {
 	{.key = "policies", .read = read_policies},
 	{.key = "control", .read = read_control},
 	PATH("state_dir", struct npgw_config, state_dir, CFG_MAX_PATH),
+	{.key = "desired_state", .read = rd_desired_state},
 	{.key = "posture", .read = rd_posture},
 	{.key = "non_ip", .read = rd_non_ip},
 	{.key = "ports", .read = read_ports, .required = true},
@@ -766,6 +782,13 @@ static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 	empty.n = 0;
 	npgw_doc_read_fields(&x->rd, x, root->type == NPGW_DOC_NULL ? &empty : root, "",
 			     &root_table, x->c, NULL);
+	/* who owns the desired state: said, or files when there are any */
+	if (x->desired_state == NULL)
+		x->c->owner = x->c->n_policy_paths > 0 ? NPGW_OWNER_FILES : NPGW_OWNER_SOCKET;
+	else if (x->c->owner == NPGW_OWNER_SOCKET && x->c->n_policy_paths > 0)
+		npgw_doc_err(&x->rd, x->desired_state, "desired_state",
+			     "socket: the control socket owns the desired state, so the policy "
+			     "files would never be read; remove policies or say files");
 }
 
 static int on_doc(void *arg, const struct npgw_doc_node *root, bool had_errors)
