@@ -371,7 +371,7 @@ static const char *proto_name(uint8_t proto)
  * pod at all has: each rule opens nothing where it was meant to. Returns 0
  * or -ENOMEM.
  */
-static int check_selection(const struct npgw_k8s_cluster *c, struct npgw_diags *d)
+int npgw_k8s_cluster_warn(const struct npgw_k8s_cluster *c, struct npgw_diags *d)
 {
 	char path[96];
 
@@ -465,8 +465,6 @@ int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diag
 				  &pols[f]->origin, &pols[i]->origin);
 	}
 	rc = check_addresses(c, diags);
-	if (rc == 0)
-		rc = check_selection(c, diags);
 out:
 	free(ns);
 	free(pods);

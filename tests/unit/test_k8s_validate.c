@@ -751,6 +751,8 @@ static void test_policy_selecting_no_pod_and_unknown_port_names_warn(void)
 	struct result r = run("c.yaml", text);
 	CU_ASSERT_EQUAL(r.rc, 0);
 	CU_ASSERT_EQUAL(npgw_k8s_cluster_validate(r.c, &r.d), 0);
+	CU_ASSERT_EQUAL(r.d.n_warnings, 0); /* validation proper does not warn of it */
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_warn(r.c, &r.d), 0);
 	CU_ASSERT_EQUAL(r.d.n_errors, 0);
 	CU_ASSERT_EQUAL(r.d.n_warnings, 4);
 	EXPECT_WARN(r, "c.yaml:7:1", "spec.podSelector", "NetworkPolicy x/typo selects no pod");
@@ -764,6 +766,7 @@ static void test_policy_selecting_no_pod_and_unknown_port_names_warn(void)
 
 	struct result alone = run("p.yaml", pols);
 	CU_ASSERT_EQUAL(npgw_k8s_cluster_validate(alone.c, &alone.d), 0);
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_warn(alone.c, &alone.d), 0);
 	CU_ASSERT_EQUAL(alone.d.n, 0);
 	done(&alone);
 }
