@@ -14,6 +14,11 @@
  * makes the config's policy files the desired state (file mode; in socket
  * mode it changes nothing), SIGUSR1 prints the counters, SIGTERM and
  * SIGINT stop the workers, print the final counters and exit 0.
+ *
+ * Under systemd (Type=notify) npgw says READY=1 once a generation is live
+ * and the workers forward: at start, or, when none could be made then
+ * (the posture applies), when the first one goes live. Without
+ * $NOTIFY_SOCKET (or built without libsystemd) nothing is sent.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +37,10 @@
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_version.h>
+
+#ifdef NPGW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "gateway.h"
 #include "npgw_state.h"
@@ -145,9 +154,32 @@ static struct npgw_ctl *open_control(const struct npgw_config *cfg)
 	return ctl;
 }
 
-/* Serve the control socket and signals until SIGTERM or SIGINT. */
+/* Tell systemd (Type=notify) that npgw is ready: once, when a generation
+ * is live and the workers forward. *done keeps it to once. */
+static void notify_ready(const struct gateway *gw, bool *done)
+{
+	if (*done || gw->generation == 0)
+		return;
+	*done = true;
+#ifdef NPGW_HAVE_SYSTEMD
+	sd_notifyf(0, "READY=1\nSTATUS=generation %" PRIu64 " live, %zu worker%s forwarding",
+		   gw->generation, gw->cfg->n_workers, gw->cfg->n_workers == 1 ? "" : "s");
+#endif
+}
+
+static void notify_stopping(void)
+{
+#ifdef NPGW_HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+}
+
+/* Serve the control socket and signals until SIGTERM or SIGINT. The
+ * workers forward already. */
 static void control_loop(struct gateway *gw, int sfd)
 {
+	bool ready = false;
+
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{.fd = sfd, .events = POLLIN},
@@ -156,6 +188,7 @@ static void control_loop(struct gateway *gw, int sfd)
 		};
 		struct signalfd_siginfo si;
 
+		notify_ready(gw, &ready);
 		/* replaced generations wait for the workers' grace period:
 		 * look again soon while some do */
 		int wait_ms = npgw_dp_reclaim(gw->dp, false) > 0 ? 1 : 1000;
@@ -166,6 +199,7 @@ static void control_loop(struct gateway *gw, int sfd)
 			gw_builder_done(gw);
 		if (pfd[1].revents & POLLIN)
 			npgw_ctl_process(gw->ctl, 0);
+		notify_ready(gw, &ready);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
@@ -181,6 +215,7 @@ static void control_loop(struct gateway *gw, int sfd)
 		case SIGTERM:
 		case SIGINT:
 			LOG(INFO, "%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			notify_stopping();
 			return;
 		default:
 			break;

@@ -362,6 +362,7 @@ static struct dp_gen *gen_new(struct npgw_dp *dp, struct npgw_ruleset *rs)
 		goto nomem;
 	g->rs = rs;
 	g->n_results = cr->n_metas + 1;
+	/* a cache line of its own for each worker's counters */
 	g->stride = RTE_ALIGN_CEIL((size_t)g->n_results, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
 	g->hits = aligned_alloc(RTE_CACHE_LINE_SIZE,
 				RTE_ALIGN_CEIL(g->stride * NPGW_MAX(dp->n_workers, 1u) *
@@ -420,22 +421,10 @@ int npgw_dp_publish_nowait(struct npgw_dp *dp, struct npgw_ruleset *rs)
 
 int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
 {
-	struct dp_gen *g = calloc(1, sizeof(*g)), *old;
-	const struct npgw_compile_result *cr = npgw_ruleset_compiled(rs);
+	struct dp_gen *g = gen_new(dp, rs), *old;
 
 	if (g == NULL)
-		goto nomem;
-	g->rs = rs;
-	g->n_results = cr->n_metas + 1;
-	/* a cache line of its own for each worker's counters */
-	g->stride = RTE_ALIGN_CEIL((size_t)g->n_results, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
-	g->hits = aligned_alloc(RTE_CACHE_LINE_SIZE,
-				RTE_ALIGN_CEIL(g->stride * NPGW_MAX(dp->n_workers, 1u) *
-						       sizeof(uint64_t),
-					       RTE_CACHE_LINE_SIZE));
-	if (g->hits == NULL)
-		goto nomem;
-	memset(g->hits, 0, g->stride * NPGW_MAX(dp->n_workers, 1u) * sizeof(uint64_t));
+		return -ENOMEM;
 	old = atomic_exchange_explicit(&dp->gen, g, memory_order_acq_rel);
 	dp->swaps++;
 	if (old != NULL) {
@@ -444,12 +433,6 @@ int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
 		gen_free(old);
 	}
 	return 0;
-nomem:
-	if (g != NULL)
-		g->rs = NULL;
-	gen_free(g);
-	npgw_ruleset_free(rs);
-	return -ENOMEM;
 }
 
 const struct npgw_ruleset *npgw_dp_current(const struct npgw_dp *dp)
