@@ -48,6 +48,7 @@
 #include "npgw_ctl.h"
 #include "npgw_dataplane.h"
 #include "npgw_k8s.h"
+#include "npgw_ruleset.h"
 
 #define LOG(level, ...) gw_log(RTE_LOG_##level, __VA_ARGS__)
 
@@ -78,7 +79,8 @@ static const char usage_text[] =
  * the main lcore, and one --vdev or -a per port. */
 static char **eal_argv(const struct npgw_config *cfg, int *argc)
 {
-	size_t n = 1 + cfg->n_eal_args + 4 + 2 * cfg->n_ports + 1;
+	size_t n = 1 + cfg->n_eal_args + 1 + 4 + 2 * cfg->n_ports + 1;
+	bool simd_set = false;
 	char **v = calloc(n, sizeof(*v));
 	char *lcores = NULL;
 	size_t len = 0;
@@ -97,8 +99,15 @@ static char **eal_argv(const struct npgw_config *cfg, int *argc)
 		fprintf(f, ",%u", cfg->workers[w].lcore);
 	fclose(f);
 	v[k++] = strdup("npgw");
-	for (size_t i = 0; i < cfg->n_eal_args; i++)
+	for (size_t i = 0; i < cfg->n_eal_args; i++) {
 		v[k++] = strdup(cfg->eal_args[i]);
+		if (strncmp(cfg->eal_args[i], "--force-max-simd-bitwidth", 25) == 0)
+			simd_set = true;
+	}
+	/* rte_acl's 512-bit method runs only when the EAL allows 512-bit
+	 * vectors (its default is 256); the config's eal: may say otherwise */
+	if (!simd_set)
+		v[k++] = strdup("--force-max-simd-bitwidth=512");
 	v[k++] = strdup("-l");
 	v[k++] = lcores;
 	v[k++] = strdup("--main-lcore");
@@ -335,6 +344,15 @@ int main(int argc, char **argv)
 		goto out_eal_args;
 	}
 	LOG(INFO, "%s, %s", "npgw " NPGW_VERSION, rte_version());
+	err = npgw_ruleset_set_acl_method(cfg->acl_method);
+	if (err < 0) {
+		LOG(ERR,
+		    "%s: acl_method %s is not available here (%s): this CPU, or the EAL's "
+		    "--force-max-simd-bitwidth, does not run it; use auto",
+		    cfg->file, cfg->acl_method, strerror(-err));
+		goto out_eal;
+	}
+	LOG(INFO, "rte_acl classify method: %s", npgw_ruleset_acl_method());
 
 	/* stage: data plane (mempool, ports) */
 	gw.dp = npgw_dp_create(cfg, &err);
