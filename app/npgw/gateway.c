@@ -830,6 +830,19 @@ static int run_inline(struct gateway *gw, struct gw_job *job)
 	return rc;
 }
 
+/* The desired state changes start from: what the mirror holds (the saved
+ * state, or nothing). Set on every way out of gw_start that leaves the
+ * gateway running, also without a generation: a later SIGHUP or apply
+ * works on it (a NULL one crashed the first SIGHUP after refused files). */
+static int start_desired(struct gateway *gw)
+{
+	int e = 0;
+
+	if (gw->desired == NULL)
+		gw->desired = npgw_k8s_cluster_clone(gw->mirror, &e);
+	return gw->desired != NULL ? 0 : -ENOMEM;
+}
+
 int gw_start(struct gateway *gw)
 {
 	struct npgw_diags d = {0};
@@ -838,7 +851,7 @@ int gw_start(struct gateway *gw)
 	struct npgw_k8s_cluster *c = NULL;
 	char why[512];
 	uint64_t gen = 0;
-	int rc = 0, e = 0;
+	int rc = 0;
 
 	gw->queue_tail = &gw->queue;
 	gw->done_fd = -1;
@@ -894,13 +907,14 @@ int gw_start(struct gateway *gw)
 				goto live;
 		}
 		gw_log(RTE_LOG_ERR, "the policy files are refused%s",
-		       c != NULL ? ": running the saved state (SIGHUP once they are fixed)" : "");
+		       c != NULL ? ": running the saved state (SIGHUP once they are fixed)"
+				 : " (SIGHUP once they are fixed)");
 		if (c == NULL)
-			return -EINVAL;
+			return start_desired(gw) < 0 ? -ENOMEM : -EINVAL;
 		job.generation = gen;
 	}
 	if (gw->state_blocked)
-		return rc;
+		return start_desired(gw) < 0 ? -ENOMEM : rc;
 	if (job.generation == 0)
 		job.generation = 1; /* nothing saved: an empty state, everything allowed */
 	/* the saved state keeps its number: it was live before */
@@ -915,10 +929,9 @@ int gw_start(struct gateway *gw)
 		job.changes = NULL;
 	}
 	if (rc < 0)
-		return rc;
+		return start_desired(gw) < 0 ? -ENOMEM : rc;
 live:
-	gw->desired = npgw_k8s_cluster_clone(gw->mirror, &e);
-	if (gw->desired == NULL)
+	if (start_desired(gw) < 0)
 		return -ENOMEM;
 	gw_wake_waiters(gw);
 	return 0;
