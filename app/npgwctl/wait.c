@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npgw_ctl.h"
 #include "npgwctl.h"
 
 static int wait_main(int argc, char **argv)

@@ -43,10 +43,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	static char *eal_argv[] = {"fuzz_ct", "--no-huge", "-m", "128", "--no-pci",
-				   "--no-shconf", "--no-telemetry", "--log-level=error",
-				   "-l", "0", NULL};
-	if (rte_eal_init((int)NPGW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0) {
+	static char args[][24] = {"fuzz_ct", "--no-huge", "-m", "128", "--no-pci",
+				  "--no-shconf", "--no-telemetry", "--log-level=error", "-l", "0"};
+	static char *eal_argv[NPGW_ARRAY_SIZE(args) + 1];
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(args); i++)
+		eal_argv[i] = args[i];
+	if (rte_eal_init((int)NPGW_ARRAY_SIZE(args), eal_argv) < 0) {
 		fprintf(stderr, "fuzz_ct: cannot start EAL\n");
 		exit(1);
 	}
