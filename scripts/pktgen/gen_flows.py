@@ -5,14 +5,21 @@
   gen_flows.py --set DIR --check FILE.lua     (cross-check only)
 
 pktgen's range mode sweeps each header field over [min, max] by its own
-increment, all fields together. gen_cluster.py gives the pods of a
+increment, all fields together: frame k has source min + k mod (sources)
+and destination min + k mod (destinations), so the (source, destination)
+pairs it sends are lcm(sources, destinations) of the sources x
+destinations (28 sources and 22 destinations: 308 pairs of 616), each
+source meeting a fixed subset of the destinations. pktgen 23.03 builds
+the range's frames once per start, into a pool of 24,576 mbufs, and sends
+that pool over and over: 24,576 distinct frames, source ports 1024-25599,
+every pair among them. gen_cluster.py gives the pods of a
 Deployment consecutive addresses, so "the pods of app X" is one address
 range. For the allowed sweep this picks an allow policy whose peer is one
 Deployment: source range = the peer's pods, destination range = the
 selected pods, destination port = a numbered port of the policy (a single
 port or the low end of a range). The denied sweep: the same pods on TCP
 port 22, which no generated policy names, towards a namespace isolated for
-ingress. Every (source, destination) pair of both sweeps is asked of
+ingress. Every pair range mode sends, of both sweeps, is asked of
 `npgwctl explain --offline` on DIR: all allowed, resp. all denied, or the
 script fails. Writes:
   --out-lua: npgw_flows.lua, the table the Lua scripts load (dofile);
@@ -25,6 +32,7 @@ still match the generated policies).
 import argparse
 import ipaddress
 import json
+import math
 import os
 import re
 import subprocess
@@ -63,11 +71,21 @@ def explain(npgwctl, d, pairs, port):
     return [json.loads(l)["allowed"] for l in r.stdout.splitlines() if l.strip()]
 
 
+# Frames pktgen 23.03's range mode builds per start (MAX_MBUFS_PER_PORT:
+# (1024 rx + 2048 tx descriptors) x 8), and so sends over and over.
+RANGE_FRAMES = 24576
+
+
 def pairs(sweep):
-    """Every (src, dst) pair pktgen's range mode can produce."""
+    """The (src, dst) pairs pktgen's range mode sends, in the order of its
+    frames: both addresses step by one at every frame, each wrapping at its
+    max, so frame k pairs source k mod ns with destination k mod nd and the
+    pairs repeat after lcm(ns, nd) frames (fewer than RANGE_FRAMES here)."""
     s0, s1 = sweep["src_min"], sweep["src_max"]
     d0, d1 = sweep["dst_min"], sweep["dst_max"]
-    return [(s, t) for s in range(s0, s1 + 1) for t in range(d0, d1 + 1)]
+    ns, nd = s1 - s0 + 1, d1 - d0 + 1
+    n = min(math.lcm(ns, nd), RANGE_FRAMES)
+    return [(s0 + k % ns, d0 + k % nd) for k in range(n)]
 
 
 def check(npgwctl, d, sweeps):
@@ -79,7 +97,10 @@ def check(npgwctl, d, sweeps):
             sys.exit("%s sweep: %d of %d pairs are not %s, e.g. %s" % (
                 name, len(bad), len(got), name,
                 tuple(str(ipaddress.IPv4Address(x)) for x in bad[0])))
-        print("%s sweep: %d pairs, all %s" % (name, len(got), name))
+        ns = sw["src_max"] - sw["src_min"] + 1
+        nd = sw["dst_max"] - sw["dst_min"] + 1
+        print("%s sweep: %d sources x %d destinations, range mode sends %d pairs, all %s" % (
+            name, ns, nd, len(got), name))
 
 
 def pick(pods, pols, npgwctl, d):
@@ -149,6 +170,11 @@ def write_pkt(path, sweeps):
         "#   pktgen ... -- -P -m \"[1].0, [2].1\" -f scripts/pktgen/npgw.pkt",
         "# Port 0 sends through npgw (its uplink), port 1 receives what npgw lets",
         "# through (its pods port). Range mode: the flows %s allows." % a["policy"],
+        "# TCP segments with only ACK set: with npgw's conntrack.tcp_loose: false",
+        "# each is classified and none opens a flow (README.md, modes). pktgen",
+        "# builds %d frames per start and sends them over and over: source" % RANGE_FRAMES,
+        "# ports %d-%d of the range below, %d address pairs." % (
+            1024, 1024 + RANGE_FRAMES - 1, len(pairs(a))),
         "stop all",
         "set 0 rate 10",
         "range 0 proto tcp",
