@@ -7,8 +7,9 @@ PKGS="build-essential meson ninja-build pkg-config \
 libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev \
 iproute2 ethtool procps python3-scapy python3-yaml \
 dpdk-dev python3-matplotlib lua5.3"
-# dpdk-dev: dpdk-testpmd, the reference of scripts/bench; python3-matplotlib:
-# the benchmark plot; lua5.3: luac5.3 -p checks scripts/pktgen.
+# dpdk-dev: dpdk-testpmd, the reference of scripts/bench and the generator of
+# scripts/loadtest.sh; python3-matplotlib: the benchmark plot; lua5.3: runs
+# scripts/pktgen under a stand-in for pktgen.
 
 missing=""
 for p in $PKGS; do

@@ -12,7 +12,7 @@
 #                                                ├ bridge "wire", policies
 #     port 1  <== memif id 1 ==>  port "pods"   ─┘
 #
-# dpdk-testpmd (Debian's dpdk package) runs --forward-mode=flowgen: each of
+# dpdk-testpmd (Debian's dpdk-dev package) runs --forward-mode=flowgen: each of
 # its two ports sends UDP 10.254.0.0:1000 -> 10.253.0.K:1001, K cycling over
 # --flows (default 8), and receives (and frees) what npgw sends it. npgw
 # holds one namespace whose pods are 10.253.0.0 ... 10.253.0.(flows-1),
@@ -62,7 +62,7 @@ testpmd=${TESTPMD:-dpdk-testpmd}
 for p in "$npgw" "$npgwctl"; do
 	[ -x "$p" ] || { echo "$0: $p: not built (meson setup build && ninja -C build)" >&2; exit 2; }
 done
-command -v "$testpmd" >/dev/null || { echo "$0: $testpmd: not found (Debian package dpdk)" >&2; exit 2; }
+command -v "$testpmd" >/dev/null || { echo "$0: $testpmd: not found (Debian package dpdk-dev)" >&2; exit 2; }
 
 tmp=$(mktemp -d /tmp/npgw-load.XXXXXX)
 npgw_pid=
