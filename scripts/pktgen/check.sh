@@ -24,11 +24,11 @@ passes=0
 
 ok() {
 	passes=$((passes + 1))
-	echo "ok: $*"
+	printf "ok: %s\n" "$*"
 }
 bad() {
 	fails=$((fails + 1))
-	echo "FAIL: $*"
+	printf "FAIL: %s\n" "$*"
 }
 
 # 1. Syntax.
