@@ -193,10 +193,23 @@ t0=$(date +%s.%N)
 sleep "$seconds"
 gen "stop"
 t1=$(date +%s.%N)
-# Drain: receive whatever npgw still sends, then count.
+# Drain: receive whatever npgw still sends, until npgw's counters stand
+# still (at least 1 s, at most 30 s: a busy machine may starve its worker),
+# then count.
 gen "set fwd rxonly"
 gen "start"
 sleep 1
+npgw_counts() {
+	"$npgwctl" --socket "$tmp/npgw.sock" stats -o json |
+		/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rx"], d["tx"])'
+}
+prev=$(npgw_counts)
+for _ in $(seq 1 60); do
+	sleep 0.5
+	cur=$(npgw_counts)
+	[ "$cur" = "$prev" ] && break
+	prev=$cur
+done
 gen "stop"
 sleep 0.5
 "$npgwctl" --socket "$tmp/npgw.sock" stats -o json >"$tmp/stats.json"
