@@ -1,10 +1,11 @@
 /*
  * commands.c: the control socket's commands (lib/ctl is the server, this
- * is what each command does to the gateway). Changes are atomic: the next
- * desired state is built whole and only gw_commit makes it live; a refused
- * request changes nothing. An apply or delete of Pod objects only also
- * hands gw_commit the pods that come and go, so that it may compile
- * incrementally. Control thread.
+ * is what each command does to the gateway). apply, replace and delete
+ * make a change and hand it to gw_submit, which refuses it at once
+ * (nothing changed) or accepts it and defers the reply until its
+ * generation is live (gateway.h); in file mode they are refused: the
+ * policy files own the desired state. The other commands answer at once,
+ * also while a build runs. Control thread.
  *
  *   apply    {"documents": [{"name", "text"}]}       upsert the objects
  *   replace  {"documents": [...]}                      the whole desired state
@@ -78,11 +79,14 @@ static struct npgw_k8s_cluster *read_documents(const cJSON *args, struct npgw_ct
 	return c;
 }
 
-static bool refuse_when_blocked(struct gateway *gw, struct npgw_ctl_reply *r)
+/* A change through the socket when the policy files own the state. */
+static bool refuse_when_not_owner(struct gateway *gw, struct npgw_ctl_reply *r)
 {
-	if (!gw->state_blocked)
+	if (gw->cfg->owner == NPGW_OWNER_SOCKET)
 		return false;
-	npgw_ctl_error(&r->error, "state-unreadable", "%s", gw->state_problem);
+	npgw_ctl_error(&r->error, "not-owner",
+		       "the policy files own the desired state (config desired_state: files): "
+		       "change them and send SIGHUP; the control socket only reads");
 	return true;
 }
 
@@ -94,6 +98,7 @@ static void add_times(cJSON *o, const struct gateway *gw)
 	if (t == NULL)
 		return;
 	cJSON_AddNumberToObject(t, "validate", gw->times.validate_ms);
+	cJSON_AddNumberToObject(t, "wait", gw->times.wait_ms);
 	cJSON_AddNumberToObject(t, "compile", gw->times.compile_ms);
 	cJSON_AddNumberToObject(t, "build", gw->times.build_ms);
 	cJSON_AddNumberToObject(t, "save", gw->times.save_ms);
@@ -101,173 +106,82 @@ static void add_times(cJSON *o, const struct gateway *gw)
 	cJSON_AddBoolToObject(o, "incremental", gw->times.incremental);
 }
 
-/* Commit next and answer {"generation", "commit_ms", "objects",
- * "incremental", "timing_ms"}. delta: see gw_commit (may be NULL). */
-static int commit_and_reply(struct gateway *gw, struct npgw_k8s_cluster *next,
-			    const struct gw_pod_delta *delta, struct npgw_ctl_reply *r)
+static struct gw_change *new_change(struct npgw_ctl_reply *r)
 {
-	cJSON *details = NULL;
-	size_t objects = npgw_k8s_object_count(next);
+	struct gw_change *ch = calloc(1, sizeof(*ch));
 
-	if (gw_commit(gw, next, 0, true, delta, &r->error, &details) < 0) {
-		r->result = details;
-		return -EINVAL;
-	}
-	r->result = cJSON_CreateObject();
-	if (r->result == NULL)
-		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
-	cJSON_AddNumberToObject(r->result, "generation", (double)gw->generation);
-	cJSON_AddNumberToObject(r->result, "commit_ms", gw->commit_ms);
-	cJSON_AddNumberToObject(r->result, "objects", (double)objects);
-	add_times(r->result, gw);
-	return 0;
-}
-
-/* The pods of a Pod-only change, for gw_commit. */
-struct pod_change {
-	struct gw_pod_delta d;
-	const struct npgw_k8s_pod **v; /* removed, then added */
-};
-
-static void pod_change_free(struct pod_change *pc)
-{
-	free(pc->v);
-	memset(pc, 0, sizeof(*pc));
-}
-
-/*
- * Note the pods of in (all of them Pods) as added, and the pods of
- * gw->desired they replace as removed. The pointers stay good through the
- * commit: merge moves in's objects into next, and gw->desired lives until
- * the commit is over. Returns 0 or -ENOMEM (then no delta: full compile).
- */
-static int pod_change_apply(struct pod_change *pc, const struct gateway *gw,
-			    const struct npgw_k8s_cluster *in)
-{
-	size_t n = in->n_pods;
-
-	pc->v = calloc(2 * n + 1, sizeof(*pc->v));
-	if (pc->v == NULL)
-		return -ENOMEM;
-	pc->d.removed = pc->v;
-	pc->d.added = pc->v + n;
-	for (size_t i = 0; i < n; i++) {
-		const struct npgw_k8s_pod *old =
-			gw->desired ? npgw_k8s_find_pod(gw->desired, in->pods[i]->namespace,
-							in->pods[i]->name)
-				    : NULL;
-
-		if (old != NULL)
-			pc->d.removed[pc->d.n_removed++] = old;
-		pc->d.added[pc->d.n_added++] = in->pods[i];
-	}
-	return 0;
-}
-
-/* Note a pod of gw->desired that a delete of at most cap objects removes.
- * Returns 0 or -ENOMEM. */
-static int pod_change_remove(struct pod_change *pc, const struct gateway *gw, size_t cap,
-			     const char *ns, const char *name)
-{
-	const struct npgw_k8s_pod *old;
-
-	if (pc->v == NULL) {
-		pc->v = calloc(cap + 1, sizeof(*pc->v));
-		if (pc->v == NULL)
-			return -ENOMEM;
-		pc->d.removed = pc->v;
-	}
-	old = gw->desired ? npgw_k8s_find_pod(gw->desired, ns && *ns ? ns : "default", name)
-			  : NULL;
-	if (old != NULL && pc->d.n_removed < cap)
-		pc->d.removed[pc->d.n_removed++] = old;
-	return 0;
-}
-
-/* A kind as npgw_k8s_cluster_remove names Pods. */
-static bool is_pod_kind(const char *kind)
-{
-	return strcmp(kind, "Pod") == 0 || strcmp(kind, "pod") == 0 || strcmp(kind, "pods") == 0 ||
-	       strcmp(kind, "po") == 0;
-}
-
-static struct npgw_k8s_cluster *current_copy(struct gateway *gw, struct npgw_ctl_reply *r)
-{
-	int err = 0;
-	struct npgw_k8s_cluster *c = gw->desired ? npgw_k8s_cluster_clone(gw->desired, &err)
-						 : npgw_k8s_cluster_new();
-
-	if (c == NULL)
+	if (ch == NULL)
 		npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
-	return c;
+	return ch;
 }
 
+/* Upsert the objects of the documents; the reply comes when they are live:
+ * {"generation", "commit_ms", "objects", "timing_ms", "incremental",
+ * "coalesced"}. */
 static int cmd_apply(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
-	struct npgw_k8s_cluster *in, *next;
-	struct pod_change pc = {0};
-	bool pods_only;
-	int rc;
+	struct gw_change *ch;
 
-	if (refuse_when_blocked(gw, r) || npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
+	if (refuse_when_not_owner(gw, r) ||
+	    npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
 		return -EINVAL;
-	in = read_documents(args, r);
-	if (in == NULL)
+	ch = new_change(r);
+	if (ch == NULL)
+		return -ENOMEM;
+	ch->items = read_documents(args, r);
+	if (ch->items == NULL) {
+		gw_change_free(ch);
 		return -EINVAL;
-	pods_only = in->n_policies == 0 && in->n_namespaces == 0 && in->n_pods > 0 &&
-		    pod_change_apply(&pc, gw, in) == 0;
-	next = current_copy(gw, r);
-	if (next == NULL || npgw_k8s_cluster_merge(next, in) < 0) {
-		npgw_k8s_cluster_free(in);
-		npgw_k8s_cluster_free(next);
-		pod_change_free(&pc);
-		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	}
-	npgw_k8s_cluster_free(in);
-	rc = commit_and_reply(gw, next, pods_only ? &pc.d : NULL, r);
-	pod_change_free(&pc);
-	return rc;
+	return gw_submit(gw, ch, r);
 }
 
 static int cmd_replace(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
-	struct npgw_k8s_cluster *next;
+	struct gw_change *ch;
 
-	if (refuse_when_blocked(gw, r) || npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
+	if (refuse_when_not_owner(gw, r) ||
+	    npgw_ctl_arg_only(args, &r->error, "documents", NULL) < 0)
 		return -EINVAL;
-	next = read_documents(args, r);
-	if (next == NULL)
+	ch = new_change(r);
+	if (ch == NULL)
+		return -ENOMEM;
+	ch->replace = true;
+	ch->items = read_documents(args, r);
+	if (ch->items == NULL) {
+		gw_change_free(ch);
 		return -EINVAL;
-	return commit_and_reply(gw, next, NULL, r);
+	}
+	return gw_submit(gw, ch, r);
 }
 
-/* Remove one object from next; -ENOENT sets a not-found error. */
-static int remove_one(struct npgw_k8s_cluster *next, const char *kind, const char *ns,
-		      const char *name, struct npgw_ctl_reply *r)
+/* Add a removal of kind (as kubectl names it) to ch. */
+static int add_removal(struct gw_change *ch, const char *kind, const char *ns, const char *name,
+		       struct npgw_ctl_reply *r)
 {
-	int rc = npgw_k8s_cluster_remove(next, kind, ns, name);
+	const char *k = npgw_state_kind(kind);
 
-	if (rc == -ENOENT)
-		return npgw_ctl_error(&r->error, "not-found", "%s %s%s%s not found; nothing changed",
-				      kind, ns ? ns : "", ns ? "/" : "", name);
-	if (rc < 0)
-		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s %s: %s", kind, name,
-				      strerror(-rc));
+	if (k == NULL)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
+				      "kind: '%s' is not NetworkPolicy, Pod or Namespace", kind);
+	if (gw_change_remove(ch, k, strcmp(k, "Namespace") == 0 ? NULL : ns, name) < 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	return 0;
 }
 
+/* Remove objects; a Namespace takes its Pods and NetworkPolicies with it,
+ * in the same generation. */
 static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
-	struct npgw_k8s_cluster *next, *named = NULL;
+	struct npgw_k8s_cluster *named = NULL;
 	const cJSON *objs = NULL, *o;
-	struct pod_change pc = {0};
-	bool pods_only = true;
+	struct gw_change *ch;
 	int rc = 0;
 
-	if (refuse_when_blocked(gw, r) ||
+	if (refuse_when_not_owner(gw, r) ||
 	    npgw_ctl_arg_only(args, &r->error, "objects", "documents", NULL) < 0)
 		return -EINVAL;
 	if (cJSON_GetObjectItemCaseSensitive(args, "documents") != NULL) {
@@ -277,25 +191,20 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	} else if (npgw_ctl_arg_array(args, "objects", true, &objs, &r->error) < 0) {
 		return -EINVAL;
 	}
-	next = current_copy(gw, r);
-	if (next == NULL) {
+	ch = new_change(r);
+	if (ch == NULL) {
 		npgw_k8s_cluster_free(named);
 		return -ENOMEM;
 	}
 	if (named != NULL) {
-		pods_only = named->n_policies == 0 && named->n_namespaces == 0;
-		for (size_t i = 0; pods_only && i < named->n_pods; i++)
-			if (pod_change_remove(&pc, gw, named->n_pods, named->pods[i]->namespace,
-					      named->pods[i]->name) < 0)
-				pods_only = false;
 		for (size_t i = 0; i < named->n_policies && rc == 0; i++)
-			rc = remove_one(next, "NetworkPolicy", named->policies[i]->namespace,
-					named->policies[i]->name, r);
+			rc = add_removal(ch, "NetworkPolicy", named->policies[i]->namespace,
+					 named->policies[i]->name, r);
 		for (size_t i = 0; i < named->n_pods && rc == 0; i++)
-			rc = remove_one(next, "Pod", named->pods[i]->namespace, named->pods[i]->name,
-					r);
+			rc = add_removal(ch, "Pod", named->pods[i]->namespace, named->pods[i]->name,
+					 r);
 		for (size_t i = 0; i < named->n_namespaces && rc == 0; i++)
-			rc = remove_one(next, "Namespace", NULL, named->namespaces[i]->name, r);
+			rc = add_removal(ch, "Namespace", NULL, named->namespaces[i]->name, r);
 		npgw_k8s_cluster_free(named);
 	} else {
 		cJSON_ArrayForEach(o, objs) {
@@ -308,22 +217,16 @@ static int cmd_delete(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 				rc = -EINVAL;
 				break;
 			}
-			rc = remove_one(next, kind, ns, name, r);
+			rc = add_removal(ch, kind, ns, name, r);
 			if (rc < 0)
 				break;
-			if (!is_pod_kind(kind) ||
-			    pod_change_remove(&pc, gw, (size_t)cJSON_GetArraySize(objs), ns, name) < 0)
-				pods_only = false;
 		}
 	}
 	if (rc < 0) {
-		npgw_k8s_cluster_free(next);
-		pod_change_free(&pc);
+		gw_change_free(ch);
 		return rc;
 	}
-	rc = commit_and_reply(gw, next, pods_only ? &pc.d : NULL, r);
-	pod_change_free(&pc);
-	return rc;
+	return gw_submit(gw, ch, r);
 }
 
 static int cmd_get(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
@@ -374,6 +277,34 @@ static int cmd_get(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	return 0;
 }
 
+/* The builder and the journal, as objects of o. */
+static void add_control_plane(cJSON *o, struct gateway *gw)
+{
+	cJSON *b = cJSON_AddObjectToObject(o, "builder"), *j;
+	struct npgw_state_info si;
+
+	if (b != NULL) {
+		cJSON_AddBoolToObject(b, "building", gw->inflight != NULL);
+		cJSON_AddNumberToObject(b, "queued", (double)gw->n_queued);
+		cJSON_AddNumberToObject(b, "builds", (double)gw->n_builds);
+		cJSON_AddNumberToObject(b, "coalesced_changes", (double)gw->n_coalesced);
+		cJSON_AddNumberToObject(b, "refused_after_build", (double)gw->n_refused_late);
+	}
+	if (gw->state == NULL)
+		return;
+	npgw_state_get_info(gw->state, &si);
+	j = cJSON_AddObjectToObject(o, "journal");
+	if (j == NULL)
+		return;
+	cJSON_AddNumberToObject(j, "bytes", (double)si.journal_bytes);
+	cJSON_AddNumberToObject(j, "records", (double)si.records);
+	cJSON_AddNumberToObject(j, "snapshots", (double)si.snapshots);
+	cJSON_AddNumberToObject(j, "snapshot_generation", (double)si.snapshot_generation);
+	cJSON_AddBoolToObject(j, "snapshot_running", si.snapshot_running);
+	if (si.snapshot_error[0])
+		cJSON_AddStringToObject(j, "snapshot_error", si.snapshot_error);
+}
+
 static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
@@ -392,8 +323,10 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	cJSON_AddStringToObject(o, "posture", gw->cfg->posture == NPGW_POSTURE_FAIL_OPEN
 						      ? "fail-open"
 						      : "fail-closed");
+	cJSON_AddStringToObject(o, "desired_state", gw_owner_name(gw));
 	if (gw->state_blocked)
 		cJSON_AddStringToObject(o, "problem", gw->state_problem);
+	add_control_plane(o, gw);
 	if (rs == NULL)
 		return 0;
 	struct npgw_ruleset_info info;

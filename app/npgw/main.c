@@ -5,13 +5,15 @@
  *   saved state, else the policy files) -> control socket -> workers ->
  *   control loop -> stop.
  *
- * The control thread (this one, on the main lcore) owns every change: it
- * builds generations off the data path and publishes them with RCU; a
- * change that fails leaves the live generation in place (gateway.c). The
- * loop serves the control socket (commands.c) and signals: SIGHUP makes
- * the config's policy files the desired state, SIGUSR1 prints the
- * counters, SIGTERM and SIGINT stop the workers, print the final counters
- * and exit 0.
+ * The control thread (this one, on the main lcore) checks every change
+ * and publishes generations with RCU; the builder thread compiles, builds
+ * and journals them off the data path and off the control loop, so that
+ * other clients are served during a build; a change that fails leaves the
+ * live generation in place (gateway.c). The loop serves the control
+ * socket (commands.c), the builder's completions and signals: SIGHUP
+ * makes the config's policy files the desired state (file mode; in socket
+ * mode it changes nothing), SIGUSR1 prints the counters, SIGTERM and
+ * SIGINT stop the workers, print the final counters and exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -51,14 +53,16 @@ static const char usage_text[] =
 	"  -h, --help         this help\n"
 	"  --version          print the version\n"
 	"\n"
-	"At start npgw restores the state saved in the config's state_dir (every\n"
-	"change accepted over the control socket is saved there before it is\n"
-	"acknowledged); with none saved yet it reads the config's policy files.\n"
-	"Operators change it with npgwctl over the control socket.\n"
+	"One channel owns the desired state (config desired_state): the policy\n"
+	"files (files: read at start and on SIGHUP; changes over the socket are\n"
+	"refused) or the control socket (socket: npgwctl apply/replace/delete;\n"
+	"SIGHUP changes nothing). Every accepted change is journaled in the\n"
+	"config's state_dir, fsync'd, before it is acknowledged; at start npgw\n"
+	"restores snapshot + journal. One npgw per state_dir (flock).\n"
 	"\n"
-	"Signals: SIGHUP makes the config's policy files the whole desired state\n"
-	"(a reload that fails keeps the live generation), SIGUSR1 prints the\n"
-	"counters, SIGTERM and SIGINT stop the gateway and print the final counters.\n";
+	"Signals: SIGHUP reloads the policy files in file mode (a reload that\n"
+	"fails keeps the live generation), SIGUSR1 prints the counters, SIGTERM\n"
+	"and SIGINT stop the gateway and print the final counters.\n";
 
 /* EAL arguments: the config's, then what npgw derives from it: the lcores,
  * the main lcore, and one --vdev or -a per port. */
@@ -144,21 +148,29 @@ static struct npgw_ctl *open_control(const struct npgw_config *cfg)
 static void control_loop(struct gateway *gw, int sfd)
 {
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{.fd = sfd, .events = POLLIN},
 			{.fd = npgw_ctl_fd(gw->ctl), .events = POLLIN},
+			{.fd = gw->done_fd, .events = POLLIN},
 		};
 		struct signalfd_siginfo si;
 
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR)
+		/* replaced generations wait for the workers' grace period:
+		 * look again soon while some do */
+		int wait_ms = npgw_dp_reclaim(gw->dp, false) > 0 ? 1 : 1000;
+
+		if (poll(pfd, 3, wait_ms) < 0 && errno != EINTR)
 			LOG(ERR, "poll: %s", strerror(errno));
+		if (pfd[2].revents & POLLIN)
+			gw_builder_done(gw);
 		if (pfd[1].revents & POLLIN)
 			npgw_ctl_process(gw->ctl, 0);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
 		case SIGHUP:
-			LOG(INFO, "SIGHUP: the policy files become the desired state");
+			if (gw->cfg->owner == NPGW_OWNER_FILES)
+				LOG(INFO, "SIGHUP: the policy files become the desired state");
 			gw_reload_files(gw);
 			break;
 		case SIGUSR1:
@@ -275,11 +287,27 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 
-	/* stage: first generation, live before any worker forwards */
-	if (gw_start(&gw) < 0)
+	/* stage: the state directory (locked) and the first generation, live
+	 * before any worker forwards */
+	if (gw_start(&gw) < 0) {
+		if (gw.state == NULL) {
+			LOG(ERR, "cannot use the state directory %s: stopping", cfg->state_dir);
+			goto out_gateway;
+		}
 		LOG(WARNING, "no generation at start: posture %s",
 		    cfg->posture == NPGW_POSTURE_FAIL_OPEN ? "fail-open: forwarding IP unchecked"
 							   : "fail-closed: dropping IP");
+	}
+	LOG(INFO, "the desired state is owned by the %s (config desired_state: %s)",
+	    cfg->owner == NPGW_OWNER_FILES ? "policy files" : "control socket",
+	    gw_owner_name(&gw));
+
+	/* stage: the builder thread */
+	err = gw_builder_start(&gw);
+	if (err < 0) {
+		LOG(ERR, "cannot start the builder thread: %s", strerror(-err));
+		goto out_gateway;
+	}
 
 	/* stage: control socket */
 	gw.ctl = open_control(cfg);
@@ -304,6 +332,7 @@ int main(int argc, char **argv)
 	LOG(INFO, "forwarding with %zu worker%s", cfg->n_workers, cfg->n_workers == 1 ? "" : "s");
 
 	control_loop(&gw, sfd);
+	gw_builder_stop(&gw);
 	npgw_dp_stop(gw.dp);
 	printf("npgw: final counters\n");
 	npgw_dp_print_stats(gw.dp, stdout);
@@ -312,8 +341,10 @@ int main(int argc, char **argv)
 out_signals:
 	close(sfd);
 out_ctl:
+	gw_builder_stop(&gw);
 	npgw_ctl_free(gw.ctl);
 out_gateway:
+	gw_builder_stop(&gw);
 	gw_fini(&gw);
 	npgw_dp_free(gw.dp);
 out_eal:

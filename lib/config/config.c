@@ -8,10 +8,14 @@
  * Every message reads FILE:LINE:COL: field.path: message, as the policy
  * loader's do; every error of the file is reported, not only the first.
  * Unknown keys are errors at every level: a misspelt "rx_descriptor" would
- * otherwise silently leave the default in place.
+ * otherwise silently leave the default in place. Each section is a field
+ * table walked by lib/doc's npgw_doc_read_fields, so the "unknown field"
+ * message lists exactly the keys the table reads.
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,20 +136,6 @@ static bool get_path(struct cfg_ctx *x, const struct npgw_doc_node *n, const cha
 	return true;
 }
 
-static void unknown(struct cfg_ctx *x, const struct npgw_doc_node *f, const char *path,
-		    const char *has)
-{
-	npgw_doc_err_key(&x->rd, f, path, "unknown field \"%.64s\" (%s)", f->key, has);
-}
-
-static void missing(struct cfg_ctx *x, const struct npgw_doc_node *map, const char *base,
-		    const char *field)
-{
-	char p[NPGW_DOC_PATH_MAX];
-
-	npgw_doc_err(&x->rd, map, npgw_doc_path(p, base, field), "missing required field");
-}
-
 /* calloc that records a failure; never NULL for n == 0 unless out of memory. */
 static void *alloc(struct cfg_ctx *x, size_t n, size_t sz)
 {
@@ -251,12 +241,56 @@ static const char *check_device(const char *s)
 	       "or a PCI address (0000:01:00.0 or 01:00.0)";
 }
 
+/* ---- field readers shared by the tables ----
+ *
+ * Each takes the table entry: off is the offset of the target in the
+ * object the table fills, min..max its range. */
+
+#define AT(obj, fd, type) ((type *)(void *)((char *)(obj) + (fd)->off))
+
+static void rd_u16(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		   const char *path, void *obj)
+{
+	get_u16(ctx, f, path, fd->min, fd->max, AT(obj, fd, uint16_t));
+}
+
+static void rd_u32(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		   const char *path, void *obj)
+{
+	get_u32(ctx, f, path, fd->min, fd->max, AT(obj, fd, uint32_t));
+}
+
+static void rd_bool(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		    const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
+
+	npgw_doc_get_bool(&x->rd, f, path, AT(obj, fd, bool));
+}
+
+/* A path of at most fd->max bytes, resolved against the config's directory. */
+static void rd_path(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		    const char *path, void *obj)
+{
+	get_path(ctx, f, path, (size_t)fd->max, AT(obj, fd, char *));
+}
+
+#define U16(k, type, m, lo, hi) {.key = k, .read = rd_u16, .off = offsetof(type, m), .min = lo, .max = hi}
+#define U32(k, type, m, lo, hi) {.key = k, .read = rd_u32, .off = offsetof(type, m), .min = lo, .max = hi}
+#define BOOL(k, type, m) {.key = k, .read = rd_bool, .off = offsetof(type, m)}
+#define PATH(k, type, m, hi) {.key = k, .read = rd_path, .off = offsetof(type, m), .max = hi}
+#define FIELDS(what, v) {what, v, NPGW_ARRAY_SIZE(v), NULL, NULL}
+
 /* ---- sections ---- */
 
-static void read_policies(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+static void read_policies(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+			  const char *path, void *obj)
 {
+	struct cfg_ctx *x = ctx;
 	char p[NPGW_DOC_PATH_MAX];
 
+	(void)fd;
+	(void)obj;
 	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	if (n->n > CFG_MAX_POLICY_PATHS) {
@@ -272,78 +306,61 @@ static void read_policies(struct cfg_ctx *x, const struct npgw_doc_node *n, cons
 			 &x->c->policy_paths[i]);
 }
 
-static void read_control(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+static const struct npgw_doc_field control_fields[] = {
+	PATH("socket", struct npgw_config, control_socket, CFG_MAX_SOCKET),
+};
+static const struct npgw_doc_fields control_table = FIELDS("control has", control_fields);
+
+static void read_control(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+			 const char *path, void *obj)
 {
-	char p[NPGW_DOC_PATH_MAX];
+	struct cfg_ctx *x = ctx;
 
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path_key(p, path, f->key);
-		if (strcmp(f->key, "socket") == 0) {
-			if (f->type != NPGW_DOC_NULL)
-				get_path(x, f, p, CFG_MAX_SOCKET, &x->c->control_socket);
-		} else {
-			unknown(x, f, p, "control has socket");
-		}
-	}
+	(void)fd;
+	npgw_doc_read_fields(&x->rd, x, n, path, &control_table, obj, NULL);
 }
 
-static void read_port(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path,
-		      struct npgw_config_port *port)
+static void rd_port_name(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+			 const char *path, void *obj)
 {
-	bool have_name = false, have_device = false;
-	char p[NPGW_DOC_PATH_MAX];
+	struct npgw_config_port *port = obj;
+
+	(void)fd;
+	get_name(ctx, f, path, "port", &port->name);
+}
+
+static void rd_device(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		      const char *path, void *obj)
+{
+	struct npgw_config_port *port = obj;
+	struct cfg_ctx *x = ctx;
 	const char *why;
 
-	port->rx_descriptors = CFG_DEFAULT_RX_DESC;
-	port->tx_descriptors = CFG_DEFAULT_TX_DESC;
-	port->promiscuous = true;
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue; /* null: the default, or missing when required */
-		if (strcmp(f->key, "name") == 0) {
-			have_name = true;
-			get_name(x, f, p, "port", &port->name);
-		} else if (strcmp(f->key, "device") == 0) {
-			have_device = true;
-			if (get_string(x, f, p, CFG_MAX_DEVICE, &port->device) &&
-			    (why = check_device(port->device)) != NULL)
-				npgw_doc_err(&x->rd, f, p, "invalid device \"%.64s\": %s",
-					     port->device, why);
-		} else if (strcmp(f->key, "rx_queues") == 0) {
-			get_u16(x, f, p, 0, CFG_MAX_PORT_QUEUES, &port->rx_queues);
-		} else if (strcmp(f->key, "tx_queues") == 0) {
-			get_u16(x, f, p, 0, CFG_MAX_PORT_QUEUES, &port->tx_queues);
-		} else if (strcmp(f->key, "rx_descriptors") == 0) {
-			get_u16(x, f, p, CFG_MIN_DESC, CFG_MAX_DESC, &port->rx_descriptors);
-		} else if (strcmp(f->key, "tx_descriptors") == 0) {
-			get_u16(x, f, p, CFG_MIN_DESC, CFG_MAX_DESC, &port->tx_descriptors);
-		} else if (strcmp(f->key, "promiscuous") == 0) {
-			npgw_doc_get_bool(&x->rd, f, p, &port->promiscuous);
-		} else {
-			unknown(x, f, p,
-				"a port has name, device, rx_queues, tx_queues, rx_descriptors, "
-				"tx_descriptors and promiscuous");
-		}
-	}
-	if (!have_name)
-		missing(x, n, path, "name");
-	if (!have_device)
-		missing(x, n, path, "device");
+	(void)fd;
+	if (get_string(x, f, path, CFG_MAX_DEVICE, &port->device) &&
+	    (why = check_device(port->device)) != NULL)
+		npgw_doc_err(&x->rd, f, path, "invalid device \"%.64s\": %s", port->device, why);
 }
 
-static void read_ports(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+static const struct npgw_doc_field port_fields[] = {
+	{.key = "name", .read = rd_port_name, .required = true},
+	{.key = "device", .read = rd_device, .required = true},
+	U16("rx_queues", struct npgw_config_port, rx_queues, 0, CFG_MAX_PORT_QUEUES),
+	U16("tx_queues", struct npgw_config_port, tx_queues, 0, CFG_MAX_PORT_QUEUES),
+	U16("rx_descriptors", struct npgw_config_port, rx_descriptors, CFG_MIN_DESC, CFG_MAX_DESC),
+	U16("tx_descriptors", struct npgw_config_port, tx_descriptors, CFG_MIN_DESC, CFG_MAX_DESC),
+	BOOL("promiscuous", struct npgw_config_port, promiscuous),
+};
+static const struct npgw_doc_fields port_table = FIELDS("a port has", port_fields);
+
+static void read_ports(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+		       const char *path, void *obj)
 {
+	struct cfg_ctx *x = ctx;
 	char p[NPGW_DOC_PATH_MAX];
 
+	(void)fd;
+	(void)obj;
 	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	if (n->n == 0 || n->n > NPGW_CONFIG_MAX_PORTS) {
@@ -356,66 +373,68 @@ static void read_ports(struct cfg_ctx *x, const struct npgw_doc_node *n, const c
 		return;
 	x->c->n_ports = n->n;
 	x->ports = n;
-	for (size_t i = 0; i < n->n; i++)
-		read_port(x, &n->kids[i], npgw_doc_path_index(p, path, i), &x->c->ports[i]);
-}
-
-static void read_bridge(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path,
-			struct npgw_config_bridge *br)
-{
-	bool have_name = false, have_ports = false;
-	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX];
-
-	br->mac_age_seconds = CFG_DEFAULT_MAC_AGE;
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
 	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
+		struct npgw_config_port *port = &x->c->ports[i];
 
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "name") == 0) {
-			have_name = true;
-			get_name(x, f, p, "bridge", &br->name);
-		} else if (strcmp(f->key, "ports") == 0) {
-			have_ports = true;
-			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
-				continue;
-			if (f->n < 2) {
-				npgw_doc_err(&x->rd, f, p,
-					     "a bridge joins at least 2 ports, this one has %zu",
-					     f->n);
-				continue;
-			}
-			if (f->n > NPGW_CONFIG_MAX_PORTS) {
-				npgw_doc_err(&x->rd, f, p, "more than %d ports",
-					     NPGW_CONFIG_MAX_PORTS);
-				continue;
-			}
-			/* names are resolved to indexes by check.c */
-			for (size_t k = 0; k < f->n; k++)
-				npgw_doc_want(&x->rd, &f->kids[k], NPGW_DOC_STR,
-					      npgw_doc_path_index(q, p, k));
-			br->ports = alloc(x, f->n, sizeof(*br->ports));
-			if (br->ports != NULL)
-				br->n_ports = f->n;
-		} else if (strcmp(f->key, "mac_age_seconds") == 0) {
-			get_u32(x, f, p, 1, CFG_MAX_MAC_AGE, &br->mac_age_seconds);
-		} else {
-			unknown(x, f, p, "a bridge has name, ports and mac_age_seconds");
-		}
+		port->rx_descriptors = CFG_DEFAULT_RX_DESC;
+		port->tx_descriptors = CFG_DEFAULT_TX_DESC;
+		port->promiscuous = true;
+		npgw_doc_read_fields(&x->rd, x, &n->kids[i], npgw_doc_path_index(p, path, i),
+				     &port_table, port, NULL);
 	}
-	if (!have_name)
-		missing(x, n, path, "name");
-	if (!have_ports)
-		missing(x, n, path, "ports");
 }
 
-static void read_bridges(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+static void rd_bridge_name(void *ctx, const struct npgw_doc_field *fd,
+			   const struct npgw_doc_node *f, const char *path, void *obj)
 {
+	struct npgw_config_bridge *br = obj;
+
+	(void)fd;
+	get_name(ctx, f, path, "bridge", &br->name);
+}
+
+static void rd_bridge_ports(void *ctx, const struct npgw_doc_field *fd,
+			    const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_config_bridge *br = obj;
+	struct cfg_ctx *x = ctx;
+	char q[NPGW_DOC_PATH_MAX];
+
+	(void)fd;
+	if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, path))
+		return;
+	if (f->n < 2) {
+		npgw_doc_err(&x->rd, f, path, "a bridge joins at least 2 ports, this one has %zu",
+			     f->n);
+		return;
+	}
+	if (f->n > NPGW_CONFIG_MAX_PORTS) {
+		npgw_doc_err(&x->rd, f, path, "more than %d ports", NPGW_CONFIG_MAX_PORTS);
+		return;
+	}
+	/* names are resolved to indexes by check.c */
+	for (size_t k = 0; k < f->n; k++)
+		npgw_doc_want(&x->rd, &f->kids[k], NPGW_DOC_STR, npgw_doc_path_index(q, path, k));
+	br->ports = alloc(x, f->n, sizeof(*br->ports));
+	if (br->ports != NULL)
+		br->n_ports = f->n;
+}
+
+static const struct npgw_doc_field bridge_fields[] = {
+	{.key = "name", .read = rd_bridge_name, .required = true},
+	{.key = "ports", .read = rd_bridge_ports, .required = true},
+	U32("mac_age_seconds", struct npgw_config_bridge, mac_age_seconds, 1, CFG_MAX_MAC_AGE),
+};
+static const struct npgw_doc_fields bridge_table = FIELDS("a bridge has", bridge_fields);
+
+static void read_bridges(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+			 const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
 	char p[NPGW_DOC_PATH_MAX];
 
+	(void)fd;
+	(void)obj;
 	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	if (n->n > NPGW_CONFIG_MAX_PORTS) {
@@ -427,97 +446,95 @@ static void read_bridges(struct cfg_ctx *x, const struct npgw_doc_node *n, const
 		return;
 	x->c->n_bridges = n->n;
 	x->bridges = n;
-	for (size_t i = 0; i < n->n; i++)
-		read_bridge(x, &n->kids[i], npgw_doc_path_index(p, path, i), &x->c->bridges[i]);
+	for (size_t i = 0; i < n->n; i++) {
+		x->c->bridges[i].mac_age_seconds = CFG_DEFAULT_MAC_AGE;
+		npgw_doc_read_fields(&x->rd, x, &n->kids[i], npgw_doc_path_index(p, path, i),
+				     &bridge_table, &x->c->bridges[i], NULL);
+	}
 }
 
-static void read_queue(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path,
-		       struct npgw_config_queue *q)
+static void rd_queue_port(void *ctx, const struct npgw_doc_field *fd,
+			  const struct npgw_doc_node *f, const char *path, void *obj)
 {
-	bool have_port = false, have_queue = false;
+	struct cfg_ctx *x = ctx;
+
+	(void)fd;
+	(void)obj;
+	npgw_doc_want(&x->rd, f, NPGW_DOC_STR, path); /* resolved by check.c */
+}
+
+static const struct npgw_doc_field queue_fields[] = {
+	{.key = "port", .read = rd_queue_port, .required = true},
+	{.key = "queue",
+	 .read = rd_u16,
+	 .required = true,
+	 .off = offsetof(struct npgw_config_queue, queue),
+	 .min = 0,
+	 .max = CFG_MAX_PORT_QUEUES - 1},
+};
+static const struct npgw_doc_fields queue_table = FIELDS("a queue has", queue_fields);
+
+static void rd_lcore(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		     const char *path, void *obj)
+{
+	unsigned int *lcore = AT(obj, fd, unsigned int);
+	int64_t v;
+
+	/* UINT_MAX when bad: check.c skips it */
+	*lcore = get_int_range(ctx, f, path, 0, CFG_MAX_LCORE, &v) ? (unsigned int)v : UINT_MAX;
+}
+
+static void rd_worker_queues(void *ctx, const struct npgw_doc_field *fd,
+			     const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_config_worker *w = obj;
+	struct cfg_ctx *x = ctx;
+	char q[NPGW_DOC_PATH_MAX];
+
+	(void)fd;
+	if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, path))
+		return;
+	if (f->n == 0) {
+		npgw_doc_err(&x->rd, f, path,
+			     "an empty list polls nothing: list queues, or leave queues out for "
+			     "queue <worker index> of every port");
+		return;
+	}
+	if (f->n > NPGW_CONFIG_MAX_QUEUES) {
+		npgw_doc_err(&x->rd, f, path, "more than %d queues for one worker",
+			     NPGW_CONFIG_MAX_QUEUES);
+		return;
+	}
+	w->queues = alloc(x, f->n, sizeof(*w->queues));
+	if (w->queues == NULL)
+		return;
+	w->n_queues = f->n;
+	for (size_t k = 0; k < f->n; k++) {
+		/* unknown until read (queue) or resolved by check.c (port) */
+		w->queues[k].port = UINT16_MAX;
+		w->queues[k].queue = UINT16_MAX;
+		npgw_doc_read_fields(&x->rd, x, &f->kids[k], npgw_doc_path_index(q, path, k),
+				     &queue_table, &w->queues[k], NULL);
+	}
+}
+
+static const struct npgw_doc_field worker_fields[] = {
+	{.key = "lcore",
+	 .read = rd_lcore,
+	 .required = true,
+	 .off = offsetof(struct npgw_config_worker, lcore)},
+	{.key = "queues", .read = rd_worker_queues},
+};
+static const struct npgw_doc_fields worker_table = FIELDS("a worker has", worker_fields);
+
+static void read_workers(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+			 const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
 	char p[NPGW_DOC_PATH_MAX];
 
-	/* unknown until read (queue) or resolved by check.c (port) */
-	q->port = UINT16_MAX;
-	q->queue = UINT16_MAX;
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "port") == 0) {
-			have_port = true;
-			npgw_doc_want(&x->rd, f, NPGW_DOC_STR, p); /* resolved by check.c */
-		} else if (strcmp(f->key, "queue") == 0) {
-			have_queue = true;
-			get_u16(x, f, p, 0, CFG_MAX_PORT_QUEUES - 1, &q->queue);
-		} else {
-			unknown(x, f, p, "a queue has port and queue");
-		}
-	}
-	if (!have_port)
-		missing(x, n, path, "port");
-	if (!have_queue)
-		missing(x, n, path, "queue");
-}
-
-static void read_worker(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path,
-			struct npgw_config_worker *w)
-{
-	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX];
-	bool have_lcore = false;
-
-	w->lcore = UINT_MAX; /* unknown until read: check.c skips it */
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "lcore") == 0) {
-			int64_t v;
-
-			have_lcore = true;
-			if (get_int_range(x, f, p, 0, CFG_MAX_LCORE, &v))
-				w->lcore = (unsigned int)v;
-		} else if (strcmp(f->key, "queues") == 0) {
-			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
-				continue;
-			if (f->n == 0) {
-				npgw_doc_err(&x->rd, f, p,
-					     "an empty list polls nothing: list queues, or leave "
-					     "queues out for queue <worker index> of every port");
-				continue;
-			}
-			if (f->n > NPGW_CONFIG_MAX_QUEUES) {
-				npgw_doc_err(&x->rd, f, p, "more than %d queues for one worker",
-					     NPGW_CONFIG_MAX_QUEUES);
-				continue;
-			}
-			w->queues = alloc(x, f->n, sizeof(*w->queues));
-			if (w->queues == NULL)
-				continue;
-			w->n_queues = f->n;
-			for (size_t k = 0; k < f->n; k++)
-				read_queue(x, &f->kids[k], npgw_doc_path_index(q, p, k),
-					   &w->queues[k]);
-		} else {
-			unknown(x, f, p, "a worker has lcore and queues");
-		}
-	}
-	if (!have_lcore)
-		missing(x, n, path, "lcore");
-}
-
-static void read_workers(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
-{
-	char p[NPGW_DOC_PATH_MAX];
-
+	(void)fd;
+	(void)obj;
 	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	if (n->n == 0 || n->n > NPGW_CONFIG_MAX_WORKERS) {
@@ -532,107 +549,83 @@ static void read_workers(struct cfg_ctx *x, const struct npgw_doc_node *n, const
 		return;
 	x->c->n_workers = n->n;
 	x->workers = n;
-	for (size_t i = 0; i < n->n; i++)
-		read_worker(x, &n->kids[i], npgw_doc_path_index(p, path, i), &x->c->workers[i]);
+	for (size_t i = 0; i < n->n; i++) {
+		x->c->workers[i].lcore = UINT_MAX; /* unknown until read: check.c skips it */
+		npgw_doc_read_fields(&x->rd, x, &n->kids[i], npgw_doc_path_index(p, path, i),
+				     &worker_table, &x->c->workers[i], NULL);
+	}
 }
 
-static void read_mempool(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+/* rte_mempool_create refuses a cache whose flush threshold (1.5 x the cache)
+ * exceeds the pool: the ranges alone rule that out */
+_Static_assert(CFG_MAX_MBUF_CACHE * 3 / 2 <= CFG_MIN_MBUFS, "cache range vs pool range");
+
+static const struct npgw_doc_field mempool_fields[] = {
+	U32("mbufs", struct npgw_config, mbufs, CFG_MIN_MBUFS, CFG_MAX_MBUFS),
+	U32("cache", struct npgw_config, mbuf_cache, 0, CFG_MAX_MBUF_CACHE),
+};
+static const struct npgw_doc_fields mempool_table = FIELDS("mempool has", mempool_fields);
+
+static void read_mempool(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+			 const char *path, void *obj)
 {
-	char p[NPGW_DOC_PATH_MAX];
+	struct cfg_ctx *x = ctx;
 
-	/* rte_mempool_create refuses a cache whose flush threshold (1.5 x the
-	 * cache) exceeds the pool: the ranges alone rule that out */
-	_Static_assert(CFG_MAX_MBUF_CACHE * 3 / 2 <= CFG_MIN_MBUFS, "cache range vs pool range");
+	(void)fd;
+	npgw_doc_read_fields(&x->rd, x, n, path, &mempool_table, obj, NULL);
+}
 
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
+#define TIMEOUT(k, m) U32(k, struct npgw_config_conntrack, m, 1, 7 * 86400)
+static const struct npgw_doc_field timeout_fields[] = {
+	TIMEOUT("tcp_syn", tcp_syn), TIMEOUT("tcp_established", tcp_established),
+	TIMEOUT("tcp_closing", tcp_closing), TIMEOUT("tcp_closed", tcp_closed),
+	TIMEOUT("udp", udp), TIMEOUT("udp_stream", udp_stream),
+	TIMEOUT("icmp", icmp), TIMEOUT("sctp", sctp),
+	TIMEOUT("other", other), TIMEOUT("frag", frag),
+};
+static const struct npgw_doc_fields timeout_table = {
+	"timeouts are", timeout_fields, NPGW_ARRAY_SIZE(timeout_fields), NULL, "(seconds)"};
 
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "mbufs") == 0) {
-			get_u32(x, f, p, CFG_MIN_MBUFS, CFG_MAX_MBUFS, &x->c->mbufs);
-		} else if (strcmp(f->key, "cache") == 0) {
-			get_u32(x, f, p, 0, CFG_MAX_MBUF_CACHE, &x->c->mbuf_cache);
-		} else {
-			unknown(x, f, p, "mempool has mbufs and cache");
-		}
-	}
+static void read_ct_timeouts(void *ctx, const struct npgw_doc_field *fd,
+			     const struct npgw_doc_node *n, const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
+
+	(void)fd;
+	npgw_doc_read_fields(&x->rd, x, n, path, &timeout_table, obj, NULL);
 }
 
 static const char *const revoke_modes[] = {"drop", "keep", "reset", NULL};
 
-static void read_ct_timeouts(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+static void rd_revoke(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		      const char *path, void *obj)
 {
-	struct npgw_config_conntrack *ct = &x->c->conntrack;
-	const struct {
-		const char *key;
-		uint32_t *v;
-	} t[] = {
-		{"tcp_syn", &ct->tcp_syn},	 {"tcp_established", &ct->tcp_established},
-		{"tcp_closing", &ct->tcp_closing}, {"tcp_closed", &ct->tcp_closed},
-		{"udp", &ct->udp},		 {"udp_stream", &ct->udp_stream},
-		{"icmp", &ct->icmp},		 {"sctp", &ct->sctp},
-		{"other", &ct->other},		 {"frag", &ct->frag},
-	};
-	char p[NPGW_DOC_PATH_MAX];
-
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-		size_t k;
-
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		for (k = 0; k < NPGW_ARRAY_SIZE(t); k++)
-			if (strcmp(f->key, t[k].key) == 0)
-				break;
-		if (k == NPGW_ARRAY_SIZE(t))
-			unknown(x, f, p,
-				"timeouts are tcp_syn, tcp_established, tcp_closing, tcp_closed, udp, "
-				"udp_stream, icmp, sctp, other and frag (seconds)");
-		else
-			get_u32(x, f, p, 1, 7 * 86400, t[k].v);
-	}
-}
-
-static void read_conntrack(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
-{
-	struct npgw_config_conntrack *ct = &x->c->conntrack;
-	char p[NPGW_DOC_PATH_MAX];
+	struct npgw_config_conntrack *ct = obj;
 	int v;
 
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
+	(void)fd;
+	if (get_enum(ctx, f, path, revoke_modes, "revoke mode", "drop, keep or reset", &v))
+		ct->revoke = (enum npgw_config_revoke)v;
+}
 
-		npgw_doc_path_key(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "enabled") == 0) {
-			npgw_doc_get_bool(&x->rd, f, p, &ct->enabled);
-		} else if (strcmp(f->key, "capacity") == 0) {
-			get_u32(x, f, p, 8, 64u << 20, &ct->capacity);
-		} else if (strcmp(f->key, "revoke") == 0) {
-			if (get_enum(x, f, p, revoke_modes, "revoke mode", "drop, keep or reset", &v))
-				ct->revoke = (enum npgw_config_revoke)v;
-		} else if (strcmp(f->key, "tcp_loose") == 0) {
-			npgw_doc_get_bool(&x->rd, f, p, &ct->tcp_loose);
-		} else if (strcmp(f->key, "frag_hold") == 0) {
-			get_u32(x, f, p, 0, 65536, &ct->frag_hold);
-		} else if (strcmp(f->key, "timeouts") == 0) {
-			read_ct_timeouts(x, f, p);
-		} else {
-			unknown(x, f, p,
-				"conntrack has enabled, capacity, revoke, tcp_loose, frag_hold and "
-				"timeouts");
-		}
-	}
+static const struct npgw_doc_field conntrack_fields[] = {
+	BOOL("enabled", struct npgw_config_conntrack, enabled),
+	U32("capacity", struct npgw_config_conntrack, capacity, 8, 64u << 20),
+	{.key = "revoke", .read = rd_revoke},
+	BOOL("tcp_loose", struct npgw_config_conntrack, tcp_loose),
+	U32("frag_hold", struct npgw_config_conntrack, frag_hold, 0, 65536),
+	{.key = "timeouts", .read = read_ct_timeouts},
+};
+static const struct npgw_doc_fields conntrack_table = FIELDS("conntrack has", conntrack_fields);
+
+static void read_conntrack(void *ctx, const struct npgw_doc_field *fd,
+			   const struct npgw_doc_node *n, const char *path, void *obj)
+{
+	struct npgw_config *c = obj;
+	struct cfg_ctx *x = ctx;
+
+	(void)fd;
+	npgw_doc_read_fields(&x->rd, x, n, path, &conntrack_table, &c->conntrack, NULL);
 }
 
 /* EAL options npgw writes itself, from workers, main_lcore and ports. */
@@ -651,10 +644,14 @@ static const struct {
 	{"--allow", "the devices", "ports"},
 };
 
-static void read_eal(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path)
+static void read_eal(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *n,
+		     const char *path, void *obj)
 {
+	struct cfg_ctx *x = ctx;
 	char p[NPGW_DOC_PATH_MAX];
 
+	(void)fd;
+	(void)obj;
 	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_SEQ, path))
 		return;
 	if (n->n > CFG_MAX_EAL_ARGS) {
@@ -696,72 +693,100 @@ static void read_eal(struct cfg_ctx *x, const struct npgw_doc_node *n, const cha
 static const char *const postures[] = {"fail-closed", "fail-open", NULL};
 static const char *const non_ip_modes[] = {"pass", "drop", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+static const char *const owners[] = {"files", "socket", NULL};
+
+static void rd_posture(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		       const char *path, void *obj)
+{
+	struct npgw_config *c = obj;
+	int v;
+
+	(void)fd;
+	if (get_enum(ctx, f, path, postures, "posture", "fail-closed or fail-open", &v))
+		c->posture = v == 0 ? NPGW_POSTURE_FAIL_CLOSED : NPGW_POSTURE_FAIL_OPEN;
+}
+
+static void rd_desired_state(void *ctx, const struct npgw_doc_field *fd,
+			     const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
+	struct npgw_config *c = obj;
+	int v;
+
+	(void)fd;
+	if (get_enum(ctx, f, path, owners, "owner of the desired state", "files or socket", &v)) {
+		x->desired_state = f;
+		c->owner = v == 0 ? NPGW_OWNER_FILES : NPGW_OWNER_SOCKET;
+	}
+}
+
+static void rd_non_ip(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+		      const char *path, void *obj)
+{
+	struct npgw_config *c = obj;
+	int v;
+
+	(void)fd;
+	if (get_enum(ctx, f, path, non_ip_modes, "non_ip mode", "pass or drop", &v))
+		c->non_ip_pass = v == 0;
+}
+
+static void rd_main_lcore(void *ctx, const struct npgw_doc_field *fd,
+			  const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct cfg_ctx *x = ctx;
+
+	x->main_lcore = f;
+	rd_lcore(ctx, fd, f, path, obj);
+}
+
+static void rd_log_level(void *ctx, const struct npgw_doc_field *fd,
+			 const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_config *c = obj;
+	int v;
+
+	(void)fd;
+	if (get_enum(ctx, f, path, log_levels, "log level", "error, warning, info or debug", &v))
+		get_string(ctx, f, path, 16, &c->log_level);
+}
+
+static const struct npgw_doc_field root_fields[] = {
+	{.key = "policies", .read = read_policies},
+	{.key = "control", .read = read_control},
+	PATH("state_dir", struct npgw_config, state_dir, CFG_MAX_PATH),
+	{.key = "desired_state", .read = rd_desired_state},
+	{.key = "posture", .read = rd_posture},
+	{.key = "non_ip", .read = rd_non_ip},
+	{.key = "ports", .read = read_ports, .required = true},
+	{.key = "bridges", .read = read_bridges},
+	{.key = "conntrack", .read = read_conntrack},
+	{.key = "workers", .read = read_workers},
+	{.key = "main_lcore", .read = rd_main_lcore, .off = offsetof(struct npgw_config, main_lcore)},
+	{.key = "mempool", .read = read_mempool},
+	U16("burst", struct npgw_config, burst, 1, NPGW_CONFIG_MAX_BURST),
+	{.key = "eal", .read = read_eal},
+	{.key = "log_level", .read = rd_log_level},
+};
+static const struct npgw_doc_fields root_table = FIELDS("the config has", root_fields);
 
 static void read_root(struct cfg_ctx *x, const struct npgw_doc_node *root)
 {
-	struct npgw_config *c = x->c;
-	bool have_ports = false;
-	char p[NPGW_DOC_PATH_MAX];
-	int v;
+	struct npgw_doc_node empty = *root;
 
 	x->root = root;
-	if (root->type != NPGW_DOC_NULL && !npgw_doc_want(&x->rd, root, NPGW_DOC_MAP, ""))
-		return;
-	for (size_t i = 0; i < root->n; i++) {
-		const struct npgw_doc_node *f = &root->kids[i];
-
-		npgw_doc_path_key(p, "", f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue; /* null: the default */
-		if (strcmp(f->key, "policies") == 0) {
-			read_policies(x, f, p);
-		} else if (strcmp(f->key, "control") == 0) {
-			read_control(x, f, p);
-		} else if (strcmp(f->key, "state_dir") == 0) {
-			get_path(x, f, p, CFG_MAX_PATH, &c->state_dir);
-		} else if (strcmp(f->key, "posture") == 0) {
-			if (get_enum(x, f, p, postures, "posture", "fail-closed or fail-open", &v))
-				c->posture =
-					v == 0 ? NPGW_POSTURE_FAIL_CLOSED : NPGW_POSTURE_FAIL_OPEN;
-		} else if (strcmp(f->key, "non_ip") == 0) {
-			if (get_enum(x, f, p, non_ip_modes, "non_ip mode", "pass or drop", &v))
-				c->non_ip_pass = v == 0;
-		} else if (strcmp(f->key, "ports") == 0) {
-			have_ports = true;
-			read_ports(x, f, p);
-		} else if (strcmp(f->key, "bridges") == 0) {
-			read_bridges(x, f, p);
-		} else if (strcmp(f->key, "workers") == 0) {
-			read_workers(x, f, p);
-		} else if (strcmp(f->key, "main_lcore") == 0) {
-			int64_t l;
-
-			x->main_lcore = f;
-			/* UINT_MAX when bad: check.c skips it */
-			c->main_lcore = get_int_range(x, f, p, 0, CFG_MAX_LCORE, &l)
-						? (unsigned int)l
-						: UINT_MAX;
-		} else if (strcmp(f->key, "conntrack") == 0) {
-			read_conntrack(x, f, p);
-		} else if (strcmp(f->key, "mempool") == 0) {
-			read_mempool(x, f, p);
-		} else if (strcmp(f->key, "burst") == 0) {
-			get_u16(x, f, p, 1, NPGW_CONFIG_MAX_BURST, &c->burst);
-		} else if (strcmp(f->key, "eal") == 0) {
-			read_eal(x, f, p);
-		} else if (strcmp(f->key, "log_level") == 0) {
-			if (get_enum(x, f, p, log_levels, "log level",
-				     "error, warning, info or debug", &v))
-				get_string(x, f, p, 16, &c->log_level);
-		} else {
-			unknown(x, f, p,
-				"the config has policies, control, state_dir, posture, non_ip, ports, "
-				"bridges, conntrack, workers, main_lcore, mempool, burst, eal and "
-				"log_level");
-		}
-	}
-	if (!have_ports)
-		missing(x, root, "", "ports");
+	/* an empty file reads as a mapping with no fields: "missing ports" */
+	empty.type = NPGW_DOC_MAP;
+	empty.n = 0;
+	npgw_doc_read_fields(&x->rd, x, root->type == NPGW_DOC_NULL ? &empty : root, "",
+			     &root_table, x->c, NULL);
+	/* who owns the desired state: said, or files when there are any */
+	if (x->desired_state == NULL)
+		x->c->owner = x->c->n_policy_paths > 0 ? NPGW_OWNER_FILES : NPGW_OWNER_SOCKET;
+	else if (x->c->owner == NPGW_OWNER_SOCKET && x->c->n_policy_paths > 0)
+		npgw_doc_err(&x->rd, x->desired_state, "desired_state",
+			     "socket: the control socket owns the desired state, so the policy "
+			     "files would never be read; remove policies or say files");
 }
 
 static int on_doc(void *arg, const struct npgw_doc_node *root, bool had_errors)

@@ -61,6 +61,7 @@ struct cfg_ctx {
 	const struct npgw_doc_node *bridges;
 	const struct npgw_doc_node *workers;
 	const struct npgw_doc_node *main_lcore;
+	const struct npgw_doc_node *desired_state;
 };
 
 /* A port or bridge name: [a-z0-9-_.]{1,31}. NULL when valid, else why

@@ -24,6 +24,12 @@ enum npgw_config_posture {
 	NPGW_POSTURE_FAIL_OPEN, /* forward IP until then */
 };
 
+/* Who owns the desired state (config desired_state). */
+enum npgw_config_owner {
+	NPGW_OWNER_FILES, /* the policy files; SIGHUP reloads them; the socket only reads */
+	NPGW_OWNER_SOCKET, /* the control socket; SIGHUP changes nothing */
+};
+
 struct npgw_config_port {
 	char *name; /* unique, referenced by bridges and workers */
 	char *device; /* PCI address or vdev string: "net_ring0", "net_af_packet0,iface=v0" */
@@ -78,6 +84,9 @@ struct npgw_config {
 	size_t n_policy_paths;
 	char *control_socket;
 	char *state_dir;
+	/* desired_state: files or socket; when left out, files when policies
+	 * lists any path, else socket */
+	enum npgw_config_owner owner;
 	enum npgw_config_posture posture;
 	bool non_ip_pass; /* forward ARP and other non-IP frames */
 	struct npgw_config_port *ports;

@@ -338,6 +338,7 @@ void npgw_dp_free(struct npgw_dp *dp)
 		/* flush what the PMD still holds back into the pool */
 		rte_eth_dev_close(dp->port_id[p]);
 	}
+	npgw_dp_reclaim(dp, true);
 	gen_free(atomic_load(&dp->gen));
 	if (dp->workers != NULL)
 		for (unsigned int w = 0; w < dp->n_workers; w++) {
@@ -348,6 +349,73 @@ void npgw_dp_free(struct npgw_dp *dp)
 	rte_free(dp->rcu);
 	rte_mempool_free(dp->mp);
 	rte_free(dp);
+}
+
+/* A generation for rs, its rule-hit counters zeroed; NULL (rs freed)
+ * when out of memory. */
+static struct dp_gen *gen_new(struct npgw_dp *dp, struct npgw_ruleset *rs)
+{
+	struct dp_gen *g = calloc(1, sizeof(*g));
+	const struct npgw_compile_result *cr = npgw_ruleset_compiled(rs);
+
+	if (g == NULL)
+		goto nomem;
+	g->rs = rs;
+	g->n_results = cr->n_metas + 1;
+	g->stride = RTE_ALIGN_CEIL((size_t)g->n_results, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
+	g->hits = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				RTE_ALIGN_CEIL(g->stride * NPGW_MAX(dp->n_workers, 1u) *
+						       sizeof(uint64_t),
+					       RTE_CACHE_LINE_SIZE));
+	if (g->hits == NULL)
+		goto nomem;
+	memset(g->hits, 0, g->stride * NPGW_MAX(dp->n_workers, 1u) * sizeof(uint64_t));
+	return g;
+nomem:
+	if (g != NULL)
+		g->rs = NULL;
+	gen_free(g);
+	npgw_ruleset_free(rs);
+	return NULL;
+}
+
+unsigned int npgw_dp_reclaim(struct npgw_dp *dp, bool wait)
+{
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < dp->n_retired; i++) {
+		/* tokens grow with time: once one is not done, later ones
+		 * are not either (unless waiting) */
+		if ((k == 0 || wait) &&
+		    rte_rcu_qsbr_check(dp->rcu, dp->retired[i].token, wait) == 1) {
+			gen_free(dp->retired[i].g);
+			continue;
+		}
+		dp->retired[k++] = dp->retired[i];
+	}
+	dp->n_retired = k;
+	return k;
+}
+
+int npgw_dp_publish_nowait(struct npgw_dp *dp, struct npgw_ruleset *rs)
+{
+	struct dp_gen *g = gen_new(dp, rs), *old;
+
+	if (g == NULL)
+		return -ENOMEM;
+	if (dp->n_retired == DP_MAX_RETIRED) {
+		/* room for the one this store retires */
+		rte_rcu_qsbr_check(dp->rcu, dp->retired[0].token, true);
+		npgw_dp_reclaim(dp, false);
+	}
+	old = atomic_exchange_explicit(&dp->gen, g, memory_order_acq_rel);
+	dp->swaps++;
+	if (old != NULL) {
+		dp->retired[dp->n_retired].g = old;
+		dp->retired[dp->n_retired].token = rte_rcu_qsbr_start(dp->rcu);
+		dp->n_retired++;
+	}
+	return 0;
 }
 
 int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)

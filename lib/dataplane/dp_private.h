@@ -98,6 +98,8 @@ struct dp_bridge {
 	uint64_t age_tsc;
 };
 
+#define DP_MAX_RETIRED 16
+
 struct npgw_dp {
 	const struct npgw_config *cfg;
 	struct rte_mempool *mp;
@@ -122,6 +124,13 @@ struct npgw_dp {
 	/* control thread only */
 	struct npgw_dp_stats baseline;
 	uint64_t swaps;
+	/* generations replaced by npgw_dp_publish_nowait, freed by
+	 * npgw_dp_reclaim once every worker is past them */
+	struct {
+		struct dp_gen *g;
+		uint64_t token;
+	} retired[DP_MAX_RETIRED];
+	unsigned int n_retired;
 };
 
 /* Decide the output ports of a frame that entered config port `in`, and

@@ -52,6 +52,23 @@ void npgw_dp_free(struct npgw_dp *dp);
  */
 int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs);
 
+/*
+ * Make rs the live generation with one atomic store and return: the old
+ * generation is freed later, by npgw_dp_reclaim, once every worker has
+ * reported a quiescent state after the store (rte_rcu_qsbr_start/check).
+ * When DP_MAX_RETIRED generations wait already, it first waits for the
+ * oldest. Returns 0, or -ENOMEM (rs freed, the live one kept). Control
+ * thread.
+ */
+int npgw_dp_publish_nowait(struct npgw_dp *dp, struct npgw_ruleset *rs);
+
+/*
+ * Free the replaced generations every worker is done with (wait: block
+ * until all are). Returns how many still wait. Control thread; call it
+ * from the control loop while it returns > 0.
+ */
+unsigned int npgw_dp_reclaim(struct npgw_dp *dp, bool wait);
+
 /* The live generation, for explain and status (control thread). May be
  * NULL before the first publish. */
 const struct npgw_ruleset *npgw_dp_current(const struct npgw_dp *dp);

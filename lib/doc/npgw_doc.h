@@ -143,6 +143,22 @@ int npgw_doc_parse_json(struct npgw_doc_sink *sink, const char *buf, size_t len,
  */
 int npgw_doc_read_file(const char *path, char **buf, size_t *len);
 
+/*
+ * Read path for a loader: "-" is stdin (named "<stdin>" in messages), a
+ * directory is its .yaml, .yml and .json files in name order (not
+ * recursive), anything else one file; each is read with
+ * npgw_doc_read_file's limit and handed to fn(arg, name, buf, len), whose
+ * negative return stops the walk and is returned. A file over the limit or
+ * unreadable inside a directory is reported in diags (FILE:0:0) and makes
+ * the result -EINVAL; an empty directory is a warning. Returns 0, -EINVAL,
+ * -ENOMEM, the negative errno of a path that cannot be read at all (not
+ * reported), or what fn returned. Every npgw tool reads its input files
+ * through this, so they refuse the same files with the same words.
+ */
+typedef int (*npgw_doc_file_fn)(void *arg, const char *name, const char *buf, size_t len);
+int npgw_doc_read_path(const char *path, struct npgw_diags *diags, npgw_doc_file_fn fn,
+		       void *arg);
+
 /* The member key of a mapping, or NULL when map is not a mapping, has no
  * such key, or its value is null (a null field reads as an absent one). */
 const struct npgw_doc_node *npgw_doc_get(const struct npgw_doc_node *map, const char *key);
@@ -204,5 +220,67 @@ bool npgw_doc_get_int(struct npgw_doc_reader *r, const struct npgw_doc_node *n, 
 		      int64_t *out);
 bool npgw_doc_get_bool(struct npgw_doc_reader *r, const struct npgw_doc_node *n, const char *path,
 		       bool *out);
+
+/* ---- field tables ----
+ *
+ * A mapping that npgw reads field by field (a config section, a policy's
+ * spec, a peer) is described by a table: the keys it knows, what reads
+ * each, which are required. npgw_doc_read_fields walks the mapping with it,
+ * so the "unknown field" message lists exactly the keys the table holds and
+ * cannot drift from the reader. A null value reads as an absent field, as
+ * the API server reads it; an unknown key is an error even when null.
+ */
+
+struct npgw_doc_field;
+
+/* Read one known field whose value is not null. ctx: the caller's reader
+ * context (whose first member is its struct npgw_doc_reader); fd: the
+ * table entry (fd->off for readers shared by several fields); f: the
+ * mapping member (f->key is its key); path: its field path; obj: what the
+ * table fills. Errors go through the reader. */
+typedef void (*npgw_doc_field_fn)(void *ctx, const struct npgw_doc_field *fd,
+				  const struct npgw_doc_node *f, const char *path, void *obj);
+
+struct npgw_doc_field {
+	const char *key;
+	npgw_doc_field_fn read; /* NULL: only collected into got[] */
+	bool required; /* absent or null: "missing required field" at the mapping */
+	/* Free for the reader, so one reader serves several fields: an
+	 * offset into obj and a range. */
+	size_t off;
+	int64_t min, max;
+};
+
+struct npgw_doc_fields {
+	/* The unknown-field message reads
+	 * unknown field "KEY" (WHAT k1, k2 CONJ k3 NOTE):
+	 * what "a port has", conj "and" when NULL, note "" when NULL. */
+	const char *what;
+	const struct npgw_doc_field *v;
+	size_t n; /* at most NPGW_DOC_MAX_FIELDS */
+	const char *conj;
+	const char *note;
+};
+
+#define NPGW_DOC_MAX_FIELDS 64
+
+/*
+ * Walk the mapping map (at path; anything else is reported as the wrong
+ * type) with table t: call each known field's reader in document order,
+ * report every unknown key at the key, then every required field that is
+ * absent or null, in table order. got, when not NULL, holds t->n entries
+ * and receives each field's member node (NULL when absent or null), for
+ * readers that check fields together after the walk. Returns false when
+ * map is not a mapping (got is then all NULL), true otherwise: errors of
+ * the fields are counted in rd->errors.
+ */
+bool npgw_doc_read_fields(struct npgw_doc_reader *rd, void *ctx, const struct npgw_doc_node *map,
+			  const char *path, const struct npgw_doc_fields *t, void *obj,
+			  const struct npgw_doc_node **got);
+
+/* The table's field list as the unknown-field message words it
+ * ("a port has name, device and promiscuous"): into out of size bytes,
+ * truncated with "..." when longer. Returns out. */
+char *npgw_doc_fields_list(const struct npgw_doc_fields *t, char *out, size_t size);
 
 #endif /* NPGW_DOC_H */

@@ -427,3 +427,120 @@ size_t npgw_k8s_object_count(const struct npgw_k8s_cluster *c)
 		return 0;
 	return c->n_namespaces + c->n_pods + c->n_policies;
 }
+
+/* ---- one object at a time, with the replaced object handed back ---- */
+
+/* The index of the first element of v (n, sorted) not below key. */
+static size_t lower_bound(void *const *v, size_t n, const void *key,
+			  int (*cmp)(const void *, const void *))
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp(v[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Put obj into the sorted list *v (*n): replace the element with its key
+ * (handed back in *old) or insert it in order. */
+static int put_sorted(void ***v, size_t *n, void *obj, void **old,
+		      int (*cmp)(const void *, const void *))
+{
+	size_t i = lower_bound(*v, *n, obj, cmp);
+	void **nv;
+
+	*old = NULL;
+	if (i < *n && cmp((*v)[i], obj) == 0) {
+		*old = (*v)[i];
+		(*v)[i] = obj;
+		return 0;
+	}
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	memmove(nv + i + 1, nv + i, (*n - i) * sizeof(*nv));
+	nv[i] = obj;
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+/* Take the element with key out of the sorted list; NULL when none. */
+static void *take_sorted(void **v, size_t *n, const void *key,
+			 int (*cmp)(const void *, const void *))
+{
+	size_t i = lower_bound(v, *n, key, cmp);
+	void *o;
+
+	if (i == *n || cmp(v[i], key) != 0)
+		return NULL;
+	o = v[i];
+	memmove(v + i, v + i + 1, (*n - i - 1) * sizeof(*v));
+	(*n)--;
+	return o;
+}
+
+int npgw_k8s_cluster_put_pod(struct npgw_k8s_cluster *c, struct npgw_k8s_pod *p,
+			     struct npgw_k8s_pod **old)
+{
+	return put_sorted((void ***)&c->pods, &c->n_pods, p, (void **)old, pod_key_cmp);
+}
+
+int npgw_k8s_cluster_put_policy(struct npgw_k8s_cluster *c, struct npgw_k8s_policy *p,
+				struct npgw_k8s_policy **old)
+{
+	return put_sorted((void ***)&c->policies, &c->n_policies, p, (void **)old,
+			  policy_key_cmp);
+}
+
+int npgw_k8s_cluster_put_namespace(struct npgw_k8s_cluster *c, struct npgw_k8s_namespace *n,
+				   struct npgw_k8s_namespace **old)
+{
+	return put_sorted((void ***)&c->namespaces, &c->n_namespaces, n, (void **)old,
+			  ns_key_cmp);
+}
+
+struct npgw_k8s_pod *npgw_k8s_cluster_take_pod(struct npgw_k8s_cluster *c, const char *ns,
+					       const char *name)
+{
+	struct npgw_k8s_pod key = {.namespace = (char *)ns, .name = (char *)name};
+
+	return take_sorted((void **)c->pods, &c->n_pods, &key, pod_key_cmp);
+}
+
+struct npgw_k8s_policy *npgw_k8s_cluster_take_policy(struct npgw_k8s_cluster *c, const char *ns,
+						     const char *name)
+{
+	struct npgw_k8s_policy key = {.namespace = (char *)ns, .name = (char *)name};
+
+	return take_sorted((void **)c->policies, &c->n_policies, &key, policy_key_cmp);
+}
+
+struct npgw_k8s_namespace *npgw_k8s_cluster_take_namespace(struct npgw_k8s_cluster *c,
+							   const char *name)
+{
+	struct npgw_k8s_namespace key = {.name = (char *)name};
+
+	return take_sorted((void **)c->namespaces, &c->n_namespaces, &key, ns_key_cmp);
+}
+
+void npgw_k8s_pod_free(struct npgw_k8s_pod *p)
+{
+	k8s_pod_free(p);
+}
+
+void npgw_k8s_policy_free(struct npgw_k8s_policy *p)
+{
+	k8s_policy_free(p);
+}
+
+void npgw_k8s_namespace_free(struct npgw_k8s_namespace *n)
+{
+	k8s_namespace_free(n);
+}

@@ -176,7 +176,8 @@ void npgw_k8s_cluster_free(struct npgw_k8s_cluster *c);
  * field path; all errors of a file are reported. Returns 0 when no error was
  * found, -EINVAL when diags holds errors (c then holds only the objects that
  * were read without error; callers that want all or nothing discard it),
- * or another negative errno (-ENOENT, -EIO, -ENOMEM).
+ * or another negative errno (-ENOENT, -EIO, -ENOMEM). path "-" is stdin
+ * (lib/doc's npgw_doc_read_path reads every path).
  */
 int npgw_k8s_load_path(struct npgw_k8s_cluster *c, const char *path, struct npgw_diags *diags);
 
@@ -268,6 +269,35 @@ int npgw_k8s_cluster_merge(struct npgw_k8s_cluster *dst, struct npgw_k8s_cluster
  */
 int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const char *ns,
 			    const char *name);
+
+/*
+ * One object at a time, for a control plane that edits a large state in
+ * place and may have to undo: c must be sorted (npgw_k8s_cluster_sort, or
+ * only edited with these and merge), and stays sorted. put: the object
+ * (taken) replaces the one with its namespace and name,
+ * which is handed back in *old, not freed (NULL when there was none), or
+ * is inserted in order; 0 or -ENOMEM (nothing changed). take: the object
+ * with that key out of c, not freed, or NULL. O(log n) to find, O(n)
+ * pointer moves to insert or take. An object put comes from a cluster
+ * that was sorted (npgw_k8s_cluster_sort sorts labels and selectors too).
+ * The free functions accept NULL.
+ * Control thread (or the one thread that owns c).
+ */
+int npgw_k8s_cluster_put_pod(struct npgw_k8s_cluster *c, struct npgw_k8s_pod *p,
+			     struct npgw_k8s_pod **old);
+int npgw_k8s_cluster_put_policy(struct npgw_k8s_cluster *c, struct npgw_k8s_policy *p,
+				struct npgw_k8s_policy **old);
+int npgw_k8s_cluster_put_namespace(struct npgw_k8s_cluster *c, struct npgw_k8s_namespace *n,
+				   struct npgw_k8s_namespace **old);
+struct npgw_k8s_pod *npgw_k8s_cluster_take_pod(struct npgw_k8s_cluster *c, const char *ns,
+					       const char *name);
+struct npgw_k8s_policy *npgw_k8s_cluster_take_policy(struct npgw_k8s_cluster *c, const char *ns,
+						     const char *name);
+struct npgw_k8s_namespace *npgw_k8s_cluster_take_namespace(struct npgw_k8s_cluster *c,
+							   const char *name);
+void npgw_k8s_pod_free(struct npgw_k8s_pod *p);
+void npgw_k8s_policy_free(struct npgw_k8s_policy *p);
+void npgw_k8s_namespace_free(struct npgw_k8s_namespace *n);
 
 /* Namespaces + pods + policies of c (refused objects do not count); 0 for
  * NULL. */

@@ -11,7 +11,9 @@
  *  - a rule that is null (a bare "-") is an error rather than "allow all";
  *  - a CIDR with host bits set is read as the network it denotes, with a
  *    warning.
- * A null field is read as absent, as the server does.
+ * A null field is read as absent, as the server does. Each mapping is a
+ * field table walked by lib/doc's npgw_doc_read_fields: the "unknown field"
+ * message lists the table's keys.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -90,37 +92,28 @@ static void expr_values(struct k8s_ctx *x, const struct npgw_doc_node *n, const 
 	e->n_values = k;
 }
 
+enum { EXPR_KEY, EXPR_OPERATOR, EXPR_VALUES };
+static const struct npgw_doc_field expr_fields[] = {
+	[EXPR_KEY] = {.key = "key"},
+	[EXPR_OPERATOR] = {.key = "operator"},
+	[EXPR_VALUES] = {.key = "values"},
+};
+static const struct npgw_doc_fields expr_table = {"a match expression has", expr_fields,
+						   NPGW_ARRAY_SIZE(expr_fields), NULL, NULL};
+
 static void expression(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		       struct npgw_k8s_expr *e)
 {
-	const struct npgw_doc_node *key = NULL, *op = NULL, *values = NULL;
+	const struct npgw_doc_node *got[NPGW_ARRAY_SIZE(expr_fields)];
+	const struct npgw_doc_node *key, *op, *values;
 	char p[NPGW_DOC_PATH_MAX];
 	const char *why;
 
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
+	if (!npgw_doc_read_fields(&x->rd, x, n, path, &expr_table, e, got))
 		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		if (strcmp(f->key, "key") == 0)
-			key = f;
-		else if (strcmp(f->key, "operator") == 0)
-			op = f;
-		else if (strcmp(f->key, "values") == 0)
-			values = f;
-		else
-			npgw_doc_err_key(
-				&x->rd, f, npgw_doc_path(p, path, f->key),
-				"unknown field \"%.64s\" (a match expression has key, operator "
-				"and values)",
-				f->key);
-	}
-	if (key != NULL && key->type == NPGW_DOC_NULL)
-		key = NULL;
-	if (op != NULL && op->type == NPGW_DOC_NULL)
-		op = NULL;
-	if (values != NULL && values->type == NPGW_DOC_NULL)
-		values = NULL;
+	key = got[EXPR_KEY];
+	op = got[EXPR_OPERATOR];
+	values = got[EXPR_VALUES];
 	npgw_doc_path(p, path, "key");
 	if (key == NULL)
 		npgw_doc_err(&x->rd, n, p, "missing required field");
@@ -152,39 +145,44 @@ static void expression(struct k8s_ctx *x, const struct npgw_doc_node *n, const c
 		npgw_doc_err(&x->rd, values, p, "operator %s takes no values", op->text);
 }
 
+static void rd_match_labels(void *ctx, const struct npgw_doc_field *fd,
+			    const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_k8s_selector *s = obj;
+
+	(void)fd;
+	k8s_get_labels(ctx, f, path, &s->match_labels);
+}
+
+static void rd_match_expressions(void *ctx, const struct npgw_doc_field *fd,
+				 const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_k8s_selector *s = obj;
+	struct k8s_ctx *x = ctx;
+	char q[NPGW_DOC_PATH_MAX];
+
+	(void)fd;
+	if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, path))
+		return;
+	s->exprs = calloc(f->n ? f->n : 1, sizeof(*s->exprs));
+	if (s->exprs == NULL)
+		return nomem(x);
+	s->n_exprs = f->n;
+	for (size_t k = 0; k < f->n; k++)
+		expression(x, &f->kids[k], npgw_doc_path_index(q, path, k), &s->exprs[k]);
+}
+
+static const struct npgw_doc_field selector_fields[] = {
+	{.key = "matchLabels", .read = rd_match_labels},
+	{.key = "matchExpressions", .read = rd_match_expressions},
+};
+static const struct npgw_doc_fields selector_table = {
+	"a label selector has", selector_fields, NPGW_ARRAY_SIZE(selector_fields), NULL, NULL};
+
 static void selector(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		     struct npgw_k8s_selector *s)
 {
-	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX];
-
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "matchLabels") == 0) {
-			k8s_get_labels(x, f, p, &s->match_labels);
-		} else if (strcmp(f->key, "matchExpressions") == 0) {
-			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
-				continue;
-			s->exprs = calloc(f->n ? f->n : 1, sizeof(*s->exprs));
-			if (s->exprs == NULL)
-				return nomem(x);
-			s->n_exprs = f->n;
-			for (size_t k = 0; k < f->n; k++)
-				expression(x, &f->kids[k], npgw_doc_path_index(q, p, k),
-					   &s->exprs[k]);
-		} else {
-			npgw_doc_err_key(
-				&x->rd, f, p,
-				"unknown field \"%.64s\" (a label selector has matchLabels and "
-				"matchExpressions)",
-				f->key);
-		}
-	}
+	npgw_doc_read_fields(&x->rd, x, n, path, &selector_table, s, NULL);
 }
 
 /* ---- peers ---- */
@@ -209,27 +207,21 @@ static bool cidr(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *p
 	return true;
 }
 
+static const struct npgw_doc_field ip_block_fields[] = {{.key = "cidr"}, {.key = "except"}};
+static const struct npgw_doc_fields ip_block_table = {"an ipBlock has", ip_block_fields,
+						       NPGW_ARRAY_SIZE(ip_block_fields), NULL, NULL};
+
 static void ip_block(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		     struct npgw_k8s_peer *peer)
 {
-	const struct npgw_doc_node *c = NULL, *ex = NULL;
+	const struct npgw_doc_node *got[NPGW_ARRAY_SIZE(ip_block_fields)], *c, *ex;
 	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX], b1[64], b2[64];
 	bool have_cidr;
 
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
+	if (!npgw_doc_read_fields(&x->rd, x, n, path, &ip_block_table, peer, got))
 		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		if (strcmp(f->key, "cidr") == 0)
-			c = f->type == NPGW_DOC_NULL ? NULL : f;
-		else if (strcmp(f->key, "except") == 0)
-			ex = f->type == NPGW_DOC_NULL ? NULL : f;
-		else
-			npgw_doc_err_key(&x->rd, f, npgw_doc_path(p, path, f->key),
-					 "unknown field \"%.64s\" (an ipBlock has cidr and except)",
-					 f->key);
-	}
+	c = got[0];
+	ex = got[1];
 	npgw_doc_path(p, path, "cidr");
 	if (c == NULL) {
 		npgw_doc_err(&x->rd, n, p, "missing required field");
@@ -263,78 +255,87 @@ static void ip_block(struct k8s_ctx *x, const struct npgw_doc_node *n, const cha
 	}
 }
 
+static void rd_peer_pods(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
+			 const char *path, void *obj)
+{
+	struct npgw_k8s_peer *pr = obj;
+
+	(void)fd;
+	pr->has_pod_selector = true;
+	selector(ctx, f, path, &pr->pod_selector);
+}
+
+static void rd_peer_namespaces(void *ctx, const struct npgw_doc_field *fd,
+			       const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_k8s_peer *pr = obj;
+
+	(void)fd;
+	pr->has_ns_selector = true;
+	selector(ctx, f, path, &pr->ns_selector);
+}
+
+static void rd_peer_ip_block(void *ctx, const struct npgw_doc_field *fd,
+			     const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_k8s_peer *pr = obj;
+
+	(void)fd;
+	pr->has_ip_block = true;
+	ip_block(ctx, f, path, pr);
+}
+
+enum { PEER_PODS, PEER_NAMESPACES, PEER_IP_BLOCK };
+static const struct npgw_doc_field peer_fields[] = {
+	[PEER_PODS] = {.key = "podSelector", .read = rd_peer_pods},
+	[PEER_NAMESPACES] = {.key = "namespaceSelector", .read = rd_peer_namespaces},
+	[PEER_IP_BLOCK] = {.key = "ipBlock", .read = rd_peer_ip_block},
+};
+static const struct npgw_doc_fields peer_table = {"a peer has", peer_fields,
+						   NPGW_ARRAY_SIZE(peer_fields), "or", NULL};
+
 static void peer(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		 struct npgw_k8s_peer *pr)
 {
-	const struct npgw_doc_node *ipb = NULL;
+	const struct npgw_doc_node *got[NPGW_ARRAY_SIZE(peer_fields)];
 	char p[NPGW_DOC_PATH_MAX];
 
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
+	if (!npgw_doc_read_fields(&x->rd, x, n, path, &peer_table, pr, got))
 		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "podSelector") == 0) {
-			pr->has_pod_selector = true;
-			selector(x, f, p, &pr->pod_selector);
-		} else if (strcmp(f->key, "namespaceSelector") == 0) {
-			pr->has_ns_selector = true;
-			selector(x, f, p, &pr->ns_selector);
-		} else if (strcmp(f->key, "ipBlock") == 0) {
-			pr->has_ip_block = true;
-			ipb = f;
-			ip_block(x, f, p, pr);
-		} else {
-			npgw_doc_err_key(&x->rd, f, p,
-					 "unknown field \"%.64s\" (a peer has podSelector, "
-					 "namespaceSelector or ipBlock)",
-					 f->key);
-		}
-	}
 	if (!pr->has_pod_selector && !pr->has_ns_selector && !pr->has_ip_block)
 		npgw_doc_err(
 			&x->rd, n, path,
 			"a peer needs podSelector, namespaceSelector or ipBlock (to allow every "
 			"peer, leave out the whole list)");
-	else if (ipb != NULL && (pr->has_pod_selector || pr->has_ns_selector))
+	else if (got[PEER_IP_BLOCK] != NULL && (pr->has_pod_selector || pr->has_ns_selector))
 		npgw_doc_err_key(
-			&x->rd, ipb, npgw_doc_path(p, path, "ipBlock"),
+			&x->rd, got[PEER_IP_BLOCK], npgw_doc_path(p, path, "ipBlock"),
 			"ipBlock cannot be combined with podSelector or namespaceSelector in "
 			"one peer (make them two peers)");
 }
 
 /* ---- ports ---- */
 
+static const struct npgw_doc_field port_fields[] = {
+	{.key = "protocol"}, {.key = "port"}, {.key = "endPort"}};
+static const struct npgw_doc_fields port_table = {"a port has", port_fields,
+						   NPGW_ARRAY_SIZE(port_fields), NULL, NULL};
+
 static void port(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		 struct npgw_k8s_port *pt)
 {
-	const struct npgw_doc_node *proto = NULL, *num = NULL, *end = NULL;
+	const struct npgw_doc_node *got[NPGW_ARRAY_SIZE(port_fields)], *proto, *num, *end;
 	char p[NPGW_DOC_PATH_MAX];
 	uint16_t end_port = 0;
 	bool port_ok = false;
 	const char *why;
 
 	pt->protocol = NPGW_PROTO_TCP;
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
+	if (!npgw_doc_read_fields(&x->rd, x, n, path, &port_table, pt, got))
 		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		if (strcmp(f->key, "protocol") == 0)
-			proto = f->type == NPGW_DOC_NULL ? NULL : f;
-		else if (strcmp(f->key, "port") == 0)
-			num = f->type == NPGW_DOC_NULL ? NULL : f;
-		else if (strcmp(f->key, "endPort") == 0)
-			end = f->type == NPGW_DOC_NULL ? NULL : f;
-		else
-			npgw_doc_err_key(
-				&x->rd, f, npgw_doc_path(p, path, f->key),
-				"unknown field \"%.64s\" (a port has protocol, port and endPort)",
-				f->key);
-	}
+	proto = got[0];
+	num = got[1];
+	end = got[2];
 	if (proto != NULL)
 		k8s_get_proto(x, proto, npgw_doc_path(p, path, "protocol"), &pt->protocol);
 	npgw_doc_path(p, path, "port");
@@ -374,48 +375,65 @@ static void port(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *p
 
 /* ---- rules ---- */
 
+static void rd_rule_peers(void *ctx, const struct npgw_doc_field *fd,
+			  const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_k8s_rule *r = obj;
+	struct k8s_ctx *x = ctx;
+	char q[NPGW_DOC_PATH_MAX];
+
+	(void)fd;
+	if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, path))
+		return;
+	r->peers = calloc(f->n ? f->n : 1, sizeof(*r->peers));
+	if (r->peers == NULL)
+		return nomem(x);
+	r->n_peers = f->n;
+	for (size_t k = 0; k < f->n; k++)
+		peer(x, &f->kids[k], npgw_doc_path_index(q, path, k), &r->peers[k]);
+}
+
+static void rd_rule_ports(void *ctx, const struct npgw_doc_field *fd,
+			  const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_k8s_rule *r = obj;
+	struct k8s_ctx *x = ctx;
+	char q[NPGW_DOC_PATH_MAX];
+
+	(void)fd;
+	if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, path))
+		return;
+	r->ports = calloc(f->n ? f->n : 1, sizeof(*r->ports));
+	if (r->ports == NULL)
+		return nomem(x);
+	r->n_ports = f->n;
+	for (size_t k = 0; k < f->n; k++)
+		port(x, &f->kids[k], npgw_doc_path_index(q, path, k), &r->ports[k]);
+}
+
+static const struct npgw_doc_field ingress_rule_fields[] = {
+	{.key = "from", .read = rd_rule_peers},
+	{.key = "ports", .read = rd_rule_ports},
+};
+static const struct npgw_doc_field egress_rule_fields[] = {
+	{.key = "to", .read = rd_rule_peers},
+	{.key = "ports", .read = rd_rule_ports},
+};
+static const struct npgw_doc_fields rule_tables[2] = {
+	{"an egress rule has", egress_rule_fields, NPGW_ARRAY_SIZE(egress_rule_fields), NULL,
+	 NULL},
+	{"an ingress rule has", ingress_rule_fields, NPGW_ARRAY_SIZE(ingress_rule_fields), NULL,
+	 NULL},
+};
+
 static void rule(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path, bool ingress,
 		 struct npgw_k8s_rule *r)
 {
-	const char *peers_key = ingress ? "from" : "to";
-	char p[NPGW_DOC_PATH_MAX], q[NPGW_DOC_PATH_MAX];
-
 	if (n->type == NPGW_DOC_NULL) {
 		npgw_doc_err(&x->rd, n, path, "a rule is null: write {} to allow everything");
 		return;
 	}
-	if (!npgw_doc_want(&x->rd, n, NPGW_DOC_MAP, path))
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct npgw_doc_node *f = &n->kids[i];
-
-		npgw_doc_path(p, path, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, peers_key) == 0) {
-			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
-				continue;
-			r->peers = calloc(f->n ? f->n : 1, sizeof(*r->peers));
-			if (r->peers == NULL)
-				return nomem(x);
-			r->n_peers = f->n;
-			for (size_t k = 0; k < f->n; k++)
-				peer(x, &f->kids[k], npgw_doc_path_index(q, p, k), &r->peers[k]);
-		} else if (strcmp(f->key, "ports") == 0) {
-			if (!npgw_doc_want(&x->rd, f, NPGW_DOC_SEQ, p))
-				continue;
-			r->ports = calloc(f->n ? f->n : 1, sizeof(*r->ports));
-			if (r->ports == NULL)
-				return nomem(x);
-			r->n_ports = f->n;
-			for (size_t k = 0; k < f->n; k++)
-				port(x, &f->kids[k], npgw_doc_path_index(q, p, k), &r->ports[k]);
-		} else {
-			npgw_doc_err_key(&x->rd, f, p,
-					 "unknown field \"%.64s\" (an %s rule has %s and ports)",
-					 f->key, ingress ? "ingress" : "egress", peers_key);
-		}
-	}
+	npgw_doc_read_fields(&x->rd, x, n, path, &rule_tables[ingress], r, NULL);
 }
 
 static void rules(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path, bool ingress,
@@ -465,12 +483,65 @@ static void policy_types(struct k8s_ctx *x, const struct npgw_doc_node *n, const
 	}
 }
 
+/* What the spec table fills: the policy and the policyTypes it read. */
+struct spec_obj {
+	struct npgw_k8s_policy *pol;
+	bool have_types, t_in, t_eg;
+};
+
+static void rd_spec_selector(void *ctx, const struct npgw_doc_field *fd,
+			     const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct spec_obj *so = obj;
+
+	(void)fd;
+	selector(ctx, f, path, &so->pol->pod_selector);
+}
+
+static void rd_spec_types(void *ctx, const struct npgw_doc_field *fd,
+			  const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct spec_obj *so = obj;
+
+	(void)fd;
+	policy_types(ctx, f, path, &so->have_types, &so->t_in, &so->t_eg);
+}
+
+static void rd_spec_ingress(void *ctx, const struct npgw_doc_field *fd,
+			    const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct spec_obj *so = obj;
+
+	(void)fd;
+	rules(ctx, f, path, true, &so->pol->ingress, &so->pol->n_ingress);
+}
+
+static void rd_spec_egress(void *ctx, const struct npgw_doc_field *fd,
+			   const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct spec_obj *so = obj;
+
+	(void)fd;
+	rules(ctx, f, path, false, &so->pol->egress, &so->pol->n_egress);
+}
+
+enum { SPEC_POD_SELECTOR, SPEC_POLICY_TYPES, SPEC_INGRESS, SPEC_EGRESS };
+static const struct npgw_doc_field spec_fields[] = {
+	[SPEC_POD_SELECTOR] = {.key = "podSelector", .read = rd_spec_selector},
+	[SPEC_POLICY_TYPES] = {.key = "policyTypes", .read = rd_spec_types},
+	[SPEC_INGRESS] = {.key = "ingress", .read = rd_spec_ingress},
+	[SPEC_EGRESS] = {.key = "egress", .read = rd_spec_egress},
+};
+static const struct npgw_doc_fields spec_table = {"a NetworkPolicy spec has", spec_fields,
+						   NPGW_ARRAY_SIZE(spec_fields), NULL, NULL};
+
 struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct npgw_doc_node *root,
 				   const char *prefix)
 {
+	const struct npgw_doc_node *got[NPGW_ARRAY_SIZE(spec_fields)];
 	struct npgw_k8s_policy *pol = calloc(1, sizeof(*pol));
+	struct spec_obj so = {.pol = pol};
 	const struct npgw_doc_node *spec;
-	bool have_types = false, t_in = false, t_eg = false, have_sel = false;
 	char sp[NPGW_DOC_PATH_MAX], p[NPGW_DOC_PATH_MAX];
 
 	if (pol == NULL) {
@@ -485,38 +556,16 @@ struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct npgw_doc_node
 		npgw_doc_err(&x->rd, root, sp, "missing required field");
 		return pol;
 	}
-	if (!npgw_doc_want(&x->rd, spec, NPGW_DOC_MAP, sp))
+	if (!npgw_doc_read_fields(&x->rd, x, spec, sp, &spec_table, &so, got))
 		return pol;
-	for (size_t i = 0; i < spec->n; i++) {
-		const struct npgw_doc_node *f = &spec->kids[i];
-
-		npgw_doc_path(p, sp, f->key);
-		if (f->type == NPGW_DOC_NULL)
-			continue;
-		if (strcmp(f->key, "podSelector") == 0) {
-			have_sel = true;
-			selector(x, f, p, &pol->pod_selector);
-		} else if (strcmp(f->key, "policyTypes") == 0) {
-			policy_types(x, f, p, &have_types, &t_in, &t_eg);
-		} else if (strcmp(f->key, "ingress") == 0) {
-			rules(x, f, p, true, &pol->ingress, &pol->n_ingress);
-		} else if (strcmp(f->key, "egress") == 0) {
-			rules(x, f, p, false, &pol->egress, &pol->n_egress);
-		} else {
-			npgw_doc_err_key(
-				&x->rd, f, p,
-				"unknown field \"%.64s\" (a NetworkPolicy spec has podSelector, "
-				"policyTypes, ingress and egress)",
-				f->key);
-		}
-	}
-	if (!have_sel)
+	/* required, with a hint the table's message cannot give */
+	if (got[SPEC_POD_SELECTOR] == NULL)
 		npgw_doc_err(&x->rd, spec, npgw_doc_path(p, sp, "podSelector"),
 			     "missing required field (write podSelector: {} to select every pod of "
 			     "the namespace)");
-	if (have_types) {
-		pol->isolates_ingress = t_in;
-		pol->isolates_egress = t_eg;
+	if (so.have_types) {
+		pol->isolates_ingress = so.t_in;
+		pol->isolates_egress = so.t_eg;
 	} else {
 		pol->isolates_ingress = true;
 		pol->isolates_egress = pol->n_egress > 0;

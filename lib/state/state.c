@@ -25,14 +25,12 @@
 #include <cjson/cJSON.h>
 
 #include "npgw_state.h"
+#include "state_private.h"
 
-/* The loader refuses larger input; reading stops one byte past it. */
-#define STATE_MAX_SIZE (16u * 1024 * 1024)
+#define STATE_MAX_SIZE NPGW_STATE_MAX_SIZE
 #define TMP_PREFIX "." NPGW_STATE_FILE ".tmp-"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) NPGW_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void state_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -122,6 +120,143 @@ static char *state_text(const struct npgw_k8s_cluster *c, uint64_t generation, s
 	return text;
 }
 
+/*
+ * Load the items of a state file as save lays it out: a head line ending in
+ * "items":[, one object a line (a comma after all but the last), "]}". Each
+ * object line goes through the loader on its own, so the loader's limits
+ * against hostile input (16 MiB and a million nodes a document) bound one
+ * object, not the whole state, and a state of 100,000 pods reads; a
+ * message's line is the object's line in the file. A file laid out
+ * otherwise (edited by hand, reformatted) is read whole, under the
+ * loader's limits. Returns what npgw_k8s_load_buffer returns.
+ */
+/* A growing array of object pointers. */
+struct vec {
+	void **v;
+	size_t n, cap;
+};
+
+static int vec_push(struct vec *v, void *p)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 256;
+		void **nv = realloc(v->v, cap * sizeof(*nv));
+
+		if (nv == NULL)
+			return -ENOMEM;
+		v->v = nv;
+		v->cap = cap;
+	}
+	v->v[v->n++] = p;
+	return 0;
+}
+
+/* Append the objects of v to the array *arr of *n. */
+static int vec_install(void ***arr, size_t *n, struct vec *v)
+{
+	void **nv;
+
+	if (v->n == 0)
+		return 0;
+	nv = realloc(*arr, (*n + v->n) * sizeof(*nv));
+	if (nv == NULL)
+		return -ENOMEM;
+	memcpy(nv + *n, v->v, v->n * sizeof(*nv));
+	*arr = nv;
+	*n += v->n;
+	v->n = 0;
+	return 0;
+}
+
+int npgw_state_load_items(struct npgw_k8s_cluster *c, const char *path, const char *buf,
+			  size_t len, struct npgw_diags *d)
+{
+	static const char head_tail[] = "\"items\":[", end[] = "]}";
+	const char *p = memchr(buf, '\n', len), *stop = buf + len;
+	struct vec ns = {0}, pods = {0}, pols = {0};
+	size_t ht = sizeof(head_tail) - 1;
+	struct npgw_k8s_cluster *tmp;
+	uint32_t line = 2;
+	int rc = 0;
+
+	/* the layout first: head line, then every line an object but the last */
+	if (p == NULL || (size_t)(p - buf) < ht || memcmp(p - ht, head_tail, ht) != 0)
+		return npgw_k8s_load_buffer(c, path, buf, len, d);
+	if (stop > p + 1 && stop[-1] == '\n')
+		stop--;
+	if ((size_t)(stop - (p + 1)) < 2 || memcmp(stop - 2, end, 2) != 0)
+		return npgw_k8s_load_buffer(c, path, buf, len, d);
+	for (const char *s = p + 1; s < stop - 2; s = memchr(s, '\n', (size_t)(stop - s)) + 1)
+		if (memchr(s, '\n', (size_t)(stop - 2 - s)) == NULL) /* "]}" not alone */
+			return npgw_k8s_load_buffer(c, path, buf, len, d);
+	/* each line into a scratch cluster (the loader sorts what it loads
+	 * into: a small one keeps that cheap), its objects moved out */
+	tmp = npgw_k8s_cluster_new();
+	if (tmp == NULL)
+		return -ENOMEM;
+	for (const char *s = p + 1; s < stop - 2 && rc != -ENOMEM; line++) {
+		const char *e = memchr(s, '\n', (size_t)(stop - 2 - s));
+		size_t n = (size_t)(e - s), before = d->n;
+		int r;
+
+		if (n > 0 && s[n - 1] == ',')
+			n--;
+		r = npgw_k8s_load_buffer(tmp, path, s, n, d);
+		/* positions in the line are positions in the file, lines down */
+		for (size_t i = before; i < d->n; i++)
+			if (d->v[i].line > 0)
+				d->v[i].line += line - 1;
+		for (size_t i = 0; i < tmp->n_namespaces && r != -ENOMEM; i++) {
+			tmp->namespaces[i]->origin.line += line - 1;
+			if (vec_push(&ns, tmp->namespaces[i]) < 0)
+				r = -ENOMEM;
+			else
+				tmp->namespaces[i] = NULL;
+		}
+		for (size_t i = 0; i < tmp->n_pods && r != -ENOMEM; i++) {
+			tmp->pods[i]->origin.line += line - 1;
+			if (vec_push(&pods, tmp->pods[i]) < 0)
+				r = -ENOMEM;
+			else
+				tmp->pods[i] = NULL;
+		}
+		for (size_t i = 0; i < tmp->n_policies && r != -ENOMEM; i++) {
+			tmp->policies[i]->origin.line += line - 1;
+			if (vec_push(&pols, tmp->policies[i]) < 0)
+				r = -ENOMEM;
+			else
+				tmp->policies[i] = NULL;
+		}
+		if (r == -ENOMEM) {
+			rc = r;
+			break;
+		}
+		tmp->n_namespaces = tmp->n_pods = tmp->n_policies = 0;
+		c->n_refused += tmp->n_refused;
+		tmp->n_refused = 0;
+		if (r < 0 && rc == 0)
+			rc = r;
+		s = e + 1;
+	}
+	if (vec_install((void ***)&c->namespaces, &c->n_namespaces, &ns) < 0 ||
+	    vec_install((void ***)&c->pods, &c->n_pods, &pods) < 0 ||
+	    vec_install((void ***)&c->policies, &c->n_policies, &pols) < 0)
+		rc = -ENOMEM;
+	/* what could not be installed is freed with the scratch cluster */
+	for (size_t i = 0; i < ns.n; i++)
+		npgw_k8s_namespace_free(ns.v[i]);
+	for (size_t i = 0; i < pods.n; i++)
+		npgw_k8s_pod_free(pods.v[i]);
+	for (size_t i = 0; i < pols.n; i++)
+		npgw_k8s_policy_free(pols.v[i]);
+	free(ns.v);
+	free(pods.v);
+	free(pols.v);
+	npgw_k8s_cluster_free(tmp);
+	npgw_k8s_cluster_sort(c);
+	return rc;
+}
+
 /* Read text back as the next start will; 0 when it gives every object of
  * c without error, else -EINVAL (or -ENOMEM) with the first reason. */
 static int check_readable(const char *path, const char *text, size_t len,
@@ -133,23 +268,23 @@ static int check_readable(const char *path, const char *text, size_t len,
 
 	if (back == NULL)
 		return -ENOMEM;
-	rc = npgw_k8s_load_buffer(back, path, text, len, &d);
+	rc = npgw_state_load_items(back, path, text, len, &d);
 	if (rc == 0)
 		rc = npgw_k8s_cluster_validate(back, &d);
 	if (rc == -ENOMEM) {
-		set_err(err, errlen, "out of memory reading the state back");
+		state_set_err(err, errlen, "out of memory reading the state back");
 	} else if (rc < 0 || d.n_errors > 0) {
 		const struct npgw_diag *e = NULL;
 
 		for (size_t i = 0; i < d.n && e == NULL; i++)
 			if (d.v[i].severity == NPGW_SEV_ERROR)
 				e = &d.v[i];
-		set_err(err, errlen, "the state would not load back (%zu error%s), not saved: "
+		state_set_err(err, errlen, "the state would not load back (%zu error%s), not saved: "
 			"%s%s%s", d.n_errors, d.n_errors == 1 ? "" : "s", e ? e->path : "",
 			e && e->path[0] ? ": " : "", e ? e->message : "unknown error");
 		rc = -EINVAL;
 	} else if (npgw_k8s_object_count(back) != npgw_k8s_object_count(c)) {
-		set_err(err, errlen, "the state would load back with %zu objects instead of %zu, "
+		state_set_err(err, errlen, "the state would load back with %zu objects instead of %zu, "
 				     "not saved",
 			npgw_k8s_object_count(back), npgw_k8s_object_count(c));
 		rc = -EINVAL;
@@ -162,7 +297,7 @@ static int check_readable(const char *path, const char *text, size_t len,
 /* ---- the directory ---- */
 
 /* mkdir -p with mode 0700 for what is created. */
-static int make_dirs(const char *dir, char *err, size_t errlen)
+int state_make_dirs(const char *dir, char *err, size_t errlen)
 {
 	char *p = strdup(dir);
 	int rc = 0;
@@ -177,7 +312,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 		*s = '\0';
 		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
 			rc = -errno;
-			set_err(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
+			state_set_err(err, errlen, "cannot create directory %s: %s", p, strerror(errno));
 			break;
 		}
 		if (end)
@@ -239,35 +374,35 @@ static int replace_file(int dfd, const char *dir, const char *text, size_t len, 
 	}
 	if (fd < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot create %s/%s: %s", dir, tmp, strerror(errno));
+		state_set_err(err, errlen, "cannot create %s/%s: %s", dir, tmp, strerror(errno));
 		return rc;
 	}
 	rc = write_all(fd, text, len);
 	if (rc < 0) {
-		set_err(err, errlen, "cannot write %s/%s: %s", dir, tmp, strerror(-rc));
+		state_set_err(err, errlen, "cannot write %s/%s: %s", dir, tmp, strerror(-rc));
 		goto fail;
 	}
 	if (fsync(fd) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot fsync %s/%s: %s", dir, tmp, strerror(errno));
+		state_set_err(err, errlen, "cannot fsync %s/%s: %s", dir, tmp, strerror(errno));
 		goto fail;
 	}
 	rc = close(fd);
 	fd = -1;
 	if (rc < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot close %s/%s: %s", dir, tmp, strerror(errno));
+		state_set_err(err, errlen, "cannot close %s/%s: %s", dir, tmp, strerror(errno));
 		goto fail;
 	}
 	if (renameat(dfd, tmp, dfd, NPGW_STATE_FILE) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot rename %s/%s to %s: %s", dir, tmp, NPGW_STATE_FILE,
+		state_set_err(err, errlen, "cannot rename %s/%s to %s: %s", dir, tmp, NPGW_STATE_FILE,
 			strerror(errno));
 		goto fail;
 	}
 	if (fsync(dfd) < 0) {
 		rc = -errno;
-		set_err(err, errlen, "renamed, but cannot fsync directory %s: %s", dir,
+		state_set_err(err, errlen, "renamed, but cannot fsync directory %s: %s", dir,
 			strerror(errno));
 		return rc;
 	}
@@ -286,19 +421,19 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 	size_t len;
 	int dfd, rc;
 
-	set_err(err, errlen, "%s", "");
+	state_set_err(err, errlen, "%s", "");
 	if (dir == NULL || dir[0] == '\0' || c == NULL) {
-		set_err(err, errlen, "no state directory or no state");
+		state_set_err(err, errlen, "no state directory or no state");
 		return -EINVAL;
 	}
 	text = state_text(c, generation, &len);
 	if (text == NULL || asprintf(&path, "%s/%s", dir, NPGW_STATE_FILE) < 0) {
 		free(text);
-		set_err(err, errlen, "out of memory writing the state");
+		state_set_err(err, errlen, "out of memory writing the state");
 		return -ENOMEM;
 	}
 	if (len > STATE_MAX_SIZE) {
-		set_err(err, errlen,
+		state_set_err(err, errlen,
 			"the state is %zu bytes, more than the %u MiB a state file may hold, "
 			"not saved",
 			len, STATE_MAX_SIZE / 1024 / 1024);
@@ -308,13 +443,13 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 	rc = check_readable(path, text, len, c, err, errlen);
 	if (rc < 0)
 		goto out;
-	rc = make_dirs(dir, err, errlen);
+	rc = state_make_dirs(dir, err, errlen);
 	if (rc < 0)
 		goto out;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		rc = -errno;
-		set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
+		state_set_err(err, errlen, "cannot open directory %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	remove_temps(dfd);
@@ -376,7 +511,7 @@ static int read_file(const char *path, char **out, size_t *len, struct npgw_diag
 	}
 	if ((uint64_t)st.st_size > STATE_MAX_SIZE) {
 		close(fd);
-		return diag(d, path, 0, 0, "", "%jd bytes: larger than the %u MiB limit",
+		return diag(d, path, 0, 0, "", "%jd bytes: larger than the %u MiB a state file may hold",
 			    (intmax_t)st.st_size, STATE_MAX_SIZE / 1024 / 1024) < 0
 			       ? -ENOMEM
 			       : -EBADMSG;
@@ -413,7 +548,7 @@ static int read_file(const char *path, char **out, size_t *len, struct npgw_diag
 
 /* Strict decimal uint64: digits only, no sign, no leading zero, no
  * overflow. */
-static bool parse_u64(const char *s, uint64_t *out)
+bool state_parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -536,7 +671,7 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 	ver = annotation(ann, NPGW_STATE_ANN_VERSION, path, d, &nomem);
 	if (ver == NULL)
 		goto out;
-	if (!parse_u64(ver, &version) || version == 0) {
+	if (!state_parse_u64(ver, &version) || version == 0) {
 		nomem |= diag(d, path, 0, 0, "metadata.annotations[\"" NPGW_STATE_ANN_VERSION "\"]",
 			      "\"%.32s\" is not a format version", ver) < 0;
 		goto out;
@@ -551,11 +686,11 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 	}
 	gen = annotation(ann, NPGW_STATE_ANN_GENERATION, path, d, &nomem);
 	cnt = annotation(ann, NPGW_STATE_ANN_OBJECTS, path, d, &nomem);
-	if (gen != NULL && !parse_u64(gen, generation))
+	if (gen != NULL && !state_parse_u64(gen, generation))
 		nomem |= diag(d, path, 0, 0,
 			      "metadata.annotations[\"" NPGW_STATE_ANN_GENERATION "\"]",
 			      "\"%.32s\" is not a generation (a decimal number)", gen) < 0;
-	else if (cnt != NULL && !parse_u64(cnt, objects))
+	else if (cnt != NULL && !state_parse_u64(cnt, objects))
 		nomem |= diag(d, path, 0, 0, "metadata.annotations[\"" NPGW_STATE_ANN_OBJECTS "\"]",
 			      "\"%.32s\" is not an object count", cnt) < 0;
 	else if (gen != NULL && cnt != NULL)
@@ -590,7 +725,7 @@ struct npgw_k8s_cluster *npgw_state_load(const char *dir, uint64_t *generation,
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = npgw_k8s_load_buffer(c, path, buf, len, diags);
+	rc = npgw_state_load_items(c, path, buf, len, diags);
 	if (rc == 0)
 		rc = npgw_k8s_cluster_validate(c, diags);
 	if (rc == -EINVAL || (rc == 0 && c->n_refused > 0)) {

@@ -293,4 +293,8 @@ def testpmd_run(tmp, pcap, once=None, warmup=1.5, seconds=3.0):
     pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
     if len(pps) < 2:
         raise RuntimeError("testpmd: no stats in its output:\n" + out[-3000:])
+    if pps[-1] == 0:
+        # on a loaded machine testpmd may not be forwarding yet when the
+        # window closes: a failed measurement, not a rate to divide by
+        raise RuntimeError("testpmd: counted no packets in its window (machine busy?)")
     return {"rx_pps": float(pps[-1]), "seconds": seconds}

@@ -74,7 +74,11 @@ def run_set(tmp, data, rules, duration, period):
     with open(pcap + ".meta") as f:
         meta = json.load(f)
     files = {"a": policy_files(a_dir), "b": policy_files(b_dir)}
-    g = h.Npgw(tmp, [a_dir], pcap, None, {"enabled": False}, tag="swap").ready()
+    # the socket owns the desired state (a config with policy files would
+    # refuse the applies): a's policies go in over it first
+    g = h.Npgw(tmp, [], pcap, None, {"enabled": False}, tag="swap").ready()
+    g.ctl("apply", *sum((["-f", os.path.join(a_dir, f)] for f in sorted(os.listdir(a_dir))
+                         if f.endswith(".json")), []))
     rules_n = {"a": g.status()["acl"]["rules"]}
     base, during, commit, wall, gens = [], [], [], [], 0
     try:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """throughput.py: npgw against dpdk-testpmd io, per core, on generated traffic.
 
-  throughput.py [--runs 5] [--seconds 3] [--with-100k] [--quick]
+  throughput.py [--runs 5] [--seconds 3] [--with-100k] [--quick] [--only-rules R]
                 [--only-flows N] [--data DIR] [--json FILE]
 
 For every case (policy set, flows, frame mix, conntrack mode) and every run,
@@ -123,13 +123,15 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--data", default="/tmp/npgw-bench-data")
     ap.add_argument("--only-flows", type=int, help="only the cases of this many flows")
+    ap.add_argument("--only-rules", help="only the cases of this rule set (0, 100, 1k, 10k, 100k)")
     ap.add_argument("--json")
     a = ap.parse_args()
     if a.quick:
         a.runs, a.seconds, a.warmup = 1, 0.5, 0.3
     os.makedirs(a.data, exist_ok=True)
     hz = h.tsc_hz()
-    cs = [c for c in cases(a) if a.only_flows is None or c[2] == a.only_flows]
+    cs = [c for c in cases(a) if (a.only_flows is None or c[2] == a.only_flows) and
+          (a.only_rules is None or c[1] == a.only_rules)]
     prepared = {}
     for kind, rules, flows, frames, mode in cs:
         setdir = make_set(a.data, rules)

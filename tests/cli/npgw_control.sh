@@ -8,7 +8,11 @@
 # validation changes nothing; an acknowledged apply survives kill -9 and is
 # live again before the workers forward; misbehaving clients (oversized,
 # slow, 100 at once, never reading, garbage, wrong uid) are refused while
-# the workers keep forwarding; SIGHUP; SIGTERM exits 0 with the counters.
+# the workers keep forwarding; deleting a Namespace takes its Pods and
+# policies in one generation; a second daemon on the state directory is
+# kept out; ownership: in socket mode SIGHUP changes nothing, in file mode
+# the socket's changes are refused and SIGHUP reloads the files; SIGTERM
+# exits 0 with the counters.
 set -u
 npgw=$1
 ctl_bin=$2
@@ -45,7 +49,7 @@ check() { # check DESCRIPTION COMMAND...
 mkdir -p "$tmp/policies"
 cp "$top/config/examples/cluster.yaml" "$top/config/examples/01-default-deny-ingress.yaml" "$tmp/policies/"
 cat >"$tmp/npgw.yaml" <<EOF
-policies: [policies]
+desired_state: socket
 control: {socket: npgw.sock}
 state_dir: state
 ports:
@@ -75,6 +79,8 @@ gen() { ctl status -o json | /usr/bin/python3 -c 'import json,sys; print(json.lo
 
 start
 check "status: ready at generation 1" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock status | grep -q 'generation: 1'"
+check "status: the control socket owns the desired state" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock status -o json | grep -q '\"desired_state\": \"socket\"'"
+check "replace with the cluster and a policy" ctl replace -f "$tmp/policies"
 check "version carries the protocol and DPDK versions" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock version -o json | grep -q '\"protocol\": 1' && \"$ctl_bin\" --socket $tmp/npgw.sock version | grep -q DPDK"
 check "list-commands lists apply and wait" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock list-commands | grep -q apply"
 check "get pods" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get pods -A | grep -q coredns"
@@ -98,6 +104,21 @@ fi
 
 # apply, wait, delete, replace
 cp "$top/config/examples/02-namespace-isolation.yaml" "$tmp/iso.yaml"
+cat >"$tmp/gone.yaml" <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: gone}
+---
+apiVersion: v1
+kind: Pod
+metadata: {namespace: gone, name: gone-pod}
+status: {podIP: 10.0.9.9}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: gone, name: gone-policy}
+spec: {podSelector: {}}
+EOF
 check "apply" ctl apply -f "$tmp/iso.yaml"
 check "wait for the generation it made" ctl wait "$((g0 + 1))" --timeout 5
 check "the applied policy is live" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from x/a --to y/b --port 80 | grep -q 'y/allow-same-namespace'"
@@ -162,6 +183,29 @@ fi
 r1=$(rx)
 if [ "$r1" -gt "$r0" ]; then ok "the workers kept forwarding ($r0 -> $r1 frames)"; else bad "rx did not grow: $r0 -> $r1"; fi
 
+# a second daemon on the same state directory is kept out, with a clear error
+sed "s/npgw.sock/npgw2.sock/; s/npgw-ctl-test-/npgw-ctl-test2-/" "$tmp/npgw.yaml" >"$tmp/npgw2.yaml"
+if "$npgw" --config "$tmp/npgw2.yaml" >"$tmp/second.log" 2>&1; then
+	bad "a second daemon on the state directory started"
+elif grep -q "is in use by another npgw (pid $pid)" "$tmp/second.log"; then
+	ok "a second daemon on the state directory is refused, naming the first"
+else
+	bad "second daemon: unexpected output"
+	cat "$tmp/second.log"
+fi
+
+# deleting a Namespace takes its Pods and NetworkPolicies, in one generation
+check "apply a namespace with a pod and a policy" ctl apply -f "$tmp/gone.yaml"
+g2=$(gen)
+check "delete the namespace" ctl delete ns gone
+if [ "$(gen)" = "$((g2 + 1))" ] && ! ctl get pods -A | grep -q gone-pod &&
+	! ctl get policies -A | grep -q gone-policy && ctl get pods -A | grep -q coredns; then
+	ok "a Namespace delete removed its Pod and NetworkPolicy in one generation"
+else
+	bad "namespace delete: generation $(gen) (was $g2)"
+	ctl get pods -A
+fi
+
 # kill -9 right after an acknowledged apply; the state is back, live before forwarding
 check "apply before the kill" ctl apply -f "$tmp/iso.yaml"
 g1=$(gen)
@@ -183,14 +227,46 @@ else
 	cat "$tmp/npgw.log"
 fi
 
-# SIGHUP makes the files the desired state again
+# socket mode: SIGHUP touches nothing, and the log says so
+kill -HUP $pid
+sleep 1
+if [ "$(gen)" = "$g1" ] && ctl get policies -n y | grep -q allow-same-namespace &&
+	grep -q "SIGHUP: the control socket owns the desired state" "$tmp/npgw.log"; then
+	ok "SIGHUP in socket mode changes nothing and logs why"
+else
+	bad "SIGHUP in socket mode: generation $(gen) (was $g1)"
+fi
+
+# file mode: the files own the state; the socket's changes are refused;
+# SIGHUP reloads the files
+kill -TERM $pid
+wait $pid
+sed -i "s/^desired_state: socket/desired_state: files\npolicies: [policies]/" "$tmp/npgw.yaml"
+: >"$tmp/npgw.log"
+start
+if ctl status -o json | grep -q '"desired_state": "files"' && ! ctl get policies -n y | grep -q allow-same-namespace &&
+	ctl get policies -n x | grep -q default-deny-ingress; then
+	ok "file mode: at start the policy files are the desired state"
+else
+	bad "file mode start"
+fi
+ctl apply -f "$tmp/iso.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "the policy files own the desired state" "$tmp/out"; then
+	ok "file mode: an apply over the socket is refused, saying why"
+else
+	bad "file mode apply: rc=$rc"
+	cat "$tmp/out"
+fi
+g3=$(gen)
+cp "$tmp/iso.yaml" "$tmp/policies/"
 kill -HUP $pid
 for _ in $(seq 50); do
-	[ "$(gen)" -gt "$g1" ] && break
+	[ "$(gen)" -gt "$g3" ] && break
 	sleep 0.1
 done
-if [ "$(gen)" -gt "$g1" ] && ! ctl get policies -n y | grep -q allow-same-namespace; then
-	ok "SIGHUP: the policy files are the desired state"
+if [ "$(gen)" -gt "$g3" ] && ctl get policies -n y | grep -q allow-same-namespace; then
+	ok "SIGHUP in file mode: the policy files are the desired state"
 else
 	bad "SIGHUP did not reload"
 fi

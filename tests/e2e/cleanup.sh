@@ -30,8 +30,11 @@ for sig in INT TERM; do
 	[ $sig = TERM ] && delay=0.2
 	/usr/bin/python3 "$here/netpol.py" no-policy >"$out" 2>&1 &
 	pid=$!
-	for _ in $(seq 200); do
+	# netpol.py waits up to 300 s for the e2e lock (another run may hold
+	# it): wait as long for its harness, unless it exits first
+	for _ in $(seq 6600); do
 		grep -q "^harness up" "$out" && break
+		kill -0 $pid 2>/dev/null || break
 		sleep 0.05
 	done
 	if ! grep -q "^harness up" "$out"; then

@@ -441,11 +441,43 @@ static void test_conntrack_section(void)
 		     "t.yaml:6:23: conntrack.capacity: 4 is outside 8..67108864");
 }
 
+/* desired_state: said, or derived from policies; socket with files is
+ * refused */
+static void test_desired_state_owner(void)
+{
+	struct npgw_diags d = {0};
+	struct npgw_config *c;
+	int err = 0;
+
+	c = npgw_config_load_buffer("t.yaml", BASE, strlen(BASE), &d, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->owner, NPGW_OWNER_SOCKET); /* no policy files */
+	npgw_config_free(c);
+	c = npgw_config_load_buffer("t.yaml", BASE "policies: [p]\n",
+				    strlen(BASE "policies: [p]\n"), &d, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->owner, NPGW_OWNER_FILES);
+	npgw_config_free(c);
+	c = npgw_config_load_buffer("t.yaml", BASE "desired_state: files\n",
+				    strlen(BASE "desired_state: files\n"), &d, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->owner, NPGW_OWNER_FILES);
+	npgw_config_free(c);
+	CU_ASSERT_EQUAL(d.n_errors, 0);
+	npgw_diags_free(&d);
+	refused_with(BASE "policies: [p]\ndesired_state: socket\n",
+		     "t.yaml:7:16: desired_state: socket: the control socket owns the desired "
+		     "state, so the policy files would never be read; remove policies or say files");
+	refused_with(BASE "desired_state: agent\n",
+		     "t.yaml:6:16: desired_state: unknown owner of the desired state \"agent\" "
+		     "(files or socket)");
+}
+
 static void test_unknown_keys_are_errors_at_every_level(void)
 {
 	refused_with(BASE "workerz: []\n",
 		     "t.yaml:6:1: workerz: unknown field \"workerz\" (the config has policies, "
-		     "control, state_dir, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, "
+		     "control, state_dir, desired_state, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, "
 		     "mempool, burst, eal and log_level)");
 	refused_with("ports:\n  - {name: a, device: net_ring0, rx_descriptor: 512}\n"
 		     "  - {name: b, device: net_ring1}\nbridges: [{name: w, ports: [a, b]}]\n",
@@ -469,7 +501,7 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 		     "cache)");
 	refused_with(BASE "\"a.b\": 1\n",
 		     "t.yaml:6:1: [\"a.b\"]: unknown field \"a.b\" (the config has policies, control, "
-		     "state_dir, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, mempool, burst, "
+		     "state_dir, desired_state, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, mempool, burst, "
 		     "eal and log_level)");
 }
 
@@ -895,6 +927,7 @@ int npgw_test_register(void)
 	static const CU_TestInfo errors[] = {
 		{"type_errors_name_position_and_path", test_type_errors_name_position_and_path},
 		{"unknown_keys_are_errors_at_every_level", test_unknown_keys_are_errors_at_every_level},
+		{"desired_state_owner", test_desired_state_owner},
 		{"conntrack_section", test_conntrack_section},
 		{"required_fields_and_ranges", test_required_fields_and_ranges},
 		{"enums_names_devices_and_strings", test_enums_names_devices_and_strings},

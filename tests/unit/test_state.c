@@ -749,10 +749,10 @@ static void test_special_files_are_refused(void)
 	/* larger than the limit: refused before reading */
 	fd = open(p, O_WRONLY | O_CREAT, 0600);
 	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(ftruncate(fd, 17 * 1024 * 1024), 0);
+	CU_ASSERT_EQUAL(ftruncate(fd, (off_t)NPGW_STATE_MAX_SIZE + 1), 0);
 	close(fd);
 	msgs = load_fails(dir, -EBADMSG);
-	CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "larger than the 16 MiB limit"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "larger than the 1024 MiB a state file may hold"));
 	free(msgs);
 	free(p);
 	rm_tree(dir);
