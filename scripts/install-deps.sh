@@ -4,12 +4,14 @@
 set -eu
 
 PKGS="build-essential meson ninja-build pkg-config \
-libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev \
+libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev libsystemd-dev \
 iproute2 ethtool procps python3-scapy python3-yaml \
-dpdk-dev python3-matplotlib lua5.3"
+dpdk-dev python3-matplotlib lua5.3 python3-kubernetes systemd"
 # dpdk-dev: dpdk-testpmd, the reference of scripts/bench and the generator of
 # scripts/loadtest.sh; python3-matplotlib: the benchmark plot; lua5.3: runs
-# scripts/pktgen under a stand-in for pktgen.
+# scripts/pktgen under a stand-in for pktgen; libsystemd-dev: sd_notify
+# (npgw.service is Type=notify); python3-kubernetes: npgw-agent's client;
+# systemd: systemd-analyze verify of the units.
 
 missing=""
 for p in $PKGS; do

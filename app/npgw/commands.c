@@ -356,6 +356,7 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		cJSON_AddNumberToObject(obj, "policies", (double)gw->desired->n_policies);
 	}
 	cJSON_AddNumberToObject(o, "workers", (double)gw->cfg->n_workers);
+	cJSON_AddStringToObject(o, "acl_method", npgw_ruleset_acl_method());
 	if (gw->cfg->conntrack.enabled) {
 		struct npgw_dp_stats st;
 		cJSON *ct = cJSON_AddObjectToObject(o, "conntrack");
@@ -364,6 +365,7 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		if (ct != NULL) {
 			cJSON_AddNumberToObject(ct, "capacity", (double)st.ct.capacity);
 			cJSON_AddNumberToObject(ct, "in_use", (double)st.ct.in_use);
+			cJSON_AddNumberToObject(ct, "denied_capacity", (double)st.ct.denied_capacity);
 			cJSON_AddNumberToObject(ct, "memory_bytes", (double)st.ct.bytes);
 			cJSON_AddStringToObject(ct, "revoke",
 						npgw_conntrack_revoke_name(gw->cfg->conntrack.revoke));
@@ -440,6 +442,16 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 			cJSON_AddNumberToObject(ct, "hits", (double)st.ct.hits);
 			cJSON_AddNumberToObject(ct, "misses", (double)st.ct.misses);
 			cJSON_AddNumberToObject(ct, "bytes", (double)st.ct.bytes);
+			cJSON *dn = cJSON_AddObjectToObject(ct, "denied");
+
+			if (dn != NULL) {
+				cJSON_AddNumberToObject(dn, "in_use", (double)st.ct.denied_in_use);
+				cJSON_AddNumberToObject(dn, "capacity",
+							(double)st.ct.denied_capacity);
+				cJSON_AddNumberToObject(dn, "created", (double)st.ct.denied_inserts);
+				cJSON_AddNumberToObject(dn, "hits", (double)st.ct.denied_hits);
+				cJSON_AddNumberToObject(dn, "evicted", (double)st.ct.denied_evicted);
+			}
 		}
 	}
 	rules = cJSON_AddArrayToObject(o, "rules");

@@ -14,6 +14,11 @@
  * makes the config's policy files the desired state (file mode; in socket
  * mode it changes nothing), SIGUSR1 prints the counters, SIGTERM and
  * SIGINT stop the workers, print the final counters and exit 0.
+ *
+ * Under systemd (Type=notify) npgw says READY=1 once a generation is live
+ * and the workers forward: at start, or, when none could be made then
+ * (the posture applies), when the first one goes live. Without
+ * $NOTIFY_SOCKET (or built without libsystemd) nothing is sent.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,11 +38,16 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
+#ifdef NPGW_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "gateway.h"
 #include "npgw_config.h"
 #include "npgw_ctl.h"
 #include "npgw_dataplane.h"
 #include "npgw_k8s.h"
+#include "npgw_ruleset.h"
 
 #define LOG(level, ...) gw_log(RTE_LOG_##level, __VA_ARGS__)
 
@@ -68,7 +78,8 @@ static const char usage_text[] =
  * the main lcore, and one --vdev or -a per port. */
 static char **eal_argv(const struct npgw_config *cfg, int *argc)
 {
-	size_t n = 1 + cfg->n_eal_args + 4 + 2 * cfg->n_ports + 1;
+	size_t n = 1 + cfg->n_eal_args + 1 + 4 + 2 * cfg->n_ports + 1;
+	bool simd_set = false;
 	char **v = calloc(n, sizeof(*v));
 	char *lcores = NULL;
 	size_t len = 0;
@@ -87,8 +98,15 @@ static char **eal_argv(const struct npgw_config *cfg, int *argc)
 		fprintf(f, ",%u", cfg->workers[w].lcore);
 	fclose(f);
 	v[k++] = strdup("npgw");
-	for (size_t i = 0; i < cfg->n_eal_args; i++)
+	for (size_t i = 0; i < cfg->n_eal_args; i++) {
 		v[k++] = strdup(cfg->eal_args[i]);
+		if (strncmp(cfg->eal_args[i], "--force-max-simd-bitwidth", 25) == 0)
+			simd_set = true;
+	}
+	/* rte_acl's 512-bit method runs only when the EAL allows 512-bit
+	 * vectors (its default is 256); the config's eal: may say otherwise */
+	if (!simd_set)
+		v[k++] = strdup("--force-max-simd-bitwidth=512");
 	v[k++] = strdup("-l");
 	v[k++] = lcores;
 	v[k++] = strdup("--main-lcore");
@@ -144,9 +162,32 @@ static struct npgw_ctl *open_control(const struct npgw_config *cfg)
 	return ctl;
 }
 
-/* Serve the control socket and signals until SIGTERM or SIGINT. */
+/* Tell systemd (Type=notify) that npgw is ready: once, when a generation
+ * is live and the workers forward. *done keeps it to once. */
+static void notify_ready(const struct gateway *gw, bool *done)
+{
+	if (*done || gw->generation == 0)
+		return;
+	*done = true;
+#ifdef NPGW_HAVE_SYSTEMD
+	sd_notifyf(0, "READY=1\nSTATUS=generation %" PRIu64 " live, %zu worker%s forwarding",
+		   gw->generation, gw->cfg->n_workers, gw->cfg->n_workers == 1 ? "" : "s");
+#endif
+}
+
+static void notify_stopping(void)
+{
+#ifdef NPGW_HAVE_SYSTEMD
+	sd_notify(0, "STOPPING=1");
+#endif
+}
+
+/* Serve the control socket and signals until SIGTERM or SIGINT. The
+ * workers forward already. */
 static void control_loop(struct gateway *gw, int sfd)
 {
+	bool ready = false;
+
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{.fd = sfd, .events = POLLIN},
@@ -155,6 +196,7 @@ static void control_loop(struct gateway *gw, int sfd)
 		};
 		struct signalfd_siginfo si;
 
+		notify_ready(gw, &ready);
 		/* replaced generations wait for the workers' grace period:
 		 * look again soon while some do */
 		int wait_ms = npgw_dp_reclaim(gw->dp, false) > 0 ? 1 : 1000;
@@ -165,6 +207,7 @@ static void control_loop(struct gateway *gw, int sfd)
 			gw_builder_done(gw);
 		if (pfd[1].revents & POLLIN)
 			npgw_ctl_process(gw->ctl, 0);
+		notify_ready(gw, &ready);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
@@ -180,6 +223,7 @@ static void control_loop(struct gateway *gw, int sfd)
 		case SIGTERM:
 		case SIGINT:
 			LOG(INFO, "%s: stopping", si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+			notify_stopping();
 			return;
 		default:
 			break;
@@ -279,6 +323,15 @@ int main(int argc, char **argv)
 		goto out_eal_args;
 	}
 	LOG(INFO, "%s, %s", "npgw " NPGW_VERSION, rte_version());
+	err = npgw_ruleset_set_acl_method(cfg->acl_method);
+	if (err < 0) {
+		LOG(ERR,
+		    "%s: acl_method %s is not available here (%s): this CPU, or the EAL's "
+		    "--force-max-simd-bitwidth, does not run it; use auto",
+		    cfg->file, cfg->acl_method, strerror(-err));
+		goto out_eal;
+	}
+	LOG(INFO, "rte_acl classify method: %s", npgw_ruleset_acl_method());
 
 	/* stage: data plane (mempool, ports) */
 	gw.dp = npgw_dp_create(cfg, &err);

@@ -575,13 +575,14 @@ static void read_mempool(void *ctx, const struct npgw_doc_field *fd, const struc
 	npgw_doc_read_fields(&x->rd, x, n, path, &mempool_table, obj, NULL);
 }
 
-#define TIMEOUT(k, m) U32(k, struct npgw_config_conntrack, m, 1, 7 * 86400)
+#define TIMEOUT(k, m) U32(k, struct npgw_conntrack_timeouts, m, 1, 7 * 86400)
 static const struct npgw_doc_field timeout_fields[] = {
 	TIMEOUT("tcp_syn", tcp_syn), TIMEOUT("tcp_established", tcp_established),
 	TIMEOUT("tcp_closing", tcp_closing), TIMEOUT("tcp_closed", tcp_closed),
 	TIMEOUT("udp", udp), TIMEOUT("udp_stream", udp_stream),
 	TIMEOUT("icmp", icmp), TIMEOUT("sctp", sctp),
 	TIMEOUT("other", other), TIMEOUT("frag", frag),
+	TIMEOUT("denied", denied),
 };
 static const struct npgw_doc_fields timeout_table = {
 	"timeouts are", timeout_fields, NPGW_ARRAY_SIZE(timeout_fields), NULL, "(seconds)"};
@@ -591,30 +592,34 @@ static void read_ct_timeouts(void *ctx, const struct npgw_doc_field *fd,
 {
 	struct cfg_ctx *x = ctx;
 
-	(void)fd;
-	npgw_doc_read_fields(&x->rd, x, n, path, &timeout_table, obj, NULL);
+	/* obj is the conntrack settings; fd->off finds their timeouts */
+	npgw_doc_read_fields(&x->rd, x, n, path, &timeout_table, (char *)obj + fd->off, NULL);
 }
-
-static const char *const revoke_modes[] = {"drop", "keep", "reset", NULL};
 
 static void rd_revoke(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
 		      const char *path, void *obj)
 {
-	struct npgw_config_conntrack *ct = obj;
+	struct npgw_conntrack_settings *ct = obj;
+	const char *modes[NPGW_CONNTRACK_REVOKE_N + 1] = {NULL};
 	int v;
 
 	(void)fd;
-	if (get_enum(ctx, f, path, revoke_modes, "revoke mode", "drop, keep or reset", &v))
-		ct->revoke = (enum npgw_config_revoke)v;
+	/* the names lib/conntrack's settings header gives, the one table */
+	for (unsigned int m = 0; m < NPGW_CONNTRACK_REVOKE_N; m++)
+		modes[m] = npgw_conntrack_revoke_name(m);
+	if (get_enum(ctx, f, path, modes, "revoke mode", "drop, keep or reset", &v))
+		ct->revoke = (enum npgw_conntrack_revoke)v;
 }
 
 static const struct npgw_doc_field conntrack_fields[] = {
-	BOOL("enabled", struct npgw_config_conntrack, enabled),
-	U32("capacity", struct npgw_config_conntrack, capacity, 8, 64u << 20),
+	BOOL("enabled", struct npgw_conntrack_settings, enabled),
+	U32("capacity", struct npgw_conntrack_settings, capacity, 8, 64u << 20),
+	U32("denied_capacity", struct npgw_conntrack_settings, denied_capacity, 0, 16u << 20),
 	{.key = "revoke", .read = rd_revoke},
-	BOOL("tcp_loose", struct npgw_config_conntrack, tcp_loose),
-	U32("frag_hold", struct npgw_config_conntrack, frag_hold, 0, 65536),
-	{.key = "timeouts", .read = read_ct_timeouts},
+	BOOL("tcp_loose", struct npgw_conntrack_settings, tcp_loose),
+	U32("frag_hold", struct npgw_conntrack_settings, frag_hold, 0, 65536),
+	{.key = "timeouts", .read = read_ct_timeouts,
+	 .off = offsetof(struct npgw_conntrack_settings, timeouts)},
 };
 static const struct npgw_doc_fields conntrack_table = FIELDS("conntrack has", conntrack_fields);
 
@@ -693,6 +698,9 @@ static void read_eal(void *ctx, const struct npgw_doc_field *fd, const struct np
 static const char *const postures[] = {"fail-closed", "fail-open", NULL};
 static const char *const non_ip_modes[] = {"pass", "drop", NULL};
 static const char *const log_levels[] = {"error", "warning", "info", "debug", NULL};
+/* lib/ruleset's rte_acl methods (npgw_ruleset_set_acl_method) */
+static const char *const acl_methods[] = {"auto", "scalar", "sse", "avx2", "avx512x16",
+					  "avx512x32", NULL};
 static const char *const owners[] = {"files", "socket", NULL};
 
 static void rd_posture(void *ctx, const struct npgw_doc_field *fd, const struct npgw_doc_node *f,
@@ -751,6 +759,18 @@ static void rd_log_level(void *ctx, const struct npgw_doc_field *fd,
 		get_string(ctx, f, path, 16, &c->log_level);
 }
 
+static void rd_acl_method(void *ctx, const struct npgw_doc_field *fd,
+			  const struct npgw_doc_node *f, const char *path, void *obj)
+{
+	struct npgw_config *c = obj;
+	int v;
+
+	(void)fd;
+	if (get_enum(ctx, f, path, acl_methods, "rte_acl method",
+		     "auto, scalar, sse, avx2, avx512x16 or avx512x32", &v))
+		get_string(ctx, f, path, 16, &c->acl_method);
+}
+
 static const struct npgw_doc_field root_fields[] = {
 	{.key = "policies", .read = read_policies},
 	{.key = "control", .read = read_control},
@@ -765,6 +785,7 @@ static const struct npgw_doc_field root_fields[] = {
 	{.key = "main_lcore", .read = rd_main_lcore, .off = offsetof(struct npgw_config, main_lcore)},
 	{.key = "mempool", .read = read_mempool},
 	U16("burst", struct npgw_config, burst, 1, NPGW_CONFIG_MAX_BURST),
+	{.key = "acl_method", .read = rd_acl_method},
 	{.key = "eal", .read = read_eal},
 	{.key = "log_level", .read = rd_log_level},
 };
@@ -834,6 +855,7 @@ void npgw_config_free(struct npgw_config *c)
 		free(c->eal_args[i]);
 	free(c->eal_args);
 	free(c->log_level);
+	free(c->acl_method);
 	free(c);
 }
 
@@ -848,6 +870,7 @@ static struct npgw_config *config_new(const char *file)
 	c->control_socket = strdup(CFG_DEFAULT_SOCKET);
 	c->state_dir = strdup(CFG_DEFAULT_STATE_DIR);
 	c->log_level = strdup(CFG_DEFAULT_LOG_LEVEL);
+	c->acl_method = strdup("auto");
 	c->posture = NPGW_POSTURE_FAIL_CLOSED;
 	c->non_ip_pass = true;
 	c->main_lcore = 0;
@@ -855,24 +878,9 @@ static struct npgw_config *config_new(const char *file)
 	c->mbuf_cache = CFG_DEFAULT_MBUF_CACHE;
 	c->burst = CFG_DEFAULT_BURST;
 	/* conntrack: on, lib/conntrack's defaults */
-	c->conntrack = (struct npgw_config_conntrack){
-		.enabled = true,
-		.capacity = 262144,
-		.revoke = NPGW_REVOKE_DROP,
-		.frag_hold = 64,
-		.tcp_syn = 30,
-		.tcp_established = 86400,
-		.tcp_closing = 120,
-		.tcp_closed = 10,
-		.udp = 30,
-		.udp_stream = 120,
-		.icmp = 30,
-		.sctp = 300,
-		.other = 600,
-		.frag = 2,
-	};
+	npgw_conntrack_settings_defaults(&c->conntrack);
 	if (c->file == NULL || c->control_socket == NULL || c->state_dir == NULL ||
-	    c->log_level == NULL) {
+	    c->log_level == NULL || c->acl_method == NULL) {
 		npgw_config_free(c);
 		return NULL;
 	}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "npgw_common.h"
+#include "npgw_ct_settings.h"
 
 #define NPGW_CONFIG_MAX_PORTS 32
 #define NPGW_CONFIG_MAX_WORKERS 64
@@ -58,24 +59,6 @@ struct npgw_config_worker {
 	size_t n_queues; /* 0 in the file: queue <worker index> of every port */
 };
 
-/* Connection tracking (lib/conntrack): one flow table per worker. */
-enum npgw_config_revoke {
-	NPGW_REVOKE_DROP, /* a flow the new policies no longer allow stops */
-	NPGW_REVOKE_KEEP, /* established flows live on */
-	NPGW_REVOKE_RESET, /* TCP gets a RST toward both ends; others drop */
-};
-
-struct npgw_config_conntrack {
-	bool enabled;
-	uint32_t capacity; /* flows per worker */
-	enum npgw_config_revoke revoke;
-	bool tcp_loose; /* pick up TCP flows mid-stream */
-	uint32_t frag_hold; /* out-of-order fragments held per worker; 0 drops */
-	/* timeouts, seconds */
-	uint32_t tcp_syn, tcp_established, tcp_closing, tcp_closed;
-	uint32_t udp, udp_stream, icmp, sctp, other, frag;
-};
-
 struct npgw_config {
 	char *file; /* where it was read from */
 
@@ -94,7 +77,9 @@ struct npgw_config {
 	struct npgw_config_bridge *bridges;
 	size_t n_bridges;
 
-	struct npgw_config_conntrack conntrack;
+	/* connection tracking: one flow table per worker (lib/conntrack's
+	 * own settings type, DPDK-free) */
+	struct npgw_conntrack_settings conntrack;
 
 	/* What tunes performance. */
 	struct npgw_config_worker *workers;
@@ -103,6 +88,8 @@ struct npgw_config {
 	uint32_t mbufs; /* mempool size */
 	uint32_t mbuf_cache;
 	uint16_t burst;
+	char *acl_method; /* rte_acl classify method: "auto" (the widest this CPU
+			     runs) or scalar, sse, avx2, avx512x16, avx512x32 */
 
 	/* Rarely touched. */
 	char **eal_args; /* passed to rte_eal_init after the program name */

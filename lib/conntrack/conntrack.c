@@ -12,9 +12,11 @@
  * 95%"), and its key position indexes our own entry array, so an entry is
  * reached without a pointer per key. The table is single-writer with no
  * concurrent reader (the worker owns it), so no RW-concurrency flag is set
- * and deletes free their slot at once. The hash is rte_jhash with a random
- * seed: CRC32 is linear, its collisions do not depend on the seed, and a
- * peer that can open flows could aim them at one bucket chain.
+ * and deletes free their slot at once. The hash is ct_hash48 (ct_hash.h)
+ * under a random per-table secret, passed to every rte_hash call: NH and a
+ * multiply-shift, universal, so a peer that can open flows cannot aim them
+ * at one bucket chain (CRC32 is linear: its collisions do not depend on a
+ * seed), and about as cheap as CRC32 (app/bench/hash_bench.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +28,6 @@
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -50,42 +51,21 @@ const char *npgw_conntrack_state_name(unsigned int state)
 	return state < NPGW_CONNTRACK_N_STATES ? state_names[state] : "?";
 }
 
-static const char *const revoke_names[] = {"drop", "keep", "reset"};
-
-const char *npgw_conntrack_revoke_name(unsigned int mode)
-{
-	return mode < NPGW_ARRAY_SIZE(revoke_names) ? revoke_names[mode] : "?";
-}
-
-int npgw_conntrack_revoke_parse(const char *s)
-{
-	for (unsigned int i = 0; s != NULL && i < NPGW_ARRAY_SIZE(revoke_names); i++)
-		if (strcmp(s, revoke_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
-}
-
 void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg)
 {
+	struct npgw_conntrack_settings s;
+
+	npgw_conntrack_settings_defaults(&s);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->socket_id = SOCKET_ID_ANY;
-	cfg->capacity = 262144;
+	cfg->capacity = s.capacity;
+	cfg->denied_capacity = s.denied_capacity;
 	cfg->frag_capacity = 1024;
-	cfg->frag_hold = 64;
+	cfg->frag_hold = s.frag_hold;
 	cfg->sweep = 32;
 	cfg->snapshot_max = 4096;
-	cfg->timeouts = (struct npgw_conntrack_timeouts){
-		.tcp_syn = 30,
-		.tcp_established = 86400,
-		.tcp_closing = 120,
-		.tcp_closed = 10,
-		.udp = 30,
-		.udp_stream = 120,
-		.icmp = 30,
-		.sctp = 300,
-		.other = 600,
-		.frag = 2,
-	};
+	cfg->tcp_loose = s.tcp_loose;
+	cfg->timeouts = s.timeouts;
 }
 
 /* ---- create / free ---- */
@@ -105,6 +85,36 @@ static size_t heap_used(void)
 
 static atomic_uint ct_seq;
 
+/*
+ * The tables' hash secrets. rte_hash calls its hash function itself in a
+ * few places (rte_hash_get_key_with_position checks the position with a
+ * lookup), and that function gets only a 32-bit init value: so each live
+ * table owns one slot of this array, and its init value is the slot's
+ * index. Taken and released by create and free, on the control thread.
+ */
+#define CT_MAX_TABLES 256
+static struct ct_hash_secret ct_secrets[CT_MAX_TABLES];
+static bool ct_secret_used[CT_MAX_TABLES];
+
+static uint32_t ct_rte_hash(const void *key, uint32_t key_len, uint32_t slot)
+{
+	RTE_SET_USED(key_len); /* always sizeof(struct ct_key) */
+	return ct_hash48(&ct_secrets[slot], key);
+}
+
+/* The hash secret's source for a table with a fixed seed (tests): a
+ * splitmix64 stream. Control thread only, like create. */
+static uint64_t seeded_state;
+
+static uint64_t seeded_rand(void)
+{
+	uint64_t z = (seeded_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
 struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config *cfg, int *err)
 {
 	struct npgw_conntrack *ct;
@@ -113,7 +123,8 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	size_t before = heap_used();
 	int rc;
 
-	if (cfg == NULL || cfg->capacity < 8 || cfg->capacity > (1u << 30) || cfg->hz == 0 ||
+	if (cfg == NULL || cfg->capacity < 8 || cfg->capacity > (1u << 30) ||
+	    cfg->denied_capacity > (1u << 28) || cfg->hz == 0 ||
 	    cfg->frag_capacity < CT_FRAG_WAYS || cfg->frag_capacity > (1u << 24) ||
 	    cfg->frag_hold > UINT16_MAX || cfg->sweep == 0 || cfg->snapshot_max == 0) {
 		*err = -EINVAL;
@@ -124,6 +135,22 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 		*err = -ENOMEM;
 		return NULL;
 	}
+	for (ct->secret_slot = 0; ct->secret_slot < CT_MAX_TABLES; ct->secret_slot++)
+		if (!ct_secret_used[ct->secret_slot])
+			break;
+	if (ct->secret_slot == CT_MAX_TABLES) {
+		rte_free(ct);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	ct_secret_used[ct->secret_slot] = true;
+	if (cfg->seed != 0) {
+		seeded_state = cfg->seed;
+		ct_hash_secret_init(&ct->hs, seeded_rand);
+	} else {
+		ct_hash_secret_init(&ct->hs, rte_rand);
+	}
+	ct_secrets[ct->secret_slot] = ct->hs;
 	seed = cfg->seed;
 	while (seed == 0)
 		seed = (uint32_t)rte_rand();
@@ -131,10 +158,10 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 		 atomic_fetch_add(&ct_seq, 1));
 	struct rte_hash_parameters hp = {
 		.name = hname,
-		.entries = cfg->capacity,
+		.entries = cfg->capacity + cfg->denied_capacity,
 		.key_len = sizeof(struct ct_key),
-		.hash_func = rte_jhash,
-		.hash_func_init_val = seed,
+		.hash_func = ct_rte_hash,
+		.hash_func_init_val = ct->secret_slot,
 		.socket_id = cfg->socket_id,
 		/* extendable buckets: exactly `entries` keys fit */
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
@@ -146,8 +173,19 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 		goto fail;
 	}
 	ct->capacity = cfg->capacity;
-	ct->e = rte_zmalloc_socket("npgw_ct_entries", sizeof(*ct->e) * cfg->capacity, 64,
+	ct->denied_capacity = cfg->denied_capacity;
+	ct->slots = cfg->capacity + cfg->denied_capacity;
+	ct->e = rte_zmalloc_socket("npgw_ct_entries", sizeof(*ct->e) * ct->slots, 64,
 				   cfg->socket_id);
+	if (cfg->denied_capacity > 0) {
+		ct->dring_size = cfg->denied_capacity;
+		ct->dring = rte_malloc_socket("npgw_ct_denied", sizeof(*ct->dring) * ct->dring_size,
+					      64, cfg->socket_id);
+		if (ct->dring == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	}
 	ct->snap = rte_zmalloc_socket("npgw_ct_snap", sizeof(*ct->snap) * cfg->snapshot_max, 64,
 				      cfg->socket_id);
 	if (ct->e == NULL || ct->snap == NULL) {
@@ -158,7 +196,7 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	rc = ct_frag_init(&ct->frag, cfg, (uint64_t)cfg->timeouts.frag * cfg->hz, seed ^ 0x5bd1e995u);
 	if (rc != 0)
 		goto fail;
-	ct->sweep = cfg->sweep < cfg->capacity ? cfg->sweep : cfg->capacity;
+	ct->sweep = cfg->sweep < ct->slots ? cfg->sweep : ct->slots;
 	ct->tcp_loose = cfg->tcp_loose;
 	ct->to_tcp[NPGW_CONNTRACK_NEW] = (uint64_t)cfg->timeouts.tcp_syn * cfg->hz;
 	ct->to_tcp[NPGW_CONNTRACK_SYN_RECV] = (uint64_t)cfg->timeouts.tcp_syn * cfg->hz;
@@ -170,6 +208,7 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	ct->to_icmp = (uint64_t)cfg->timeouts.icmp * cfg->hz;
 	ct->to_sctp = (uint64_t)cfg->timeouts.sctp * cfg->hz;
 	ct->to_other = (uint64_t)cfg->timeouts.other * cfg->hz;
+	ct->to_denied = (uint64_t)cfg->timeouts.denied * cfg->hz;
 	ct->bytes = heap_used() - before;
 	return ct;
 fail:
@@ -184,7 +223,9 @@ void npgw_conntrack_free(struct npgw_conntrack *ct)
 		return;
 	ct_frag_fini(&ct->frag);
 	rte_hash_free(ct->h);
+	ct_secret_used[ct->secret_slot] = false;
 	rte_free(ct->e);
+	rte_free(ct->dring);
 	rte_free(ct->snap);
 	rte_free(ct);
 }
@@ -197,7 +238,7 @@ size_t npgw_conntrack_memory(const struct npgw_conntrack *ct)
 const struct npgw_conntrack_entry *npgw_conntrack_entry(const struct npgw_conntrack *ct,
 							 uint32_t entry)
 {
-	return entry < ct->capacity ? &ct->e[entry] : NULL;
+	return entry < ct->slots ? &ct->e[entry] : NULL;
 }
 
 /* ---- per packet ---- */
@@ -395,7 +436,7 @@ keyed:
 	p->has_key = 1;
 	p->key = (uint8_t)k;
 	ct->kp[k] = &ct->keys[k];
-	ct->sig[k] = rte_hash_hash(ct->h, &ct->keys[k]);
+	ct->sig[k] = ct_hash48(&ct->hs, &ct->keys[k]);
 	return true;
 }
 
@@ -437,11 +478,31 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 		}
 		pos = ct->pos[p->key];
 		e = pos >= 0 ? &ct->e[pos] : NULL;
-		if (e != NULL && !ct_entry_dead(ct, e, now) && info[i].proto == NPGW_PROTO_TCP &&
-		    !p->related && e->state == NPGW_CONNTRACK_CLOSED &&
-		    (info[i].tcp_flags & (NPGW_PKT_TCP_SYN | NPGW_PKT_TCP_ACK)) == NPGW_PKT_TCP_SYN)
+		if (e != NULL && ct_entry_dead(ct, e, now))
+			e = NULL;
+		if (e != NULL && unlikely(e->flags & NPGW_CONNTRACK_E_DENIED)) {
+			if (!p->related && e->generation == (uint32_t)generation &&
+			    dir_of(e, p->from) == NPGW_CONNTRACK_DIR_ORIG) {
+				/* a denied flow, decided under this generation */
+				r->kind = NPGW_CONNTRACK_DENIED;
+				r->entry = (uint32_t)pos;
+				r->flags &= (uint8_t)~NPGW_CONNTRACK_F_NO_SYN;
+				e->pkts[0]++;
+				e->bytes[0] += info[i].l3_len;
+				e->last_seen = now;
+				e->deadline = now + ct->to_denied;
+				CT_INC(ct, denied_hits);
+				continue;
+			}
+			e = NULL; /* stale, or the other direction: classify */
+		}
+		if (e != NULL && info[i].proto == NPGW_PROTO_TCP && !p->related &&
+		    e->state == NPGW_CONNTRACK_CLOSED &&
+		    (info[i].tcp_flags & (NPGW_PKT_TCP_SYN | NPGW_PKT_TCP_ACK)) == NPGW_PKT_TCP_SYN) {
 			e->deadline = 0; /* a new connection on a closed one's ports */
-		if (e == NULL || ct_entry_dead(ct, e, now)) {
+			e = NULL;
+		}
+		if (e == NULL) {
 			if (p->related) {
 				r->kind = NPGW_CONNTRACK_DROP;
 				r->reason = NPGW_DROP_ICMP_UNRELATED;
@@ -476,6 +537,11 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 static void entry_reclaim(struct npgw_conntrack *ct, struct npgw_conntrack_entry *e,
 			  const struct ct_key *key, uint64_t now)
 {
+	if (e->flags & NPGW_CONNTRACK_E_DENIED) {
+		CT_DEC(ct, denied_in_use);
+		e->flags = 0;
+		return;
+	}
 	if (e->epoch != ct->epoch)
 		CT_INC(ct, flushed);
 	else if (e->deadline != 0 && e->deadline <= now)
@@ -483,6 +549,20 @@ static void entry_reclaim(struct npgw_conntrack *ct, struct npgw_conntrack_entry
 	CT_DEC(ct, in_use);
 	CT_DEC(ct, in_use_proto[proto_slot(key->proto)]);
 	e->flags = 0;
+}
+
+/* Delete the key at position pos and reclaim its entry. */
+static void slot_delete(struct npgw_conntrack *ct, uint32_t pos, uint64_t now)
+{
+	void *kv;
+	struct ct_key k;
+
+	if (rte_hash_get_key_with_position(ct->h, (int32_t)pos, &kv) == 0) {
+		memcpy(&k, kv, sizeof(k));
+		rte_hash_del_key_with_hash(ct->h, &k, ct_hash48(&ct->hs, &k));
+		entry_reclaim(ct, &ct->e[pos], &k, now);
+		ct->changed = true;
+	}
 }
 
 /*
@@ -501,20 +581,79 @@ static void sweep_step(struct npgw_conntrack *ct, uint64_t now, bool killed)
 		struct npgw_conntrack_entry *e = &ct->e[pos];
 
 		if ((e->flags & NPGW_CONNTRACK_E_IN_USE) && ct_entry_dead(ct, e, now) &&
-		    (killed || e->deadline != 0)) {
-			void *kv;
-			struct ct_key k;
-
-			if (rte_hash_get_key_with_position(ct->h, (int32_t)pos, &kv) == 0) {
-				memcpy(&k, kv, sizeof(k));
-				rte_hash_del_key(ct->h, &k);
-				entry_reclaim(ct, e, &k, now);
-			}
-		}
-		if (++pos == ct->capacity)
+		    (killed || e->deadline != 0))
+			slot_delete(ct, pos, now);
+		if (++pos == ct->slots)
 			pos = 0;
 	}
 	ct->sweep_cursor = pos;
+}
+
+/* Evict the oldest live denied entry, skipping ring slots whose entry is
+ * no longer a denied one. */
+static void denied_evict_one(struct npgw_conntrack *ct, uint64_t now)
+{
+	while (ct->dring_n > 0) {
+		uint32_t pos = ct->dring[ct->dring_head];
+		const uint8_t want = NPGW_CONNTRACK_E_IN_USE | NPGW_CONNTRACK_E_DENIED;
+
+		if (++ct->dring_head == ct->dring_size)
+			ct->dring_head = 0;
+		ct->dring_n--;
+		if ((ct->e[pos].flags & want) == want) {
+			if (!ct_entry_dead(ct, &ct->e[pos], now))
+				CT_INC(ct, denied_evicted);
+			slot_delete(ct, pos, now);
+			return;
+		}
+	}
+}
+
+/* Remember that the flow of packet i (its key k, its slot e when the hash
+ * has one: dead, or a denied entry that did not apply) is denied by v. */
+static void denied_remember(struct npgw_conntrack *ct, unsigned int i, const struct ct_pkt *p,
+			    const struct ct_key *k, struct npgw_conntrack_entry *e, uint64_t now,
+			    uint64_t generation, const struct npgw_ruleset_verdict *v,
+			    struct npgw_conntrack_result *res)
+{
+	int32_t pos;
+
+	if (ct->denied_capacity == 0)
+		return;
+	if (e != NULL) {
+		pos = (int32_t)(e - ct->e);
+		entry_reclaim(ct, e, k, now);
+		if (ct->st.denied_in_use >= ct->denied_capacity)
+			denied_evict_one(ct, now);
+	} else {
+		if (ct->st.denied_in_use >= ct->denied_capacity)
+			denied_evict_one(ct, now);
+		pos = rte_hash_add_key_with_hash(ct->h, k, ct->sig[p->key]);
+		if (pos < 0)
+			return; /* cannot happen: the hash holds both spaces */
+		ct->changed = true;
+		e = &ct->e[pos];
+	}
+	if (ct->dring_n == ct->dring_size)
+		denied_evict_one(ct, now); /* drops the oldest ring slot */
+	ct->dring[(ct->dring_head + ct->dring_n) % ct->dring_size] = (uint32_t)pos;
+	ct->dring_n++;
+	memset(e, 0, sizeof(*e));
+	e->flags = NPGW_CONNTRACK_E_IN_USE | NPGW_CONNTRACK_E_DENIED |
+		   (p->from ? NPGW_CONNTRACK_E_ORIG_B : 0);
+	e->state = NPGW_CONNTRACK_NEW;
+	e->epoch = ct->epoch;
+	e->generation = (uint32_t)generation;
+	e->egress = v->egress;
+	e->ingress = v->ingress;
+	e->pkts[0] = 1;
+	e->bytes[0] = ct->info[i].l3_len;
+	e->last_seen = now;
+	e->deadline = now + ct->to_denied;
+	CT_INC(ct, denied_in_use);
+	CT_INC(ct, denied_inserts);
+	res->entry = (uint32_t)pos;
+	res->flags |= NPGW_CONNTRACK_F_CREATED;
 }
 
 enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsigned int i,
@@ -528,9 +667,12 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 	int32_t pos;
 
 	if (i >= ct->n || res->kind != NPGW_CONNTRACK_MISS) {
-		/* nothing to commit: a HIT passes, others as v says */
+		/* nothing to commit: a HIT passes, a DENIED is denied,
+		 * others as v says */
 		if (res->kind == NPGW_CONNTRACK_HIT)
 			return NPGW_CONNTRACK_PASS;
+		if (res->kind == NPGW_CONNTRACK_DENIED)
+			return NPGW_CONNTRACK_DENY;
 		return v->allowed && res->kind != NPGW_CONNTRACK_DROP ? NPGW_CONNTRACK_PASS
 									: NPGW_CONNTRACK_DENY;
 	}
@@ -542,7 +684,17 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 	pos = ct->changed ? rte_hash_lookup_with_hash(ct->h, k, ct->sig[p->key])
 			  : ct->pos[p->key];
 	e = pos >= 0 ? &ct->e[pos] : NULL;
-	if (e != NULL && !ct_entry_dead(ct, e, now)) {
+	if (e != NULL && !ct_entry_dead(ct, e, now) && (e->flags & NPGW_CONNTRACK_E_DENIED)) {
+		if (e->generation == (uint32_t)generation &&
+		    dir_of(e, p->from) == NPGW_CONNTRACK_DIR_ORIG) {
+			/* denied by an earlier packet of this burst */
+			e->pkts[0]++;
+			e->bytes[0] += ct->info[i].l3_len;
+			e->deadline = now + ct->to_denied;
+			return NPGW_CONNTRACK_DENY;
+		}
+		/* a denied entry that does not apply: its slot is reused */
+	} else if (e != NULL && !ct_entry_dead(ct, e, now)) {
 		/* created by an earlier packet of this burst: join it */
 		res->kind = NPGW_CONNTRACK_HIT;
 		res->entry = (uint32_t)pos;
@@ -552,12 +704,20 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 		CT_INC(ct, hits);
 		return NPGW_CONNTRACK_PASS;
 	}
-	if (!v->allowed)
+	if (!v->allowed) {
+		denied_remember(ct, i, p, k, e, now, generation, v, res);
 		return NPGW_CONNTRACK_DENY;
+	}
 	if (!p->can_open)
 		return NPGW_CONNTRACK_PASS;
 	if (e != NULL) {
-		entry_reclaim(ct, e, k, now); /* dead: reuse its slot */
+		/* dead, or a denied entry: reuse its slot (a denied one only
+		 * while the allowed space has room) */
+		if ((e->flags & NPGW_CONNTRACK_E_DENIED) && ct->st.in_use >= ct->capacity) {
+			CT_INC(ct, refused);
+			return NPGW_CONNTRACK_DROP_FULL;
+		}
+		entry_reclaim(ct, e, k, now);
 	} else {
 		if (ct->st.in_use >= ct->capacity) {
 			sweep_step(ct, now, false); /* bounded: maybe some expired */
@@ -720,13 +880,14 @@ static void snapshot_step(struct npgw_conntrack *ct, uint64_t now)
 {
 	uint32_t end = ct->snap_cursor + ct->sweep;
 
-	if (end > ct->capacity)
-		end = ct->capacity;
+	if (end > ct->slots)
+		end = ct->slots;
 	for (uint32_t pos = ct->snap_cursor; pos < end && !ct->snap_truncated; pos++) {
 		const struct npgw_conntrack_entry *e = &ct->e[pos];
 		void *kv;
 
-		if (!(e->flags & NPGW_CONNTRACK_E_IN_USE) || ct_entry_dead(ct, e, now) ||
+		if (!(e->flags & NPGW_CONNTRACK_E_IN_USE) || (e->flags & NPGW_CONNTRACK_E_DENIED) ||
+		    ct_entry_dead(ct, e, now) ||
 		    rte_hash_get_key_with_position(ct->h, (int32_t)pos, &kv) != 0 ||
 		    !filter_match(&ct->snap_filter, kv, e))
 			continue;
@@ -736,7 +897,7 @@ static void snapshot_step(struct npgw_conntrack *ct, uint64_t now)
 			snapshot_copy(ct, kv, e, now);
 	}
 	ct->snap_cursor = end;
-	if (end == ct->capacity || ct->snap_truncated) {
+	if (end == ct->slots || ct->snap_truncated) {
 		ct->snap_active = false;
 		atomic_store_explicit(&ct->snap_done, ct->snap_seen, memory_order_release);
 	}
@@ -769,11 +930,13 @@ unsigned int npgw_conntrack_housekeep(struct npgw_conntrack *ct, uint64_t now,
 unsigned int npgw_conntrack_flush_now(struct npgw_conntrack *ct,
 				      struct npgw_conntrack_frag_out *out)
 {
-	for (uint32_t pos = 0; pos < ct->capacity; pos++)
+	for (uint32_t pos = 0; pos < ct->slots; pos++)
 		ct->e[pos].flags = 0;
 	rte_hash_reset(ct->h);
 	CT_ADD(ct, flushed, ct->st.in_use);
 	__atomic_store_n(&ct->st.in_use, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ct->st.denied_in_use, 0, __ATOMIC_RELAXED);
+	ct->dring_n = 0;
 	for (unsigned int p = 0; p < NPGW_ARRAY_SIZE(ct->st.in_use_proto); p++)
 		__atomic_store_n(&ct->st.in_use_proto[p], 0, __ATOMIC_RELAXED);
 	return ct_frag_flush(ct, out, NPGW_CONNTRACK_FRAG_MAX_OUT);
@@ -831,6 +994,11 @@ void npgw_conntrack_get_stats(const struct npgw_conntrack *ct, struct npgw_connt
 	st->kept = LD(kept);
 	st->flushed = LD(flushed);
 	st->no_syn = LD(no_syn);
+	st->denied_capacity = ct->denied_capacity;
+	st->denied_in_use = LD(denied_in_use);
+	st->denied_inserts = LD(denied_inserts);
+	st->denied_hits = LD(denied_hits);
+	st->denied_evicted = LD(denied_evicted);
 	st->frag_capacity = (uint64_t)ct->frag.n_buckets * CT_FRAG_WAYS;
 	st->frag_in_use = LD(frag_in_use);
 	st->frag_held = LD(frag_held);

@@ -43,6 +43,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "npgw_ct_settings.h"
 #include "npgw_drop.h"
 #include "npgw_pkt.h"
 #include "npgw_ruleset.h"
@@ -56,26 +57,13 @@ struct npgw_conntrack;
 
 /* ---- configuration ---- */
 
-/* Idle timeouts in seconds. A flow's deadline moves to now + the timeout of
- * its state on every packet, except in TCP CLOSED, whose deadline is set
- * once when it closes. */
-struct npgw_conntrack_timeouts {
-	uint32_t tcp_syn;         /* NEW and SYN_RECV: handshake in progress */
-	uint32_t tcp_established;
-	uint32_t tcp_closing;     /* one side sent FIN */
-	uint32_t tcp_closed;      /* both FINs, or RST */
-	uint32_t udp;             /* one direction seen */
-	uint32_t udp_stream;      /* both directions seen */
-	uint32_t icmp;            /* echo */
-	uint32_t sctp;
-	uint32_t other;           /* any other IP protocol */
-	uint32_t frag;            /* a datagram's fragment record, held fragments too */
-};
-
 struct npgw_conntrack_config {
 	const char *name;       /* for rte_hash/rte_malloc names; unique per table */
 	int socket_id;          /* NUMA socket of the worker (SOCKET_ID_ANY ok) */
-	uint32_t capacity;      /* flows; at least 8 */
+	uint32_t capacity;      /* allowed flows; at least 8 */
+	uint32_t denied_capacity; /* denied flows remembered (see "Denied
+				     flows"); 0: none, every packet of a
+				     denied flow is classified */
 	uint32_t frag_capacity; /* datagrams being fragmented at once; >= 8 */
 	uint32_t frag_hold;     /* out-of-order fragments held per table while
 				   their first is awaited; 0: drop them
@@ -90,11 +78,9 @@ struct npgw_conntrack_config {
 	struct npgw_conntrack_timeouts timeouts;
 };
 
-/* Defaults: capacity 262144, frag_capacity 1024, frag_hold 64, sweep 32,
- * snapshot_max 4096, seed 0, tcp_loose false; timeouts tcp_syn 30,
- * tcp_established 86400, tcp_closing 120, tcp_closed 10, udp 30,
- * udp_stream 120, icmp 30, sctp 300, other 600, frag 2. The caller sets
- * name, socket_id and hz. Any thread. */
+/* Defaults: those of npgw_conntrack_settings_defaults (npgw_ct_settings.h)
+ * for what an operator sets, frag_capacity 1024, sweep 32, snapshot_max
+ * 4096, seed 0. The caller sets name, socket_id and hz. Any thread. */
 void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg);
 
 /*
@@ -211,6 +197,11 @@ enum npgw_conntrack_kind {
 	NPGW_CONNTRACK_FRAGMENT,
 	/* Drop with `reason` (TCP_INVALID, ICMP_UNRELATED). */
 	NPGW_CONNTRACK_DROP,
+	/* A flow denied under this generation, in the direction it was
+	 * denied: drop it with the verdict its entry holds (`entry`: read its
+	 * egress/ingress before the first commit of the burst, which may
+	 * evict denied entries). No classification. */
+	NPGW_CONNTRACK_DENIED,
 };
 
 /* npgw_conntrack_result.flags */
@@ -240,6 +231,7 @@ struct npgw_conntrack_result {
 #define NPGW_CONNTRACK_E_FIN_ORIG 0x10
 #define NPGW_CONNTRACK_E_FIN_REPLY 0x20
 #define NPGW_CONNTRACK_E_SEEN_REPLY 0x40
+#define NPGW_CONNTRACK_E_DENIED 0x80   /* a denied flow's entry (see below) */
 
 /*
  * A flow entry: one cache line. Exposed for inline reads of the verdict on
@@ -259,6 +251,23 @@ struct npgw_conntrack_entry {
 	uint8_t state;       /* enum npgw_conntrack_state */
 	uint8_t flags;       /* NPGW_CONNTRACK_E_* */
 };
+
+/*
+ * Denied flows. A flow whose first packet the policies deny gets an entry
+ * too, flagged E_DENIED, holding the verdict (egress/ingress) and the
+ * generation, with its own idle timeout (timeouts.denied): its later
+ * packets in the same direction and generation are DENIED by the one
+ * lookup, without a classification. Such entries live in their own space:
+ * the hash holds capacity + denied_capacity keys, allowed flows are
+ * counted against capacity and denied ones against denied_capacity, and
+ * when the denied space is full the oldest denied entry (in insertion
+ * order) is evicted, never an allowed one. So a flood of denied new flows
+ * can neither evict nor crowd out established connections. A denied
+ * entry of another generation, or hit by a packet of the opposite
+ * direction, is a MISS: the packet is classified and its commit reuses
+ * the slot. Related ICMP errors never match a denied entry (they are
+ * ICMP_UNRELATED), and flow snapshots leave denied entries out.
+ */
 
 /* The entry a result points to. Worker (or tests). */
 const struct npgw_conntrack_entry *npgw_conntrack_entry(const struct npgw_conntrack *ct,
@@ -304,7 +313,10 @@ enum npgw_conntrack_action {
  * After classification, for packet i of the last lookup_burst whose result
  * is MISS, in burst order: if an earlier commit of this burst created the
  * flow (SYN and SYN-ACK in one burst), join it as a HIT whatever v says
- * (a reply passes); else if v denies, DENY; else create the entry when
+ * (a reply passes); if it denied the flow (same direction), DENY; else if
+ * v denies, remember the denied flow (denied_capacity > 0: a denied entry,
+ * F_CREATED set; the oldest denied entry is evicted when that space is
+ * full) and DENY; else create the entry when
  * the packet may open a flow (TCP SYN, or any non-RST TCP packet with
  * tcp_loose; ICMP echo request; any UDP, SCTP or other packet), storing v
  * and generation, and PASS (F_CREATED set); a packet that may not open one
@@ -327,17 +339,7 @@ void npgw_conntrack_orig_tuple(const struct npgw_conntrack *ct, unsigned int i,
 			       const struct npgw_conntrack_result *res,
 			       struct npgw_ruleset_tuple *t);
 
-/* What to do with a flow the new policies no longer allow. */
-enum npgw_conntrack_revoke {
-	NPGW_CONNTRACK_REVOKE_DROP = 0, /* the flow stops (default) */
-	NPGW_CONNTRACK_REVOKE_KEEP,     /* established flows live on; a flow
-					   still in its handshake stops */
-	NPGW_CONNTRACK_REVOKE_RESET,    /* TCP: RST to both ends; others drop */
-};
-
-/* "drop", "keep", "reset"; parse returns the mode or -EINVAL. */
-const char *npgw_conntrack_revoke_name(unsigned int mode);
-int npgw_conntrack_revoke_parse(const char *s);
+/* The revoke modes and their names: npgw_ct_settings.h. */
 
 /*
  * Recheck a STALE HIT or RELATED result (packet i of the last burst) with
@@ -501,6 +503,8 @@ struct npgw_conntrack_stats {
 	uint64_t inserts, refused;          /* refused: table full */
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;                    /* misses that could not open a flow */
+	uint64_t denied_capacity, denied_in_use; /* denied flows (see above) */
+	uint64_t denied_inserts, denied_hits, denied_evicted;
 	uint64_t frag_capacity, frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
 	uint64_t flush_epoch;

@@ -135,7 +135,7 @@ static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint1
 /* The worker's flow table, from the config's conntrack section. */
 static int conntrack_setup(struct npgw_dp *dp, struct dp_worker *wk)
 {
-	const struct npgw_config_conntrack *cc = &dp->cfg->conntrack;
+	const struct npgw_conntrack_settings *cs = &dp->cfg->conntrack;
 	struct npgw_conntrack_config c;
 	char name[32];
 	int err = 0;
@@ -145,19 +145,11 @@ static int conntrack_setup(struct npgw_dp *dp, struct dp_worker *wk)
 	c.name = name;
 	c.socket_id = (int)rte_lcore_to_socket_id(wk->lcore);
 	c.hz = rte_get_tsc_hz();
-	c.capacity = cc->capacity;
-	c.frag_hold = cc->frag_hold;
-	c.tcp_loose = cc->tcp_loose;
-	c.timeouts.tcp_syn = cc->tcp_syn;
-	c.timeouts.tcp_established = cc->tcp_established;
-	c.timeouts.tcp_closing = cc->tcp_closing;
-	c.timeouts.tcp_closed = cc->tcp_closed;
-	c.timeouts.udp = cc->udp;
-	c.timeouts.udp_stream = cc->udp_stream;
-	c.timeouts.icmp = cc->icmp;
-	c.timeouts.sctp = cc->sctp;
-	c.timeouts.other = cc->other;
-	c.timeouts.frag = cc->frag;
+	c.capacity = cs->capacity;
+	c.denied_capacity = cs->denied_capacity;
+	c.frag_hold = cs->frag_hold;
+	c.tcp_loose = cs->tcp_loose;
+	c.timeouts = cs->timeouts;
 	wk->ct = npgw_conntrack_create(&c, &err);
 	if (wk->ct == NULL) {
 		DP_LOG(ERR, "worker %u: cannot create a flow table of %u flows: %s", wk->index,
@@ -178,7 +170,14 @@ static int workers_setup(struct npgw_dp *dp)
 		return -ENOMEM;
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		const struct npgw_config_worker *cw = &cfg->workers[w];
-		struct dp_worker *wk = &dp->workers[w];
+		/* each worker's state on its own lcore's NUMA socket */
+		const int socket = (int)rte_lcore_to_socket_id(cw->lcore);
+		struct dp_worker *wk = rte_zmalloc_socket("npgw-worker", sizeof(*wk),
+							  RTE_CACHE_LINE_SIZE, socket);
+
+		if (wk == NULL)
+			return -ENOMEM;
+		dp->workers[w] = wk;
 
 		wk->dp = dp;
 		wk->index = w;
@@ -197,8 +196,8 @@ static int workers_setup(struct npgw_dp *dp)
 			wk->n_queues = (uint16_t)NPGW_MIN(cw->n_queues, NPGW_CONFIG_MAX_QUEUES);
 		}
 		if (dp->n_bridges > 0) {
-			wk->macs = rte_zmalloc("npgw-macs", sizeof(*wk->macs) * dp->n_bridges,
-					       RTE_CACHE_LINE_SIZE);
+			wk->macs = rte_zmalloc_socket("npgw-macs", sizeof(*wk->macs) * dp->n_bridges,
+						      RTE_CACHE_LINE_SIZE, socket);
 			if (wk->macs == NULL)
 				return -ENOMEM;
 		}
@@ -228,13 +227,14 @@ struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
 	dp->burst = cfg->burst ? (uint16_t)NPGW_MIN(cfg->burst, DP_MAX_BURST) : 32;
 	dp->non_ip_pass = cfg->non_ip_pass;
 	dp->fail_open = cfg->posture == NPGW_POSTURE_FAIL_OPEN;
-	dp->revoke = cfg->conntrack.revoke == NPGW_REVOKE_KEEP	  ? NPGW_CONNTRACK_REVOKE_KEEP
-		     : cfg->conntrack.revoke == NPGW_REVOKE_RESET ? NPGW_CONNTRACK_REVOKE_RESET
-								  : NPGW_CONNTRACK_REVOKE_DROP;
+	dp->revoke = cfg->conntrack.revoke;
 	atomic_init(&dp->gen, NULL);
 	atomic_init(&dp->stop, false);
-	for (uint16_t p = 0; p < dp->n_ports; p++)
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		dp->port_bridge[p] = -1;
+		dp->wire_out[p] = -1;
+	}
+	dp->housekeep_tsc = rte_get_tsc_hz() / 1000000 * DP_HOUSEKEEP_US;
 	for (size_t b = 0; b < cfg->n_bridges; b++) {
 		struct dp_bridge *br = &dp->bridges[b];
 
@@ -243,6 +243,10 @@ struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
 			dp->port_bridge[br->ports[k]] = (int16_t)b;
 		}
 		br->n_ports = (uint16_t)cfg->bridges[b].n_ports;
+		if (br->n_ports == 2) { /* a wire: each port's output is the other */
+			dp->wire_out[br->ports[0]] = (int16_t)br->ports[1];
+			dp->wire_out[br->ports[1]] = (int16_t)br->ports[0];
+		}
 		br->age_tsc = (uint64_t)cfg->bridges[b].mac_age_seconds * rte_get_tsc_hz();
 	}
 	dp->n_bridges = (uint16_t)cfg->n_bridges;
@@ -259,10 +263,10 @@ struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
 	if (rc < 0)
 		goto fail;
 	for (unsigned int w = 0; w < dp->n_workers; w++)
-		for (uint16_t q = 0; q < dp->workers[w].n_queues; q++) {
-			uint16_t p = dp->workers[w].queues[q].port;
+		for (uint16_t q = 0; q < dp->workers[w]->n_queues; q++) {
+			uint16_t p = dp->workers[w]->queues[q].port;
 
-			nb_rxq[p] = NPGW_MAX(nb_rxq[p], dp->workers[w].queues[q].queue + 1);
+			nb_rxq[p] = NPGW_MAX(nb_rxq[p], dp->workers[w]->queues[q].queue + 1);
 		}
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		uint16_t rxq = NPGW_MAX(nb_rxq[p], cfg->ports[p].rx_queues);
@@ -292,12 +296,12 @@ int npgw_dp_start(struct npgw_dp *dp)
 {
 	atomic_store(&dp->stop, false); /* a data plane stopped before may start again */
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		int rc = rte_eal_remote_launch(dp_worker_main, &dp->workers[w],
-					       dp->workers[w].lcore);
+		int rc = rte_eal_remote_launch(dp_worker_main, dp->workers[w],
+					       dp->workers[w]->lcore);
 
 		if (rc < 0) {
 			DP_LOG(ERR, "worker %u: cannot launch on lcore %u: %s", w,
-			       dp->workers[w].lcore, strerror(-rc));
+			       dp->workers[w]->lcore, strerror(-rc));
 			npgw_dp_stop(dp);
 			return rc;
 		}
@@ -312,7 +316,7 @@ void npgw_dp_stop(struct npgw_dp *dp)
 		return;
 	atomic_store(&dp->stop, true);
 	for (unsigned int w = 0; w < dp->n_workers; w++)
-		rte_eal_wait_lcore(dp->workers[w].lcore);
+		rte_eal_wait_lcore(dp->workers[w]->lcore);
 	dp->running = false;
 }
 
@@ -342,8 +346,11 @@ void npgw_dp_free(struct npgw_dp *dp)
 	gen_free(atomic_load(&dp->gen));
 	if (dp->workers != NULL)
 		for (unsigned int w = 0; w < dp->n_workers; w++) {
-			rte_free(dp->workers[w].macs);
-			npgw_conntrack_free(dp->workers[w].ct);
+			if (dp->workers[w] == NULL)
+				continue;
+			rte_free(dp->workers[w]->macs);
+			npgw_conntrack_free(dp->workers[w]->ct);
+			rte_free(dp->workers[w]);
 		}
 	rte_free(dp->workers);
 	rte_free(dp->rcu);
@@ -362,6 +369,7 @@ static struct dp_gen *gen_new(struct npgw_dp *dp, struct npgw_ruleset *rs)
 		goto nomem;
 	g->rs = rs;
 	g->n_results = cr->n_metas + 1;
+	/* a cache line of its own for each worker's counters */
 	g->stride = RTE_ALIGN_CEIL((size_t)g->n_results, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
 	g->hits = aligned_alloc(RTE_CACHE_LINE_SIZE,
 				RTE_ALIGN_CEIL(g->stride * NPGW_MAX(dp->n_workers, 1u) *
@@ -420,22 +428,10 @@ int npgw_dp_publish_nowait(struct npgw_dp *dp, struct npgw_ruleset *rs)
 
 int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
 {
-	struct dp_gen *g = calloc(1, sizeof(*g)), *old;
-	const struct npgw_compile_result *cr = npgw_ruleset_compiled(rs);
+	struct dp_gen *g = gen_new(dp, rs), *old;
 
 	if (g == NULL)
-		goto nomem;
-	g->rs = rs;
-	g->n_results = cr->n_metas + 1;
-	/* a cache line of its own for each worker's counters */
-	g->stride = RTE_ALIGN_CEIL((size_t)g->n_results, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
-	g->hits = aligned_alloc(RTE_CACHE_LINE_SIZE,
-				RTE_ALIGN_CEIL(g->stride * NPGW_MAX(dp->n_workers, 1u) *
-						       sizeof(uint64_t),
-					       RTE_CACHE_LINE_SIZE));
-	if (g->hits == NULL)
-		goto nomem;
-	memset(g->hits, 0, g->stride * NPGW_MAX(dp->n_workers, 1u) * sizeof(uint64_t));
+		return -ENOMEM;
 	old = atomic_exchange_explicit(&dp->gen, g, memory_order_acq_rel);
 	dp->swaps++;
 	if (old != NULL) {
@@ -444,12 +440,6 @@ int npgw_dp_publish(struct npgw_dp *dp, struct npgw_ruleset *rs)
 		gen_free(old);
 	}
 	return 0;
-nomem:
-	if (g != NULL)
-		g->rs = NULL;
-	gen_free(g);
-	npgw_ruleset_free(rs);
-	return -ENOMEM;
 }
 
 const struct npgw_ruleset *npgw_dp_current(const struct npgw_dp *dp)
@@ -468,7 +458,7 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		/* plain loads of counters another lcore writes: each is one
 		 * aligned 64-bit word, read without tearing on x86-64 and ARMv8 */
-		const struct worker_stats *ws = &dp->workers[w].st;
+		const struct worker_stats *ws = &dp->workers[w]->st;
 
 		for (uint16_t p = 0; p < dp->n_ports; p++) {
 			st->ports[p].rx += ws->port_rx[p];
@@ -479,10 +469,10 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->drops[r] += ws->drops[r];
 		st->allowed += ws->allowed;
 		st->non_ip += ws->non_ip;
-		if (dp->workers[w].ct != NULL) {
+		if (dp->workers[w]->ct != NULL) {
 			struct npgw_conntrack_stats cs;
 
-			npgw_conntrack_get_stats(dp->workers[w].ct, &cs);
+			npgw_conntrack_get_stats(dp->workers[w]->ct, &cs);
 			st->ct.enabled = true;
 			st->ct.capacity += cs.capacity;
 			st->ct.in_use += cs.in_use;
@@ -492,6 +482,11 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->ct.revoked += cs.revoked;
 			st->ct.hits += cs.hits;
 			st->ct.misses += cs.misses;
+			st->ct.denied_capacity += cs.denied_capacity;
+			st->ct.denied_in_use += cs.denied_in_use;
+			st->ct.denied_inserts += cs.denied_inserts;
+			st->ct.denied_hits += cs.denied_hits;
+			st->ct.denied_evicted += cs.denied_evicted;
 			st->ct.bytes += cs.bytes;
 		}
 	}
@@ -522,6 +517,9 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	st->ct.revoked -= b->ct.revoked;
 	st->ct.hits -= b->ct.hits;
 	st->ct.misses -= b->ct.misses;
+	st->ct.denied_inserts -= b->ct.denied_inserts;
+	st->ct.denied_hits -= b->ct.denied_hits;
+	st->ct.denied_evicted -= b->ct.denied_evicted;
 	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
 	st->swaps = dp->swaps;
 }
@@ -581,6 +579,12 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out)
 			" refused (table full), %" PRIu64 " expired, %" PRIu64 " revoked\n",
 			st.ct.in_use, st.ct.capacity, st.ct.inserts, st.ct.refused, st.ct.expired,
 			st.ct.revoked);
+	if (st.ct.enabled && st.ct.denied_capacity > 0)
+		fprintf(out,
+			"denied flows: %" PRIu64 " of %" PRIu64 " remembered, %" PRIu64
+			" created, %" PRIu64 " hits, %" PRIu64 " evicted\n",
+			st.ct.denied_in_use, st.ct.denied_capacity, st.ct.denied_inserts,
+			st.ct.denied_hits, st.ct.denied_evicted);
 	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
 		const char *name = npgw_drop_name(r);
 
@@ -595,15 +599,15 @@ unsigned int npgw_dp_poll_once(struct npgw_dp *dp, unsigned int w)
 {
 	if (w >= dp->n_workers || dp->running)
 		return 0;
-	return dp_worker_poll(&dp->workers[w]);
+	return dp_worker_poll(dp->workers[w], true);
 }
 
 int npgw_dp_flows_flush(struct npgw_dp *dp)
 {
-	if (dp->n_workers == 0 || dp->workers[0].ct == NULL)
+	if (dp->n_workers == 0 || dp->workers[0]->ct == NULL)
 		return -ENOTSUP;
 	for (unsigned int w = 0; w < dp->n_workers; w++)
-		npgw_conntrack_flush_request(dp->workers[w].ct);
+		npgw_conntrack_flush_request(dp->workers[w]->ct);
 	return 0;
 }
 
@@ -617,10 +621,10 @@ long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, in
 	long total = 0;
 
 	*truncated = false;
-	if (dp->n_workers == 0 || dp->workers[0].ct == NULL)
+	if (dp->n_workers == 0 || dp->workers[0]->ct == NULL)
 		return -ENOTSUP;
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		int rc = npgw_conntrack_snapshot_request(dp->workers[w].ct, f);
+		int rc = npgw_conntrack_snapshot_request(dp->workers[w]->ct, f);
 
 		if (rc < 0)
 			return rc;
@@ -632,7 +636,7 @@ long npgw_dp_flows(struct npgw_dp *dp, const struct npgw_conntrack_filter *f, in
 			bool trunc;
 
 			if (done[w] ||
-			    npgw_conntrack_snapshot_poll(dp->workers[w].ct, &flows, &n, &trunc) != 0)
+			    npgw_conntrack_snapshot_poll(dp->workers[w]->ct, &flows, &n, &trunc) != 0)
 				continue;
 			for (size_t i = 0; i < n; i++)
 				fn(w, &flows[i], arg);
@@ -666,7 +670,7 @@ void npgw_dp_drain(struct npgw_dp *dp)
 	if (dp == NULL || dp->running)
 		return;
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		struct dp_worker *wk = &dp->workers[w];
+		struct dp_worker *wk = dp->workers[w];
 		unsigned int n;
 
 		if (wk->ct == NULL)

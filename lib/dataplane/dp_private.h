@@ -7,6 +7,7 @@
 #define NPGW_DP_PRIVATE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
@@ -17,6 +18,11 @@
 #include "npgw_pkt.h"
 
 #define DP_MAX_BURST NPGW_CONFIG_MAX_BURST
+
+/* Flow table housekeeping runs at most this often (microseconds of TSC):
+ * every round would cost a sweep step per burst. A sweep of 32 slots every
+ * 20 us still visits 1.6 million slots a second. */
+#define DP_HOUSEKEEP_US 20
 
 /* The published generation: the ruleset and its per-worker rule hit
  * counters (indexed by ACL result: meta index + 1, 0 unused). */
@@ -73,24 +79,30 @@ struct dp_worker {
 
 	struct npgw_conntrack *ct; /* this worker's flow table, NULL when off */
 
-	/* scratch, one burst at a time */
-	struct rte_mbuf *pkts[DP_MAX_BURST];
-	uint8_t action[DP_MAX_BURST];
+	uint64_t next_housekeep; /* TSC of the next flow table housekeeping */
+
+	/* scratch, one burst at a time; every array starts on a cache line,
+	 * so a 64-byte record (info) is one line, not two */
+	struct rte_mbuf *pkts[DP_MAX_BURST] __rte_cache_aligned;
+	uint8_t action[DP_MAX_BURST] __rte_cache_aligned;
 	uint8_t reason[DP_MAX_BURST];
 	uint8_t ip_of[DP_MAX_BURST]; /* packet -> IP packet index */
-	/* the burst's IP packets, in order */
-	struct rte_mbuf *ipm[DP_MAX_BURST];
-	struct npgw_pkt_info info[DP_MAX_BURST];
-	struct npgw_conntrack_result ctr[DP_MAX_BURST];
 	uint8_t cls_of[DP_MAX_BURST]; /* IP packet -> tuple index */
-	struct npgw_ruleset_tuple tuples[DP_MAX_BURST];
-	struct npgw_ruleset_verdict verdicts[DP_MAX_BURST];
-	struct npgw_conntrack_frag_out fout[NPGW_CONNTRACK_FRAG_MAX_OUT];
+	/* the burst's IP packets, in order */
+	struct rte_mbuf *ipm[DP_MAX_BURST] __rte_cache_aligned;
+	struct npgw_pkt_info info[DP_MAX_BURST] __rte_cache_aligned;
+	struct npgw_conntrack_result ctr[DP_MAX_BURST] __rte_cache_aligned;
+	struct npgw_ruleset_tuple tuples[DP_MAX_BURST] __rte_cache_aligned;
+	struct npgw_ruleset_verdict verdicts[DP_MAX_BURST] __rte_cache_aligned;
+	struct npgw_conntrack_frag_out fout[NPGW_CONNTRACK_FRAG_MAX_OUT] __rte_cache_aligned;
 	unsigned int n_drop;
-	struct rte_mbuf *drop[DP_MAX_BURST];
-	uint16_t n_tx[NPGW_CONFIG_MAX_PORTS];
-	struct rte_mbuf *tx[NPGW_CONFIG_MAX_PORTS][DP_MAX_BURST];
+	struct rte_mbuf *drop[DP_MAX_BURST] __rte_cache_aligned;
+	uint16_t n_tx[NPGW_CONFIG_MAX_PORTS] __rte_cache_aligned;
+	struct rte_mbuf *tx[NPGW_CONFIG_MAX_PORTS][DP_MAX_BURST] __rte_cache_aligned;
 } __rte_cache_aligned;
+
+_Static_assert(offsetof(struct dp_worker, info) % RTE_CACHE_LINE_SIZE == 0,
+	       "info[] starts on a cache line");
 
 struct dp_bridge {
 	uint16_t ports[NPGW_CONFIG_MAX_PORTS]; /* config indexes */
@@ -106,6 +118,8 @@ struct npgw_dp {
 	uint16_t n_ports;
 	uint16_t port_id[NPGW_CONFIG_MAX_PORTS];
 	int16_t port_bridge[NPGW_CONFIG_MAX_PORTS]; /* bridge index or -1 */
+	int16_t wire_out[NPGW_CONFIG_MAX_PORTS]; /* a 2-port bridge's other port, or -1 */
+	uint64_t housekeep_tsc; /* TSC ticks between flow table housekeepings */
 	bool port_started[NPGW_CONFIG_MAX_PORTS];
 	struct dp_bridge bridges[NPGW_CONFIG_MAX_PORTS];
 	uint16_t n_bridges;
@@ -114,7 +128,7 @@ struct npgw_dp {
 	bool fail_open;
 	enum npgw_conntrack_revoke revoke;
 
-	struct dp_worker *workers;
+	struct dp_worker **workers; /* each on its lcore's NUMA socket */
 	unsigned int n_workers;
 	struct rte_rcu_qsbr *rcu;
 	_Atomic(struct dp_gen *) gen;
@@ -147,7 +161,9 @@ void dp_queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m);
 /* The worker loop, as run by rte_eal_remote_launch. */
 int dp_worker_main(void *arg);
 
-/* One round over the worker's queues; returns packets received. */
-unsigned int dp_worker_poll(struct dp_worker *w);
+/* One round over the worker's queues; returns packets received. The flow
+ * table's housekeeping runs when DP_HOUSEKEEP_US have passed since the
+ * last, or always with force_housekeep (tests driving the loop). */
+unsigned int dp_worker_poll(struct dp_worker *w, bool force_housekeep);
 
 #endif /* NPGW_DP_PRIVATE_H */

@@ -93,6 +93,9 @@ struct npgw_dp_stats {
 		bool enabled;
 		uint64_t capacity, in_use; /* gauges, summed over workers */
 		uint64_t inserts, refused, expired, revoked, hits, misses;
+		/* denied flows, remembered in their own space (lib/conntrack) */
+		uint64_t denied_capacity, denied_in_use; /* gauges */
+		uint64_t denied_inserts, denied_hits, denied_evicted;
 		size_t bytes; /* memory of the flow tables */
 	} ct; /* connection tracking */
 };

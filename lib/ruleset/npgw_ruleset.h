@@ -141,4 +141,18 @@ void npgw_ruleset_get_info(const struct npgw_ruleset *rs, struct npgw_ruleset_in
  */
 int npgw_ruleset_set_acl_alg(struct npgw_ruleset *rs, int alg);
 
+/*
+ * The rte_acl classify method of every context built from now on: "auto"
+ * (the widest this CPU and the EAL's max SIMD bitwidth allow: avx512x32,
+ * avx512x16, avx2, sse, scalar, in that order), or one of those names.
+ * Returns 0, -EINVAL (unknown name) or -ENOTSUP (not available here: for
+ * the AVX-512 methods the CPU needs AVX-512 and the EAL
+ * --force-max-simd-bitwidth=512). Control thread, after rte_eal_init.
+ */
+int npgw_ruleset_set_acl_method(const char *name);
+
+/* The method the last build (or set_acl_method) got: a name above, or
+ * "none" before any. Control thread. */
+const char *npgw_ruleset_acl_method(void);
+
 #endif /* NPGW_RULESET_H */

@@ -97,6 +97,86 @@ struct npgw_ruleset {
 	double build_seconds;
 };
 
+/*
+ * The rte_acl classify method every context gets, widest first: rte_acl
+ * picks its default from the EAL's max SIMD bitwidth (256 unless
+ * --force-max-simd-bitwidth says more), so on an AVX-512 CPU it would run
+ * avx512x16 and never avx512x32. "auto" takes the widest method this CPU
+ * and the EAL allow; a named one must be available. Set on the control
+ * thread before the builds; read by every build.
+ */
+static const struct {
+	const char *name;
+	enum rte_acl_classify_alg alg;
+} acl_methods[] = {
+	{"avx512x32", RTE_ACL_CLASSIFY_AVX512X32}, {"avx512x16", RTE_ACL_CLASSIFY_AVX512X16},
+	{"avx2", RTE_ACL_CLASSIFY_AVX2},	   {"sse", RTE_ACL_CLASSIFY_SSE},
+	{"scalar", RTE_ACL_CLASSIFY_SCALAR},
+};
+static int acl_method_forced = -1; /* index into acl_methods, -1: auto */
+static int acl_method_used = -1;   /* what the last build got */
+
+static int acl_apply_method(struct rte_acl_ctx *ctx)
+{
+	if (acl_method_forced >= 0) {
+		int rc = rte_acl_set_ctx_classify(ctx, acl_methods[acl_method_forced].alg);
+
+		if (rc == 0)
+			acl_method_used = acl_method_forced;
+		return rc;
+	}
+	for (unsigned int i = 0; i < NPGW_ARRAY_SIZE(acl_methods); i++)
+		if (rte_acl_set_ctx_classify(ctx, acl_methods[i].alg) == 0) {
+			acl_method_used = (int)i;
+			return 0;
+		}
+	return -ENOTSUP;
+}
+
+int npgw_ruleset_set_acl_method(const char *name)
+{
+	struct rte_acl_param prm = {
+		.name = "npgw-acl-probe",
+		.socket_id = SOCKET_ID_ANY,
+		.rule_size = RTE_ACL_RULE_SZ(1),
+		.max_rule_num = 1,
+	};
+	struct rte_acl_ctx *probe;
+	int idx = -1, rc;
+
+	if (name != NULL && strcmp(name, "auto") != 0) {
+		for (unsigned int i = 0; i < NPGW_ARRAY_SIZE(acl_methods); i++)
+			if (strcmp(name, acl_methods[i].name) == 0)
+				idx = (int)i;
+		if (idx < 0)
+			return -EINVAL;
+	}
+	/* whether this CPU and the EAL's SIMD bitwidth allow it */
+	probe = rte_acl_create(&prm);
+	if (probe == NULL)
+		return -ENOMEM;
+	if (idx >= 0) {
+		rc = rte_acl_set_ctx_classify(probe, acl_methods[idx].alg);
+	} else {
+		rc = -ENOTSUP;
+		for (unsigned int i = 0; i < NPGW_ARRAY_SIZE(acl_methods) && rc != 0; i++)
+			if ((rc = rte_acl_set_ctx_classify(probe, acl_methods[i].alg)) == 0)
+				acl_method_used = (int)i;
+	}
+	rte_acl_free(probe);
+	if (rc == 0) {
+		acl_method_forced = idx;
+		if (idx >= 0)
+			acl_method_used = idx;
+	}
+	return rc;
+}
+
+const char *npgw_ruleset_acl_method(void)
+{
+	return acl_method_used >= 0 ? acl_methods[acl_method_used].name : "none";
+}
+
 /* Unique object names: rte_acl_create returns an existing context of the
  * same name, and must never rebuild a published one. */
 static atomic_uint_fast64_t name_seq;
@@ -190,6 +270,9 @@ static struct acl_holder *acl_build(const struct npgw_compile_result *cr, int *e
 	}
 	memcpy(cfg.defs, acl_fields, sizeof(acl_fields));
 	rc = rte_acl_build(h->ctx, &cfg);
+	if (rc < 0)
+		goto fail;
+	rc = acl_apply_method(h->ctx);
 	if (rc < 0)
 		goto fail;
 	h->build_seconds = now_seconds() - t0;

@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -181,6 +182,7 @@ class Npgw:
         s = json.loads(self.ctl("stats", "-o", "json").stdout)
         t1 = time.monotonic()
         s["t"] = (t0 + t1) / 2
+        s["cpu"] = worker_cpu(self.proc.pid)
         return s
 
     def status(self):
@@ -226,13 +228,39 @@ def final_counters(log):
     return {"rx": rx, "tx": tx, "drops": drops}
 
 
+def worker_cpu(pid, main_thread=False):
+    """CPU seconds (user + system) of the DPDK worker thread(s) of process
+    pid: the threads EAL names lcore-worker-N. On this shared machine a
+    worker is often off its core; packets per CPU-second of the worker is
+    the rate per core, where packets per wall second is not. DPDK 22.11
+    names them rte-worker-N (earlier releases lcore-worker-N); main_thread:
+    also the main thread, for a program that forwards on its main lcore."""
+    total = 0
+    tick = os.sysconf("SC_CLK_TCK")
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                worker = f.read().startswith(("rte-worker", "lcore-worker"))
+            if not (worker or (main_thread and int(tid) == pid)):
+                continue
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+            total += int(st[11]) + int(st[12])  # utime, stime
+        except OSError:
+            continue
+    return total / tick
+
+
 def window(a, b):
-    """Rates and counts between two npgw stats snapshots."""
+    """Rates and counts between two npgw stats snapshots: per wall second,
+    and per CPU-second of the worker (rx_pps_cpu)."""
     dt = b["t"] - a["t"]
     rx = b["ports"][0]["rx"] - a["ports"][0]["rx"]
     tx = b["ports"][1]["tx"] - a["ports"][1]["tx"]
+    cpu = b.get("cpu", 0) - a.get("cpu", 0)
     drops = {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items()}
     return {"seconds": dt, "rx": rx, "tx": tx, "rx_pps": rx / dt, "tx_pps": tx / dt,
+            "cpu": cpu, "rx_pps_cpu": rx / cpu if cpu > 0 else float("nan"),
             "drops": {k: v for k, v in drops.items() if v}}
 
 
@@ -264,37 +292,113 @@ def npgw_run(tmp, policies, pcap, once=None, conntrack=None, warmup=1.5, seconds
 
 
 def testpmd_run(tmp, pcap, once=None, warmup=1.5, seconds=3.0):
-    """dpdk-testpmd --forward-mode=io on the same ports; its Rx-pps of port
-    0 over the window (testpmd's own clock)."""
+    """dpdk-testpmd --forward-mode=io on the same ports: its port 0 rx over
+    the window (telemetry_window)."""
     once = once or empty_pcap(tmp)
     mbufs = mbufs_for(pcap)
     dev = ports(pcap, once)
+    prefix = "testpmd-%d" % os.getpid()
     args = [TESTPMD, "-l", "0,1", "--no-huge", "-m", str(mem_mb(mbufs)),
             "--no-pci",
-            "--file-prefix", "testpmd-%d" % os.getpid(), "--log-level", "error",
+            "--file-prefix", prefix, "--log-level", "error",
             "--vdev", dev[0], "--vdev", dev[1], "--", "-i", "--auto-start",
             "--forward-mode=io", "--total-num-mbufs=%d" % mbufs, "--burst=32"]
-    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+    log = open(tmp.path("testpmd.log"), "w")
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                         text=True)
     try:
-        # testpmd prints its prompt when ready; wait for forwarding to start
-        # by the clock instead of parsing a buffered pipe
-        time.sleep(warmup + 1.0 + frames_of(pcap) / 400000)
-        p.stdin.write("show port stats 0\n")
-        p.stdin.flush()
-        time.sleep(seconds)
-        p.stdin.write("show port stats 0\nquit\n")
-        p.stdin.flush()
-        out, _ = p.communicate(timeout=120)
-    except Exception:
-        p.kill()
-        p.wait()
-        raise
-    pps = [int(x) for x in re.findall(r"Rx-pps:\s+(\d+)", out)]
-    if len(pps) < 2:
-        raise RuntimeError("testpmd: no stats in its output:\n" + out[-3000:])
-    if pps[-1] == 0:
-        # on a loaded machine testpmd may not be forwarding yet when the
-        # window closes: a failed measurement, not a rate to divide by
-        raise RuntimeError("testpmd: counted no packets in its window (machine busy?)")
-    return {"rx_pps": float(pps[-1]), "seconds": seconds}
+        r = telemetry_window(p, prefix, log.name, warmup, seconds)
+    finally:
+        try:
+            p.stdin.write("quit\n")
+            p.stdin.close()
+            p.wait(60)
+        except (OSError, subprocess.TimeoutExpired):
+            p.kill()
+            p.wait()
+        log.close()
+    r["seconds"] = seconds
+    return r
+
+
+def telemetry_window(p, prefix, log, warmup, seconds, main_thread=False):
+    """Wait until process p (DPDK, --file-prefix prefix) receives on port
+    0, warm up, then measure port 0's rx (DPDK telemetry /ethdev/stats) over
+    `seconds`: per wall second and per CPU-second of its worker thread."""
+    t_end = time.monotonic() + 300
+    while True:
+        if p.poll() is not None:
+            with open(log) as f:
+                raise RuntimeError("%s exited %d: %s" % (prefix, p.returncode, f.read()[-2000:]))
+        try:
+            if telemetry(prefix, "/ethdev/stats,0")["/ethdev/stats"]["ipackets"] > 0:
+                break
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        if time.monotonic() > t_end:
+            raise RuntimeError("%s: not receiving after 300 s" % prefix)
+        time.sleep(0.2)
+    time.sleep(warmup)
+    c0, t0 = worker_cpu(p.pid, main_thread), time.monotonic()
+    a = telemetry(prefix, "/ethdev/stats,0")["/ethdev/stats"]["ipackets"]
+    time.sleep(seconds)
+    c1, t1 = worker_cpu(p.pid, main_thread), time.monotonic()
+    b = telemetry(prefix, "/ethdev/stats,0")["/ethdev/stats"]["ipackets"]
+    if b == a or c1 <= c0:
+        # a failed measurement (the machine too busy to run it), not a
+        # rate to divide by
+        raise RuntimeError("%s: counted no packets or no CPU time in its window" % prefix)
+    return {"rx_pps": (b - a) / (t1 - t0),
+            "rx_pps_cpu": (b - a) / (c1 - c0) if c1 > c0 else float("nan")}
+
+
+def telemetry(prefix, cmd):
+    """One DPDK telemetry command to the process with --file-prefix prefix
+    (its socket in /var/run/dpdk/PREFIX/dpdk_telemetry.v2)."""
+    path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.settimeout(5)
+        s.connect(path)
+        s.recv(16384)  # the greeting
+        s.send(cmd.encode())
+        return json.loads(s.recv(65536).decode())
+    finally:
+        s.close()
+
+
+L3FWD = os.environ.get("L3FWD", os.path.join(BUILD, "bench-peers", "l3fwd", "l3fwd"))
+
+
+def l3fwd_run(tmp, pcap, once=None, lookup="acl", rules=None, warmup=1.5, seconds=3.0):
+    """DPDK's l3fwd sample (scripts/bench/build-l3fwd.sh builds it from
+    Debian's dpdk-doc) on the same ports, capture and core: --lookup=acl
+    with rules = (IPv4 file, IPv6 file), or --lookup=em (a hash-lookup
+    forwarder). Its port 0 rx over the window, from DPDK telemetry, per
+    wall second and per CPU-second of its worker."""
+    once = once or empty_pcap(tmp)
+    mbufs = mbufs_for(pcap)
+    dev = ports(pcap, once)
+    prefix = "l3fwd-%d" % os.getpid()
+    # one lcore (1, the main one): l3fwd opens a tx queue per lcore, and a
+    # pcap port without a tx file has one
+    # l3fwd's pool: at least 262143 mbufs (build-l3fwd.sh's floor)
+    args = [L3FWD, "-l", "1", "--no-huge", "-m", str(mem_mb(max(mbufs, 262143))), "--no-pci",
+            "--file-prefix", prefix, "--log-level", "error",
+            "--vdev", dev[0], "--vdev", dev[1], "--", "-p", "0x3",
+            "--config=(0,0,1),(1,0,1)", "--parse-ptype", "--lookup=" + lookup]
+    if rules:
+        args += ["--rule_ipv4=" + rules[0], "--rule_ipv6=" + rules[1]]
+    log = open(tmp.path("l3fwd-%s.log" % lookup), "w")
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        r = telemetry_window(p, prefix, log.name, warmup, seconds, main_thread=True)
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+    return r

@@ -4,7 +4,10 @@
 #
 #   sh scripts/bench/run-all.sh [--quick] [--with-100k] [--swap-seconds N]
 #
-# Builds build-release/ (meson --buildtype=release), generates the policy
+# Builds build-release/ (meson --buildtype=release -Db_lto=true, everything,
+# tests included) and DPDK's l3fwd sample (scripts/bench/build-l3fwd.sh,
+# from Debian's dpdk-doc), times the flow table's hash candidates
+# (npgw-bench-hash), generates the policy
 # sets and captures into $NPGW_BENCH_DATA (default /tmp/npgw-bench-data; kept
 # between runs, several GiB with the 1,000,000-flow captures), then runs
 # throughput.py, hotswap.py and update.py and report.py (with Debian's
@@ -29,8 +32,12 @@ done
 data=${NPGW_BENCH_DATA:-/tmp/npgw-bench-data}
 mkdir -p "$data"
 sh scripts/install-deps.sh
-[ -d build-release ] || meson setup build-release --buildtype=release
-ninja -C build-release app/npgw/npgw app/npgwctl app/bench/npgw-bench-rules
+# release with link-time optimization: per-packet calls across lib/ inline
+[ -d build-release ] || meson setup build-release --buildtype=release -Db_lto=true
+ninja -C build-release
+# the peer: DPDK's l3fwd from Debian's dpdk-doc sources (not kept here)
+sh scripts/bench/build-l3fwd.sh build-release/bench-peers/l3fwd
+./build-release/app/bench/npgw-bench-hash >"$data/hash.txt"
 export NPGW_BENCH_BUILD="$top/build-release"
 
 t="python3 scripts/bench/throughput.py $quick $with100k --data $data --json $data/throughput.json"

@@ -1,41 +1,44 @@
 #!/usr/bin/python3
-"""throughput.py: npgw against dpdk-testpmd io, per core, on generated traffic.
+"""throughput.py: npgw against dpdk-testpmd io and DPDK's l3fwd, per core,
+on generated traffic.
 
-  throughput.py [--runs 5] [--seconds 3] [--with-100k] [--quick] [--only-rules R]
-                [--only-flows N] [--data DIR] [--json FILE]
+  throughput.py [--runs 5] [--seconds 3] [--with-100k] [--with-1m] [--no-peers]
+                [--quick] [--only-rules R] [--only-flows N] [--data DIR] [--json FILE]
 
 For every case (policy set, flows, frame mix, conntrack mode) and every run,
-interleaved: dpdk-testpmd --forward-mode=io on the case's ports and capture,
-then npgw on the same (harness.py). Reports medians over the runs of
-packets received per second (every frame npgw handles, allowed or denied),
-packets sent, testpmd's rate, the ratio npgw/testpmd, and cycles per packet
-(TSC Hz / rate; the worker core is always busy); "npgw cyc - testpmd cyc"
-is the cost of npgw's own work, the harness's (pcap rx copy, tx drop)
-taken out. Loss (rx - tx - policy drops) must be 0 in every run.
+interleaved on the same ports, capture and core: dpdk-testpmd
+--forward-mode=io; for the 0- and 10k-rule cases, DPDK's l3fwd sample
+(scripts/bench/build-l3fwd.sh) with --lookup=acl (the same number of
+rules: one deny rule per port the denied flows use, so it drops what npgw
+denies, plus random /32 rules the traffic never matches) and with
+--lookup=em (a hash-lookup forwarder: the ceiling of a flow-cache hit);
+then npgw (harness.py).
+
+Rates are packets per CPU-second of the forwarding thread (utime + stime
+of the rte-worker thread from /proc): this machine is shared, a worker
+is often off its core, and wall-clock rates then measure the load. The
+wall rate of npgw is kept in the JSON. Ratios are to testpmd's rate on
+the same capture in the same run, medians over the runs. Cycles per packet
+= TSC Hz / rate. Loss (rx - tx - policy drops, from npgw's final counters)
+must be 0 in every run. "classified" is the share of frames the flow
+table did not decide (1 - (hits + denied hits) / rx).
 
 Cases:
   rules   0/100/1k/10k-rule sets, 10,000 flows, 64-byte frames; the
-          100k-rule set only with --with-100k: its cluster (10,000 pods,
-          28,000 policies) saves to a 20 MB state, over the daemon's 16 MiB
-          state-file limit, so npgw refuses it at start (persist-failed)
-          and the case reports that instead of numbers
-  flows   10k-rule set, 100 and 1,000,000 flows, 64-byte frames
+          100k-rule set only with --with-100k
+  flows   (--with-1m) 10k-rule set, 1,000,000 flows: about 6 GB of mbufs
+          without hugepages, for the capture preloaded by net_pcap
   imix    10k-rule set, 10,000 flows, IMIX (7:4:1 of 64/570/1518 bytes)
-  allnew  10k-rule set, 1,000,000 flows, every frame a TCP SYN of a flow
-          whose entry has expired (timeouts.tcp_syn 1 s; the capture takes
-          longer than 1 s to go round): the flow table misses, classifies
-          and inserts on every frame. The conntrack miss counter says how
-          close to "every frame" each run came: here the capture goes round
-          faster than 1 s, so most SYNs hit their flow's entry of the last
-          round; a true all-new run needs a capture longer than rate x 1 s
-          (several GB of pool without hugepages) or a flow-table flush
-          every 100 ms over the control socket.
+  allnew  10k-rule set, 200,000 flows, every frame a TCP SYN, and the
+          flow table flushed every 100 ms over the control socket while
+          the capture goes round: no flow is found in the table, every
+          frame is classified and inserted (25% denied)
 Modes: stateless (conntrack off) and stateful (conntrack on; the TCP
 handshakes of every flow arrive once on port 1, so the data frames, TCP
-ACKs, hit established flows; denied flows never get an entry and are
-classified on every frame, as they would be).
---quick: the 0- and 1k-rule sets, 1,000 flows, one run of 0.5 s (the CI
-smoke run: checks that everything runs and the table prints).
+ACKs, hit established flows; denied flows are remembered as denied after
+their first frame).
+--quick: the 0- and 1k-rule sets, 1,000 flows, one run of 0.5 s, no
+peers (the CI smoke run: checks that everything runs and the table prints).
 """
 
 import argparse
@@ -44,6 +47,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -101,13 +105,66 @@ def cases(a):
     for r in sets:
         for m in ("stateless", "stateful"):
             out.append(("rules", r, 10000, "64", m))
-    for fl in (100, 1000000):
+    if a.with_1m:
         for m in ("stateless", "stateful"):
-            out.append(("flows", "10k", fl, "64", m))
+            out.append(("flows", "10k", 1000000, "64", m))
     for m in ("stateless", "stateful"):
         out.append(("imix", "10k", 10000, "imix", m))
-    out.append(("allnew", "10k", 1000000, "64", "allnew"))
+    out.append(("allnew", "10k", ALLNEW_FLOWS, "64", "allnew"))
     return out
+
+
+# The cases l3fwd runs beside: the 0- and 10k-rule sets, 10,000 flows.
+PEER_SETS = {"0": 0, "10k": 10000}
+# All-new flows: every frame a SYN, the flow table flushed every 100 ms
+# over the control socket while the capture (of this many flows, one frame
+# each) goes round in about 0.1-0.3 s: no tuple is seen twice between two
+# flushes of the same entry's life, so every frame misses and is classified.
+ALLNEW_FLOWS = 200000
+
+
+class Flusher(threading.Thread):
+    """npgwctl flows flush every `every` seconds until stopped."""
+
+    def __init__(self, g, every=0.1):
+        super().__init__(daemon=True)
+        self.g, self.every, self.halt = g, every, threading.Event()
+
+    def run(self):
+        while not self.halt.wait(self.every):
+            self.g.ctl("flows", "flush", check=False)
+
+
+# The ports the traffic generator's denied flows use (make_traffic.py).
+DENY_PORTS = [22, 3306, 11211, 9090]
+
+
+def l3fwd_rules(data, n):
+    """l3fwd ACL rule files with n deny rules: one per denied port of the
+    traffic (so l3fwd drops what npgw denies, about 25% of the frames),
+    the rest random /32 pairs the traffic never has; and a route sending
+    everything else to port 1. Returns (IPv4 file, IPv6 file)."""
+    v4, v6 = os.path.join(data, "l3fwd-%d.v4" % n), os.path.join(data, "l3fwd-%d.v6" % n)
+    if os.path.exists(v4) and os.path.exists(v6):
+        return v4, v6
+    rnd = __import__("random").Random(n)
+    with open(v4, "w") as f4, open(v6, "w") as f6:
+        for i in range(n):
+            if i < len(DENY_PORTS):
+                p = DENY_PORTS[i]
+                f4.write("@0.0.0.0/0 0.0.0.0/0 0 : 65535 %d : %d 0x06/0xff\n" % (p, p))
+                f6.write("@0:0:0:0:0:0:0:0/0 0:0:0:0:0:0:0:0/0 0 : 65535 %d : %d 0x06/0xff\n"
+                         % (p, p))
+                continue
+            a, b = rnd.getrandbits(32), rnd.getrandbits(32)
+            f4.write("@%d.%d.%d.%d/32 192.0.2.%d/32 0 : 65535 0 : 65535 0x06/0xff\n" % (
+                198, 51, a >> 8 & 255, a & 255, b & 255))
+            if i % 5 == 0:
+                f6.write("@2001:db8:0:0:0:0:%x:%x/128 2001:db8:1:0:0:0:0:%x/128 0 : 65535 "
+                         "0 : 65535 0x06/0xff\n" % (a >> 16, a & 0xffff, b & 0xffff))
+        f4.write("R0.0.0.0/0 0.0.0.0/0 0 : 65535 0 : 65535 0x0/0x0 1\n")
+        f6.write("R0:0:0:0:0:0:0:0/0 0:0:0:0:0:0:0:0/0 0 : 65535 0 : 65535 0x0/0x0 1\n")
+    return v4, v6
 
 
 def med(v):
@@ -120,6 +177,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--warmup", type=float, default=1.5)
     ap.add_argument("--with-100k", action="store_true")
+    ap.add_argument("--with-1m", action="store_true",
+                    help="also the 1,000,000-flow cases (about 6 GB of mbufs without hugepages)")
+    ap.add_argument("--no-peers", action="store_true", help="no l3fwd runs")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--data", default="/tmp/npgw-bench-data")
     ap.add_argument("--only-flows", type=int, help="only the cases of this many flows")
@@ -128,7 +188,12 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.runs, a.seconds, a.warmup = 1, 0.5, 0.3
+        a.no_peers = True
     os.makedirs(a.data, exist_ok=True)
+    peers = not a.no_peers and os.path.exists(h.L3FWD)
+    if not a.no_peers and not peers:
+        print("l3fwd not built (%s): run scripts/bench/build-l3fwd.sh; no peer rows" % h.L3FWD,
+              file=sys.stderr)
     hz = h.tsc_hz()
     cs = [c for c in cases(a) if (a.only_flows is None or c[2] == a.only_flows) and
           (a.only_rules is None or c[1] == a.only_rules)]
@@ -139,18 +204,18 @@ def main():
         if key not in prepared:
             prepared[key] = make_pcap(a.data, setdir, flows, frames, syn=mode == "allnew")
     tmp = h.Tmp()
-    res = {c: {"npgw": [], "tx": [], "testpmd": [], "loss": [], "rules": 0, "miss": [],
-               "load": []} for c in cs}
+    res = {c: {"npgw": [], "npgw_cpu": [], "tx": [], "testpmd": [], "testpmd_cpu": [],
+               "loss": [], "rules": 0, "miss": [], "load": [], "acl": [], "em": []}
+           for c in cs}
     try:
         for run in range(a.runs):
-            tp_done = {}
+            tp_done, em_done = {}, {}
             for c in cs:
                 kind, rules, flows, frames, mode = c
                 pcap, hs, meta = prepared[(rules, flows, frames, mode == "allnew")]
                 if pcap not in tp_done:
                     try:
-                        tp_done[pcap] = h.testpmd_run(tmp, pcap, hs, a.warmup,
-                                                      a.seconds)["rx_pps"]
+                        tp_done[pcap] = h.testpmd_run(tmp, pcap, hs, a.warmup, a.seconds)
                     except RuntimeError as e:
                         tp_done[pcap] = None
                         print("run %d %s: %s" % (run + 1, c, str(e)[-300:]), file=sys.stderr,
@@ -158,6 +223,19 @@ def main():
                 if tp_done[pcap] is None:
                     res[c].setdefault("error", "testpmd failed (see the log)")
                     continue
+                if peers and kind == "rules" and mode == "stateless" and rules in PEER_SETS:
+                    try:
+                        if pcap not in em_done:
+                            em_done[pcap] = h.l3fwd_run(tmp, pcap, hs, "em", None, a.warmup,
+                                                        a.seconds)
+                        res[c]["em"].append(em_done[pcap]["rx_pps_cpu"])
+                        acl = h.l3fwd_run(tmp, pcap, hs, "acl",
+                                          l3fwd_rules(a.data, PEER_SETS[rules]), a.warmup,
+                                          a.seconds)
+                        res[c]["acl"].append(acl["rx_pps_cpu"])
+                    except RuntimeError as e:
+                        print("run %d %s l3fwd: %s" % (run + 1, c, str(e)[-300:]),
+                              file=sys.stderr, flush=True)
                 ct = ct_config(mode, flows)
                 extra = (2048 if rules == "100k" else 256) + (
                     ct.get("capacity", 0) * 160 >> 20)
@@ -169,8 +247,11 @@ def main():
                     res[c]["error"] = str(e)
                     print("run %d %s: %s" % (run + 1, c, e), file=sys.stderr, flush=True)
                     continue
+                fl = Flusher(g) if mode == "allnew" else None
                 try:
                     st = g.status()
+                    if fl:
+                        fl.start()
                     # stateful: the handshakes (3 frames a flow, port 1) must
                     # be through before the window opens (12 s for 1M flows)
                     time.sleep(a.warmup if mode != "stateful" or a.quick
@@ -179,26 +260,35 @@ def main():
                     time.sleep(a.seconds)
                     s1 = g.stats()
                 finally:
+                    if fl:
+                        fl.halt.set()
+                        fl.join()
                     fin = g.stop()
                 w = h.window(s0, s1)
                 r = res[c]
                 r["npgw"].append(w["rx_pps"])
+                r["npgw_cpu"].append(w["rx_pps_cpu"])
                 r["tx"].append(w["tx_pps"])
-                r["testpmd"].append(tp_done[pcap])
+                r["testpmd"].append(tp_done[pcap]["rx_pps"])
+                r["testpmd_cpu"].append(tp_done[pcap]["rx_pps_cpu"])
                 r["loss"].append(h.loss(fin["rx"], fin["tx"], fin["drops"]) if fin else -1)
                 r["rules"] = st.get("acl", {}).get("rules", 0)
+                r["acl_method"] = st.get("acl_method", "?")
                 r["denied_expected"] = meta["denied_share"]
                 r["denied"] = (w["rx"] - w["tx"]) / max(w["rx"], 1)
-                ct0, ct1 = s0.get("conntrack", {}), s1.get("conntrack", {})
+                ct0, ct1 = s0.get("flows", {}), s1.get("flows", {})
                 if ct1:
-                    r["miss"].append((ct1["misses"] - ct0["misses"]) / max(w["rx"], 1))
+                    hits = ct1["hits"] - ct0["hits"] + (
+                        ct1.get("denied", {}).get("hits", 0) - ct0.get("denied", {}).get("hits", 0))
+                    r["miss"].append(1 - hits / max(w["rx"], 1))
                 r["other_drops"] = {k: v for k, v in w["drops"].items()
                                     if not k.startswith("policy-")}
                 with open("/proc/loadavg") as f:
                     r["load"].append(float(f.read().split()[0]))
-                print("run %d %-6s %-4s %7d %-4s %-9s npgw %6.3f Mpps testpmd %6.3f Mpps "
-                      "loss %d" % (run + 1, kind, rules, flows, frames, mode,
-                                   w["rx_pps"] / 1e6, tp_done[pcap] / 1e6, r["loss"][-1]),
+                print("run %d %-6s %-4s %7d %-4s %-9s npgw %6.3f Mpps/core (%6.3f wall) "
+                      "testpmd %6.3f Mpps/core loss %d" % (
+                          run + 1, kind, rules, flows, frames, mode, w["rx_pps_cpu"] / 1e6,
+                          w["rx_pps"] / 1e6, tp_done[pcap]["rx_pps_cpu"] / 1e6, r["loss"][-1]),
                       file=sys.stderr, flush=True)
     finally:
         tmp.close()
@@ -210,12 +300,14 @@ def main():
             rows.append({"case": kind, "rules_target": rules, "flows": flows, "frames": frames,
                          "mode": mode, "error": r.get("error", "no run")})
             continue
-        npgw, tp = med(r["npgw"]), med(r["testpmd"])
-        ratios = [x / y for x, y in zip(r["npgw"], r["testpmd"])]
-        rows.append({
+        npgw, tp = med(r["npgw_cpu"]), med(r["testpmd_cpu"])
+        ratios = [x / y for x, y in zip(r["npgw_cpu"], r["testpmd_cpu"])]
+        row = {
             "case": kind, "rules_target": rules, "rules": r["rules"], "flows": flows,
             "frames": frames, "mode": mode, "runs": len(r["npgw"]),
-            "npgw_mpps": npgw / 1e6, "npgw_tx_mpps": med(r["tx"]) / 1e6,
+            "acl_method": r.get("acl_method"),
+            "npgw_mpps": npgw / 1e6, "npgw_wall_mpps": med(r["npgw"]) / 1e6,
+            "npgw_tx_mpps": med(r["tx"]) / 1e6,
             "testpmd_mpps": tp / 1e6, "ratio": med(ratios),
             "ratio_min": min(ratios), "ratio_max": max(ratios),
             "npgw_cycles": hz / npgw, "testpmd_cycles": hz / tp,
@@ -224,7 +316,14 @@ def main():
             "ct_miss_share": med(r["miss"]) if r["miss"] else None,
             "loss": sum(r["loss"]), "other_drops": r["other_drops"],
             "loadavg": med(r["load"]),
-        })
+        }
+        if r["acl"]:
+            row["l3fwd_acl_mpps"] = med(r["acl"]) / 1e6
+            row["l3fwd_acl_ratio"] = med(r["acl"]) / tp
+        if r["em"]:
+            row["l3fwd_em_mpps"] = med(r["em"]) / 1e6
+            row["l3fwd_em_ratio"] = med(r["em"]) / tp
+        rows.append(row)
     out = {"tsc_hz": hz, "runs": a.runs, "seconds": a.seconds, "rows": rows}
     if a.json:
         with open(a.json, "w") as f:
@@ -234,13 +333,17 @@ def main():
 
 
 def print_table(out):
-    print("npgw vs dpdk-testpmd io, one worker core, medians of %d run(s) of %.1f s; "
-          "TSC %.0f MHz" % (out["runs"], out["seconds"], out["tsc_hz"] / 1e6))
+    print("npgw vs dpdk-testpmd io and DPDK l3fwd, one worker core, medians of %d run(s) "
+          "of %.1f s; TSC %.0f MHz" % (out["runs"], out["seconds"], out["tsc_hz"] / 1e6))
+    print("Mpps are packets per CPU-second of the forwarding core (the worker thread's "
+          "utime + stime): on a shared machine a worker is often off its core, so wall-clock "
+          "rates say more about the machine's load than about the code. Ratios are to "
+          "testpmd io on the same capture in the same run.")
     print()
-    print("| case | ACL rules | flows | frames | mode | npgw Mpps (rx) | npgw Mpps (tx) | "
-          "testpmd Mpps | ratio (min-max) | npgw cyc/pkt | testpmd cyc/pkt | npgw own cyc/pkt | "
-          "denied (expected) | ct misses | loss |")
-    print("|---|---:|---:|---|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|")
+    print("| case | ACL rules | flows | frames | mode | npgw Mpps | testpmd Mpps | ratio (min-max) "
+          "| l3fwd-acl Mpps (ratio) | l3fwd-em Mpps (ratio) | npgw cyc/pkt | npgw own cyc/pkt "
+          "| denied (expected) | classified | loss |")
+    print("|---|---:|---:|---|---|---:|---:|---|---|---|---:|---:|---|---:|---:|")
     for r in out["rows"]:
         if r.get("error"):
             print("| %s | (%s) | %d | %s | %s | failed: %s |||||||||| |" % (
@@ -248,12 +351,16 @@ def print_table(out):
                 r["error"].replace("|", "/")))
             continue
         miss = "-" if r["ct_miss_share"] is None else "%.0f%%" % (100 * r["ct_miss_share"])
-        print("| %s | %d | %d | %s | %s | %.2f | %.2f | %.2f | %.2f (%.2f-%.2f) | %.0f | %.0f | "
-              "%.0f | %.1f%% (%.1f%%) | %s | %d |" % (
+        acl = ("%.2f (%.2f)" % (r["l3fwd_acl_mpps"], r["l3fwd_acl_ratio"])
+               if "l3fwd_acl_mpps" in r else "-")
+        em = ("%.2f (%.2f)" % (r["l3fwd_em_mpps"], r["l3fwd_em_ratio"])
+              if "l3fwd_em_mpps" in r else "-")
+        print("| %s | %d | %d | %s | %s | %.2f | %.2f | %.2f (%.2f-%.2f) | %s | %s | %.0f | %.0f "
+              "| %.1f%% (%.1f%%) | %s | %d |" % (
                   r["case"], r["rules"], r["flows"], r["frames"], r["mode"], r["npgw_mpps"],
-                  r["npgw_tx_mpps"], r["testpmd_mpps"], r["ratio"], r["ratio_min"],
-                  r["ratio_max"], r["npgw_cycles"], r["testpmd_cycles"], r["own_cycles"],
-                  100 * r["denied"], 100 * r["denied_expected"], miss, r["loss"]))
+                  r["testpmd_mpps"], r["ratio"], r["ratio_min"], r["ratio_max"], acl, em,
+                  r["npgw_cycles"], r["own_cycles"], 100 * r["denied"],
+                  100 * r["denied_expected"], miss, r["loss"]))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ static struct fixture fx;
 static unsigned int ring_seq;
 /* The flow tracking config the next setup() uses (off unless a test sets
  * it). */
-static struct npgw_config_conntrack next_ct;
+static struct npgw_conntrack_settings next_ct;
 
 /* Fresh ring ports (ethdev names are never reused) and a data plane over
  * them: n ports in one bridge, one worker polled by this thread. */
@@ -541,16 +541,20 @@ static void inject_tcp(unsigned int port, const char *src, const char *dst, uint
 }
 
 /* Flow tracking on, with the config's default timeouts. */
-static struct npgw_config_conntrack ct_config(enum npgw_config_revoke revoke, uint32_t capacity)
+static struct npgw_conntrack_settings ct_config(enum npgw_conntrack_revoke revoke, uint32_t capacity)
 {
-	return (struct npgw_config_conntrack){
-		.enabled = true, .capacity = capacity, .revoke = revoke, .frag_hold = 8,
-		.tcp_syn = 30, .tcp_established = 3600, .tcp_closing = 120, .tcp_closed = 10,
-		.udp = 30, .udp_stream = 120, .icmp = 30, .sctp = 300, .other = 600, .frag = 2,
-	};
+	struct npgw_conntrack_settings s;
+
+	npgw_conntrack_settings_defaults(&s);
+	s.capacity = capacity;
+	s.denied_capacity = capacity;
+	s.revoke = revoke;
+	s.frag_hold = 8;
+	s.timeouts.tcp_established = 3600;
+	return s;
 }
 
-static void ct_setup(enum npgw_config_revoke revoke)
+static void ct_setup(enum npgw_conntrack_revoke revoke)
 {
 	char *y = NULL;
 
@@ -576,7 +580,7 @@ static void test_reply_of_an_allowed_connection_passes_where_the_reverse_is_deni
 {
 	struct npgw_dp_stats st;
 
-	ct_setup(NPGW_REVOKE_DROP);
+	ct_setup(NPGW_CONNTRACK_REVOKE_DROP);
 	/* b may not open a connection to a */
 	inject_tcp(1, "10.0.1.2", "10.0.1.1", 40001, 80, TCP_SYN);
 	poll_all();
@@ -600,7 +604,7 @@ static void test_mid_stream_packet_without_syn_is_classified(void)
 {
 	struct npgw_dp_stats st;
 
-	ct_setup(NPGW_REVOKE_DROP);
+	ct_setup(NPGW_CONNTRACK_REVOKE_DROP);
 	/* an ACK from b to a with no flow: classified as new, and denied */
 	inject_tcp(1, "10.0.1.2", "10.0.1.1", 80, 40000, TCP_ACK);
 	/* an ACK from a to b with no flow: allowed by policy, but opens none */
@@ -616,7 +620,7 @@ static void test_mid_stream_packet_without_syn_is_classified(void)
 
 /* Establish a flow, then make b-from-a disappear: what its next packet
  * meets depends on the revocation mode. */
-static void revoke_with(enum npgw_config_revoke mode, unsigned int out_b, unsigned int out_a,
+static void revoke_with(enum npgw_conntrack_revoke mode, unsigned int out_b, unsigned int out_a,
 			uint64_t revoked_drops)
 {
 	char *y = NULL;
@@ -641,18 +645,18 @@ static void revoke_with(enum npgw_config_revoke mode, unsigned int out_b, unsign
 
 static void test_revoked_connection_stops_in_drop_mode(void)
 {
-	revoke_with(NPGW_REVOKE_DROP, 0, 0, 1);
+	revoke_with(NPGW_CONNTRACK_REVOKE_DROP, 0, 0, 1);
 }
 
 static void test_revoked_connection_lives_on_in_keep_mode(void)
 {
-	revoke_with(NPGW_REVOKE_KEEP, 1, 0, 0);
+	revoke_with(NPGW_CONNTRACK_REVOKE_KEEP, 1, 0, 0);
 }
 
 static void test_revoked_connection_gets_resets_in_reset_mode(void)
 {
 	/* the packet is dropped; a RST goes on to b and one back to a */
-	revoke_with(NPGW_REVOKE_RESET, 1, 1, 1);
+	revoke_with(NPGW_CONNTRACK_REVOKE_RESET, 1, 1, 1);
 }
 
 /* An IPv4 UDP fragment of datagram id: offset in bytes, more fragments. */
@@ -676,7 +680,7 @@ static void test_later_fragments_follow_their_first(void)
 {
 	uint8_t b[160];
 
-	ct_setup(NPGW_REVOKE_DROP);
+	ct_setup(NPGW_CONNTRACK_REVOKE_DROP);
 	/* allowed datagram a -> b UDP... b admits TCP 80 only: use a's egress
 	 * to b on TCP? UDP to b is denied; so the denied case is UDP, and the
 	 * allowed one is a datagram from a to b on TCP 80. */
@@ -700,7 +704,7 @@ static void test_later_fragments_of_an_allowed_datagram_pass(void)
 	uint8_t b[160];
 	char *y = NULL;
 
-	ct_setup(NPGW_REVOKE_DROP);
+	ct_setup(NPGW_CONNTRACK_REVOKE_DROP);
 	/* let a send UDP 80 to b too */
 	CU_ASSERT_FATAL(asprintf(&y, "%s%s%s", cluster, ct_policies,
 				 "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
@@ -784,7 +788,7 @@ static void several_workers(unsigned int n_workers, unsigned int n_flows)
 	cfg.mbufs = 8191;
 	cfg.burst = 32;
 	cfg.non_ip_pass = true;
-	cfg.conntrack = ct_config(NPGW_REVOKE_DROP, 4 * n_flows);
+	cfg.conntrack = ct_config(NPGW_CONNTRACK_REVOKE_DROP, 4 * n_flows);
 	cfg.conntrack.frag_hold = 0;
 	dp = npgw_dp_create(&cfg, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
@@ -898,7 +902,7 @@ static void swap_stress(bool tracked)
 	CU_ASSERT_FATAL(asprintf(&ya, "%s%s%s", cluster, policy_b, gen_a_extra) > 0);
 	CU_ASSERT_FATAL(asprintf(&yb, "%s%s%s", cluster, policy_b, gen_b_extra) > 0);
 	if (tracked) {
-		next_ct = ct_config(NPGW_REVOKE_DROP, 1024);
+		next_ct = ct_config(NPGW_CONNTRACK_REVOKE_DROP, 1024);
 		next_ct.frag_hold = 0;
 	}
 	setup(2, false, true);

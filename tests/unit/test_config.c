@@ -414,31 +414,38 @@ static void test_conntrack_section(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_TRUE(c->conntrack.enabled);
 	CU_ASSERT_EQUAL(c->conntrack.capacity, 262144);
-	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_REVOKE_DROP);
-	CU_ASSERT_EQUAL(c->conntrack.tcp_established, 86400);
+	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_CONNTRACK_REVOKE_DROP);
+	CU_ASSERT_EQUAL(c->conntrack.timeouts.tcp_established, 86400);
 	npgw_config_free(c);
 	c = accept("npgw.yaml",
 		   BASE "conntrack: {enabled: false, capacity: 1024, revoke: keep, tcp_loose: true,\n"
-			"  frag_hold: 0, timeouts: {udp: 5, tcp_syn: 7}}\n",
+			"  frag_hold: 0, denied_capacity: 0, timeouts: {udp: 5, tcp_syn: 7, denied: 9}}\n",
 		   NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_FALSE(c->conntrack.enabled);
 	CU_ASSERT_EQUAL(c->conntrack.capacity, 1024);
-	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_REVOKE_KEEP);
+	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_CONNTRACK_REVOKE_KEEP);
 	CU_ASSERT_TRUE(c->conntrack.tcp_loose);
 	CU_ASSERT_EQUAL(c->conntrack.frag_hold, 0);
-	CU_ASSERT_EQUAL(c->conntrack.udp, 5);
-	CU_ASSERT_EQUAL(c->conntrack.tcp_syn, 7);
-	CU_ASSERT_EQUAL(c->conntrack.icmp, 30);
+	CU_ASSERT_EQUAL(c->conntrack.timeouts.udp, 5);
+	CU_ASSERT_EQUAL(c->conntrack.timeouts.tcp_syn, 7);
+	CU_ASSERT_EQUAL(c->conntrack.denied_capacity, 0);
+	CU_ASSERT_EQUAL(c->conntrack.timeouts.denied, 9);
+	CU_ASSERT_EQUAL(c->conntrack.timeouts.icmp, 30);
 	npgw_config_free(c);
 	refused_with(BASE "conntrack: {revoke: rst}\n",
 		     "t.yaml:6:21: conntrack.revoke: unknown revoke mode \"rst\" (drop, keep or reset)");
 	refused_with(BASE "conntrack: {timeouts: {tcp: 5}}\n",
 		     "t.yaml:6:24: conntrack.timeouts.tcp: unknown field \"tcp\" (timeouts are "
 		     "tcp_syn, tcp_established, tcp_closing, tcp_closed, udp, udp_stream, icmp, "
-		     "sctp, other and frag (seconds))");
+		     "sctp, other, frag and denied (seconds))");
 	refused_with(BASE "conntrack: {capacity: 4}\n",
 		     "t.yaml:6:23: conntrack.capacity: 4 is outside 8..67108864");
+	refused_with(BASE "acl_method: avx9\n",
+		     "t.yaml:6:13: acl_method: unknown rte_acl method \"avx9\" (auto, scalar, sse, "
+		     "avx2, avx512x16 or avx512x32)");
+	refused_with(BASE "conntrack: {denied_capacity: -1}\n",
+		     "t.yaml:6:30: conntrack.denied_capacity: -1 is outside 0..16777216");
 }
 
 /* desired_state: said, or derived from policies; socket with files is
@@ -478,7 +485,7 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 	refused_with(BASE "workerz: []\n",
 		     "t.yaml:6:1: workerz: unknown field \"workerz\" (the config has policies, "
 		     "control, state_dir, desired_state, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, "
-		     "mempool, burst, eal and log_level)");
+		     "mempool, burst, acl_method, eal and log_level)");
 	refused_with("ports:\n  - {name: a, device: net_ring0, rx_descriptor: 512}\n"
 		     "  - {name: b, device: net_ring1}\nbridges: [{name: w, ports: [a, b]}]\n",
 		     "t.yaml:2:34: ports[0].rx_descriptor: unknown field \"rx_descriptor\" (a port "
@@ -502,7 +509,7 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 	refused_with(BASE "\"a.b\": 1\n",
 		     "t.yaml:6:1: [\"a.b\"]: unknown field \"a.b\" (the config has policies, control, "
 		     "state_dir, desired_state, posture, non_ip, ports, bridges, conntrack, workers, main_lcore, mempool, burst, "
-		     "eal and log_level)");
+		     "acl_method, eal and log_level)");
 }
 
 static void test_required_fields_and_ranges(void)

@@ -228,6 +228,17 @@ static enum npgw_pkt_kind parse_exact(const uint8_t *b, uint32_t len, struct npg
 	memset(info, 0xa5, sizeof(*info)); /* the parser must clear it */
 	*reason = (enum npgw_drop_reason)0x5a;
 	k = npgw_pkt_parse(m, len, info, reason);
+	{
+		/* the data path's straight-line parser must agree on every
+		 * frame, field for field */
+		struct npgw_pkt_info fast;
+		enum npgw_drop_reason fr = (enum npgw_drop_reason)0x5a;
+
+		memset(&fast, 0x5a, sizeof(fast));
+		CU_ASSERT_EQUAL(npgw_pkt_parse_fast(m, len, &fast, &fr), k);
+		CU_ASSERT_EQUAL(fr, *reason);
+		CU_ASSERT(memcmp(&fast, info, sizeof(fast)) == 0);
+	}
 	free(m);
 	return k;
 }
