@@ -16,7 +16,15 @@ run_suite() {
 		echo "test.sh: tests failed in $dir" >&2
 		exit 1
 	fi
+	# the benchmarks' smoke runs, out of the default run: one at a time,
+	# since they measure
+	if ! meson test -C "$dir" --setup bench --suite bench --print-errorlogs \
+		--num-processes 1 --logbase benchlog; then
+		echo "test.sh: benchmark smoke runs failed in $dir" >&2
+		exit 1
+	fi
 	grep -hE '^ *(Run Summary|suites|tests|asserts) ' "$dir/meson-logs/testlog.txt" || true
+	grep -hE '^ *[0-9]+/[0-9]+ ' "$dir/meson-logs/benchlog.txt" || true
 }
 
 echo "== normal build =="

@@ -257,9 +257,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	char *eal_argv[] = {argv[0], "--no-huge", "-m", "4096", "--no-pci", "--no-shconf",
-			    "--no-telemetry",
-			    "--log-level=lib.eal:error", "-c", "0x1"};
+	char *eal_argv[] = {argv[0], (char[]){"--no-huge"}, (char[]){"-m"}, (char[]){"4096"},
+		(char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+		(char[]){"--log-level=lib.eal:error"}, (char[]){"-c"}, (char[]){"0x1"}};
+	static char quick_mem[] = "512";
 	const struct size *sizes = full_sizes;
 	size_t n_sizes = NPGW_ARRAY_SIZE(full_sizes);
 	unsigned int runs = 0;
@@ -282,7 +283,7 @@ int main(int argc, char **argv)
 	if (quick) {
 		sizes = quick_sizes;
 		n_sizes = NPGW_ARRAY_SIZE(quick_sizes);
-		eal_argv[3] = "512"; /* -m */
+		eal_argv[3] = quick_mem; /* -m */
 	}
 	if (runs == 0)
 		runs = quick ? 3 : 5;

@@ -91,8 +91,9 @@ static struct npgw_conntrack *table(uint32_t capacity, int *err)
 
 int main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
-		       "--no-telemetry", "--log-level=error", "-l", "0", NULL};
+	char *eal[] = {argv[0], (char[]){"--no-huge"}, (char[]){"-m"}, (char[]){"1024"},
+		(char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+		(char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0"}, NULL};
 	uint32_t flows = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 0) : 200000;
 	uint32_t capacity = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 0) : 262144;
 	static const struct npgw_ruleset_verdict allow = {.allowed = true};

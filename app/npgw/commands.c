@@ -65,7 +65,7 @@ static struct npgw_k8s_cluster *read_documents(const cJSON *args, struct npgw_ct
 		cJSON *arr = s ? cJSON_Parse(s) : NULL;
 
 		free(s);
-		npgw_ctl_error(&r->error, "invalid", "%zu error%s in the objects; nothing changed",
+		npgw_ctl_error(&r->error, NPGW_CTL_E_INVALID, "%zu error%s in the objects; nothing changed",
 			       diags.n_errors, diags.n_errors == 1 ? "" : "s");
 		r->result = cJSON_CreateObject();
 		if (r->result != NULL && arr != NULL)
@@ -84,7 +84,7 @@ static bool refuse_when_not_owner(struct gateway *gw, struct npgw_ctl_reply *r)
 {
 	if (gw->cfg->owner == NPGW_OWNER_SOCKET)
 		return false;
-	npgw_ctl_error(&r->error, "not-owner",
+	npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_OWNER,
 		       "the policy files own the desired state (config desired_state: files): "
 		       "change them and send SIGHUP; the control socket only reads");
 	return true;
@@ -468,38 +468,22 @@ static int cmd_explain(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	struct gateway *gw = arg;
 	const struct npgw_ruleset *rs = npgw_dp_current(gw->dp);
-	const char *proto_name = "TCP";
-	struct npgw_explain_query q = {0};
+	struct npgw_explain_query q;
 	struct npgw_ruleset_tuple t;
 	struct npgw_explain_answer a;
-	uint64_t port = 0;
 	char why[256];
-	int proto;
 
-	if (npgw_ctl_arg_only(args, &r->error, "from", "to", "protocol", "port", NULL) < 0 ||
-	    npgw_ctl_arg_string(args, "from", true, &q.from, &r->error) < 0 ||
-	    npgw_ctl_arg_string(args, "to", true, &q.to, &r->error) < 0 ||
-	    npgw_ctl_arg_string(args, "protocol", false, &proto_name, &r->error) < 0 ||
-	    npgw_ctl_arg_uint(args, "port", 1, 65535, true, &port, &r->error) < 0)
-		return -EINVAL;
-	proto = npgw_proto_parse(proto_name);
-	if (proto < 0)
-		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS,
-				      "protocol: '%s' is not TCP, UDP or SCTP", proto_name);
+	/* lib/explain's codec: the same query parser and answer as offline */
+	if (npgw_explain_query_from_json(args, &q, why, sizeof(why)) < 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s", why);
 	if (rs == NULL || gw->desired == NULL)
-		return npgw_ctl_error(&r->error, "not-ready", "no generation is live");
-	q.proto = (uint8_t)proto;
-	q.port = (uint16_t)port;
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_READY, "no generation is live");
 	if (npgw_explain_tuple(gw->desired, &q, &t, why, sizeof(why)) < 0)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "%s", why);
 	if (npgw_explain_burst(rs, &t, 1, &a) != 1)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "classify failed");
-	r->result = cJSON_CreateObject();
-	if (r->result == NULL || !cJSON_AddStringToObject(r->result, "from", q.from) ||
-	    !cJSON_AddStringToObject(r->result, "to", q.to) ||
-	    !cJSON_AddStringToObject(r->result, "protocol", proto_name) ||
-	    !cJSON_AddNumberToObject(r->result, "port", q.port) ||
-	    npgw_explain_to_json(rs, &a, r->result) < 0)
+	r->result = npgw_explain_answer_json(&q, rs, &a);
+	if (r->result == NULL)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	return 0;
 }
@@ -588,7 +572,7 @@ static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		return -EINVAL;
 	if (flush) {
 		if (npgw_dp_flows_flush(gw->dp) < 0)
-			return npgw_ctl_error(&r->error, "not-tracking",
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_TRACKING,
 					      "connection tracking is off (config conntrack.enabled)");
 		r->result = cJSON_CreateObject();
 		if (r->result != NULL)
@@ -638,9 +622,9 @@ static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	if (n < 0) {
 		cJSON_Delete(l.arr);
 		if (n == -ENOTSUP)
-			return npgw_ctl_error(&r->error, "not-tracking",
+			return npgw_ctl_error(&r->error, NPGW_CTL_E_NOT_TRACKING,
 					      "connection tracking is off (config conntrack.enabled)");
-		return npgw_ctl_error(&r->error, "busy", "the workers did not answer: %s",
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BUSY, "the workers did not answer: %s",
 				      strerror((int)-n));
 	}
 	r->result = cJSON_CreateObject();

@@ -92,8 +92,8 @@ void gw_change_free(struct gw_change *ch)
 		return;
 	npgw_k8s_cluster_free(ch->items);
 	for (size_t i = 0; i < ch->n_removals; i++) {
-		free((char *)ch->removals[i].ns);
-		free((char *)ch->removals[i].name);
+		free((void *)(uintptr_t)ch->removals[i].ns);
+		free((void *)(uintptr_t)ch->removals[i].name);
 	}
 	free(ch->removals);
 	free(ch->json);
@@ -113,8 +113,8 @@ int gw_change_remove(struct gw_change *ch, const char *kind, const char *ns, con
 	r->ns = ns ? strdup(ns) : NULL;
 	r->name = strdup(name);
 	if ((ns && r->ns == NULL) || r->name == NULL) {
-		free((char *)r->ns);
-		free((char *)r->name);
+		free((void *)(uintptr_t)r->ns);
+		free((void *)(uintptr_t)r->name);
 		return -ENOMEM;
 	}
 	ch->n_removals++;
@@ -221,7 +221,7 @@ static int accept_change(struct gateway *gw, struct gw_change *ch, struct npgw_c
 		if (!ch->replace && !removal_exists(gw->desired, &ch->removals[i])) {
 			const struct npgw_state_removal *r = &ch->removals[i];
 
-			npgw_ctl_error(err, "not-found", "%s %s%s%s not found; nothing changed",
+			npgw_ctl_error(err, NPGW_CTL_E_NOT_FOUND, "%s %s%s%s not found; nothing changed",
 				       r->kind, r->ns ? r->ns : "", r->ns ? "/" : "", r->name);
 			return -ENOENT;
 		}
@@ -241,7 +241,7 @@ static int accept_change(struct gateway *gw, struct gw_change *ch, struct npgw_c
 		npgw_state_undo_clear(&u);
 		if (rc == -ENOMEM)
 			goto nomem;
-		npgw_ctl_error(err, "not-found", "an object to remove is not there: %s; nothing "
+		npgw_ctl_error(err, NPGW_CTL_E_NOT_FOUND, "an object to remove is not there: %s; nothing "
 						 "changed", strerror(-rc));
 		goto out;
 	}
@@ -273,7 +273,7 @@ static int accept_change(struct gateway *gw, struct gw_change *ch, struct npgw_c
 	rc = 0;
 	goto out;
 invalid:
-	npgw_ctl_error(err, "invalid", "%zu error%s in the objects; nothing changed", d.n_errors,
+	npgw_ctl_error(err, NPGW_CTL_E_INVALID, "%zu error%s in the objects; nothing changed", d.n_errors,
 		       d.n_errors == 1 ? "" : "s");
 	*details = diag_details(&d);
 	rc = -EINVAL;
@@ -362,7 +362,7 @@ static void run_job(struct gateway *gw, struct gw_job *job)
 						       &rc);
 	job->tm.build_ms = ms_since(&t);
 	if (job->rs == NULL) {
-		npgw_ctl_error(&job->err, "build-failed", "cannot build the tables: %s; nothing "
+		npgw_ctl_error(&job->err, NPGW_CTL_E_BUILD_FAILED, "cannot build the tables: %s; nothing "
 							  "changed",
 			       strerror(-rc));
 		goto fail;
@@ -372,7 +372,7 @@ static void run_job(struct gateway *gw, struct gw_job *job)
 		rc = npgw_state_append(gw->state, job->generation, texts, job->n, gw->mirror, why,
 				       sizeof(why));
 		if (rc < 0) {
-			npgw_ctl_error(&job->err, "persist-failed", "%s; nothing changed", why);
+			npgw_ctl_error(&job->err, NPGW_CTL_E_PERSIST_FAILED, "%s; nothing changed", why);
 			npgw_ruleset_free(job->rs);
 			job->rs = NULL;
 			goto fail;
@@ -536,7 +536,7 @@ static int publish(struct gateway *gw, struct gw_job *job)
 	job->tm.publish_ms = ms_since(&t);
 	if (rc < 0) {
 		/* the journal already holds it: what a restart would run */
-		npgw_ctl_error(&job->err, "publish-failed", "saved, but cannot publish: %s",
+		npgw_ctl_error(&job->err, NPGW_CTL_E_PUBLISH_FAILED, "saved, but cannot publish: %s",
 			       strerror(-rc));
 		return rc;
 	}
@@ -718,7 +718,7 @@ int gw_submit(struct gateway *gw, struct gw_change *ch, struct npgw_ctl_reply *r
 	clock_gettime(CLOCK_MONOTONIC, &ch->t0);
 	t = ch->t0;
 	if (gw->state_blocked) {
-		npgw_ctl_error(&r->error, "state-unreadable", "%s", gw->state_problem);
+		npgw_ctl_error(&r->error, NPGW_CTL_E_STATE_UNREADABLE, "%s", gw->state_problem);
 		gw_change_free(ch);
 		return -EPERM;
 	}
@@ -822,6 +822,19 @@ static int run_inline(struct gateway *gw, struct gw_job *job)
 	return rc;
 }
 
+/* The desired state changes start from: what the mirror holds (the saved
+ * state, or nothing). Set on every way out of gw_start that leaves the
+ * gateway running, also without a generation: a later SIGHUP or apply
+ * works on it (a NULL one crashed the first SIGHUP after refused files). */
+static int start_desired(struct gateway *gw)
+{
+	int e = 0;
+
+	if (gw->desired == NULL)
+		gw->desired = npgw_k8s_cluster_clone(gw->mirror, &e);
+	return gw->desired != NULL ? 0 : -ENOMEM;
+}
+
 int gw_start(struct gateway *gw)
 {
 	struct npgw_diags d = {0};
@@ -830,7 +843,7 @@ int gw_start(struct gateway *gw)
 	struct npgw_k8s_cluster *c = NULL;
 	char why[512];
 	uint64_t gen = 0;
-	int rc = 0, e = 0;
+	int rc = 0;
 
 	gw->queue_tail = &gw->queue;
 	gw->done_fd = -1;
@@ -886,13 +899,14 @@ int gw_start(struct gateway *gw)
 				goto live;
 		}
 		gw_log(RTE_LOG_ERR, "the policy files are refused%s",
-		       c != NULL ? ": running the saved state (SIGHUP once they are fixed)" : "");
+		       c != NULL ? ": running the saved state (SIGHUP once they are fixed)"
+				 : " (SIGHUP once they are fixed)");
 		if (c == NULL)
-			return -EINVAL;
+			return start_desired(gw) < 0 ? -ENOMEM : -EINVAL;
 		job.generation = gen;
 	}
 	if (gw->state_blocked)
-		return rc;
+		return start_desired(gw) < 0 ? -ENOMEM : rc;
 	if (job.generation == 0)
 		job.generation = 1; /* nothing saved: an empty state, everything allowed */
 	/* the saved state keeps its number: it was live before */
@@ -907,10 +921,9 @@ int gw_start(struct gateway *gw)
 		job.changes = NULL;
 	}
 	if (rc < 0)
-		return rc;
+		return start_desired(gw) < 0 ? -ENOMEM : rc;
 live:
-	gw->desired = npgw_k8s_cluster_clone(gw->mirror, &e);
-	if (gw->desired == NULL)
+	if (start_desired(gw) < 0)
 		return -ENOMEM;
 	gw_wake_waiters(gw);
 	return 0;

@@ -59,7 +59,8 @@ static const char usage_text[] =
 	"\n"
 	"  -c, --config FILE  the gateway config (see config/npgw.yaml)\n"
 	"  --check            read and check the config and the policies, then exit\n"
-	"                     (0: fine, 2: errors, printed as FILE:LINE:COL: path: message)\n"
+	"                     (exit 0: fine; 1: errors, printed as FILE:LINE:COL: path:\n"
+	"                     message; 2: a file that cannot be read; as npgwctl validate)\n"
 	"  -h, --help         this help\n"
 	"  --version          print the version\n"
 	"\n"
@@ -292,7 +293,7 @@ int main(int argc, char **argv)
 	npgw_diags_free(&diags);
 	if (cfg == NULL) {
 		fprintf(stderr, "npgw: %s: config refused\n", config);
-		return 2;
+		return check && err == -EINVAL ? NPGW_EXIT_FAIL : NPGW_EXIT_USAGE;
 	}
 	gw.cfg = cfg;
 	gw_set_log_level(cfg->log_level);
@@ -300,7 +301,7 @@ int main(int argc, char **argv)
 		/* the policy files too; no EAL needed to read them */
 		struct npgw_k8s_cluster *c = gw_load_files(cfg);
 
-		status = c != NULL ? 0 : 2;
+		status = c != NULL ? NPGW_EXIT_OK : NPGW_EXIT_FAIL;
 		fprintf(stderr, "npgw: %s: %s\n", config,
 			c != NULL ? "config and policies are fine" : "errors above");
 		npgw_k8s_cluster_free(c);

@@ -4,7 +4,7 @@
  * data plane builds it (EAL started in-process, quietly, without hugepages).
  *
  *   npgwctl explain --offline -f PATH [-f PATH ...] --from EP --to EP --port N
- *                   [--protocol TCP|UDP|SCTP] [-o text|json]
+ *                   [--protocol TCP|UDP|SCTP] [-o text|json|yaml]
  *   npgwctl explain --offline -f PATH [-f PATH ...] --batch FILE|- -o json
  *   npgwctl explain --from EP --to EP --port N [--protocol P] [-o text|json|yaml]
  *
@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <rte_eal.h>
@@ -30,7 +31,7 @@ static const char explain_usage[] =
 	"usage: npgwctl explain --from ENDPOINT --to ENDPOINT --port N\n"
 	"                       [--protocol TCP|UDP|SCTP] [-o text|json|yaml]\n"
 	"       npgwctl explain --offline -f PATH [-f PATH ...] --from ENDPOINT --to ENDPOINT\n"
-	"                       --port N [--protocol TCP|UDP|SCTP] [-o text|json]\n"
+	"                       --port N [--protocol TCP|UDP|SCTP] [-o text|json|yaml]\n"
 	"       npgwctl explain --offline -f PATH [-f PATH ...] --batch FILE|- [-o json]\n"
 	"\n"
 	"Tell whether a packet from one endpoint to another is allowed, and which\n"
@@ -47,12 +48,12 @@ static const char explain_usage[] =
 	"  --from ENDPOINT    namespace/pod, or an IPv4 or IPv6 address\n"
 	"  --to ENDPOINT      namespace/pod, or an IPv4 or IPv6 address\n"
 	"  --port N           destination port, 1..65535\n"
-	"  --protocol P       TCP (default), UDP or SCTP\n"
+	"  --protocol P       TCP (default), UDP or SCTP, in any case\n"
 	"  --batch FILE|-     one JSON query per line, {\"from\", \"to\", \"protocol\",\n"
 	"                     \"port\"}; one JSON answer per line, in order; a malformed\n"
 	"                     line gives {\"line\": N, \"error\": \"...\"} and the run goes on\n"
-	"  -o, --output FMT   text (default for one query) or json; yaml too when\n"
-	"                     asking the gateway\n"
+	"  -o, --output FMT   text (default for one query), json or yaml; --batch\n"
+	"                     answers in JSON lines only\n"
 	"\n"
 	"A pod endpoint uses the pod's address of the other endpoint's family (IPv4\n"
 	"when both are pods with both families).\n"
@@ -60,38 +61,11 @@ static const char explain_usage[] =
 	"its message is printed), 2 usage error, invalid input (the validator's\n"
 	"messages are printed) or no connection to the gateway.\n";
 
-static const char *side_str(const cJSON *side, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(side, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "?";
-}
-
-/* The gateway's answer for people, as npgw_explain_print words it. */
-static void print_remote_side(const char *dir, const char *who, const cJSON *side)
-{
-	const char *verdict = side_str(side, "verdict");
-	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(side, "rule");
-
-	if (strcmp(verdict, "not-isolated") == 0)
-		printf("  %-7s %s: not isolated: no policy selects it for %s\n", dir, who, dir);
-	else if (strcmp(verdict, "allow") == 0 && cJSON_IsNumber(rule))
-		printf("  %-7s %s: allowed by policy %s, %s rule %d\n", dir, who,
-		       side_str(side, "policy"), dir, (int)rule->valuedouble);
-	else if (strcmp(verdict, "allow") == 0)
-		printf("  %-7s %s: allowed by policy %s\n", dir, who, side_str(side, "policy"));
-	else
-		printf("  %-7s %s: denied: policy %s isolates it for %s, and no %s rule of any "
-		       "policy selecting it allows this\n",
-		       dir, who, side_str(side, "policy"), dir, dir);
-}
-
 /* Ask the running gateway. */
 static int explain_remote(const struct npgw_explain_query *q, const char *proto_name,
 			  enum npgwctl_format fmt)
 {
 	cJSON *args = cJSON_CreateObject(), *r = NULL;
-	const cJSON *gen, *allowed;
 	int rc;
 
 	if (args == NULL || !cJSON_AddStringToObject(args, "from", q->from) ||
@@ -115,29 +89,23 @@ static int explain_remote(const struct npgw_explain_query *q, const char *proto_
 	} else if (fmt == NPGWCTL_FMT_YAML) {
 		npgwctl_print_yaml(r, stdout);
 	} else {
-		allowed = cJSON_GetObjectItemCaseSensitive(r, "allowed");
-		gen = cJSON_GetObjectItemCaseSensitive(r, "generation");
-		printf("%s: %s -> %s %s/%u", cJSON_IsTrue(allowed) ? "ALLOWED" : "DENIED", q->from,
-		       q->to, proto_name, q->port);
-		if (cJSON_IsNumber(gen))
-			printf(" (generation %.0f)", gen->valuedouble);
-		printf("\n");
-		print_remote_side("egress", q->from, cJSON_GetObjectItemCaseSensitive(r, "egress"));
-		print_remote_side("ingress", q->to, cJSON_GetObjectItemCaseSensitive(r, "ingress"));
+		npgw_explain_print_json(r, stdout); /* lib/explain's text, as offline */
 	}
 	cJSON_Delete(r);
 	return fflush(stdout) == 0 ? NPGWCTL_EXIT_OK : NPGWCTL_EXIT_USAGE;
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"npgwctl"}, (char[]){"--no-huge"}, (char[]){"-m"},
+	(char[]){"1024"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+	(char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0"}, NULL};
+
 /* Start EAL for tables only: no hugepages, no devices, no shared files,
  * nothing printed below errors. */
 static int start_eal(void)
 {
-	char *argv[] = {"npgwctl", "--no-huge", "-m", "1024", "--no-pci", "--no-shconf",
-			"--no-telemetry", "--log-level=error", "-l", "0", NULL};
-
 	rte_log_set_global_level(RTE_LOG_ERR);
-	if (rte_eal_init((int)NPGW_ARRAY_SIZE(argv) - 1, argv) < 0) {
+	if (rte_eal_init((int)NPGW_ARRAY_SIZE(eal_argv) - 1, eal_argv) < 0) {
 		fprintf(stderr, "npgwctl explain: cannot start DPDK EAL: %s\n",
 			rte_strerror(rte_errno));
 		return -1;
@@ -146,11 +114,12 @@ static int start_eal(void)
 }
 
 static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
-		      const struct npgw_explain_query *q, const char *proto_name, bool json)
+		      const struct npgw_explain_query *q, bool json, bool yaml)
 {
 	struct npgw_ruleset_tuple t;
 	struct npgw_explain_answer a;
-	char err[256];
+	char err[256], *s = NULL;
+	cJSON *o;
 
 	if (npgw_explain_tuple(c, q, &t, err, sizeof(err)) < 0) {
 		fprintf(stderr, "npgwctl explain: %s\n", err);
@@ -160,24 +129,20 @@ static int answer_one(const struct npgw_k8s_cluster *c, const struct npgw_rulese
 		fprintf(stderr, "npgwctl explain: classify failed\n");
 		return NPGWCTL_EXIT_USAGE;
 	}
-	if (!json) {
-		npgw_explain_print(q, rs, &a, stdout);
-		return 0;
-	}
-	cJSON *o = cJSON_CreateObject();
-	char *s = NULL;
-
-	if (o && cJSON_AddStringToObject(o, "from", q->from) &&
-	    cJSON_AddStringToObject(o, "to", q->to) &&
-	    cJSON_AddStringToObject(o, "protocol", proto_name) &&
-	    cJSON_AddNumberToObject(o, "port", q->port) && npgw_explain_to_json(rs, &a, o) == 0)
+	o = npgw_explain_answer_json(q, rs, &a);
+	if (o != NULL && json)
 		s = cJSON_PrintUnformatted(o);
+	else if (o != NULL && yaml)
+		npgwctl_print_yaml(o, stdout);
+	else if (o != NULL)
+		npgw_explain_print_json(o, stdout);
 	cJSON_Delete(o);
-	if (s == NULL) {
+	if (o == NULL || (json && s == NULL)) {
 		fprintf(stderr, "npgwctl explain: out of memory\n");
 		return NPGWCTL_EXIT_USAGE;
 	}
-	printf("%s\n", s);
+	if (json)
+		printf("%s\n", s);
 	free(s);
 	return 0;
 }
@@ -217,7 +182,7 @@ static int explain_main(int argc, char **argv)
 	size_t n_files = 0;
 	const char *batch = NULL, *output = NULL, *proto_name = "TCP";
 	struct npgw_explain_query q = {.proto = NPGW_PROTO_TCP};
-	bool offline = false, json;
+	bool offline = false, json, yaml;
 	struct npgw_k8s_cluster *c = NULL;
 	struct npgw_ruleset *rs = NULL;
 	int opt, rc = NPGWCTL_EXIT_USAGE, err = 0;
@@ -253,7 +218,8 @@ static int explain_main(int argc, char **argv)
 			}
 			break;
 		case OPT_PROTO: {
-			int p = npgw_proto_parse(optarg);
+			const char *name = npgwctl_protocol(optarg, false);
+			int p = name ? npgw_proto_parse(name) : -1;
 
 			if (p < 0) {
 				fprintf(stderr,
@@ -262,7 +228,7 @@ static int explain_main(int argc, char **argv)
 				goto out;
 			}
 			q.proto = (uint8_t)p;
-			proto_name = optarg;
+			proto_name = name;
 			break;
 		}
 		case OPT_BATCH:
@@ -308,11 +274,13 @@ static int explain_main(int argc, char **argv)
 		fprintf(stderr, "npgwctl explain: --offline needs at least one -f PATH\n");
 		goto out;
 	}
-	if (output != NULL && strcmp(output, "json") != 0 && strcmp(output, "text") != 0) {
-		fprintf(stderr, "npgwctl explain: -o: '%s' is not text or json\n", output);
+	if (output != NULL && strcasecmp(output, "json") != 0 && strcasecmp(output, "text") != 0 &&
+	    strcasecmp(output, "yaml") != 0) {
+		fprintf(stderr, "npgwctl explain: -o: '%s' is not text, json or yaml\n", output);
 		goto out;
 	}
-	json = output != NULL && strcmp(output, "json") == 0;
+	json = output != NULL && strcasecmp(output, "json") == 0;
+	yaml = output != NULL && strcasecmp(output, "yaml") == 0;
 	if (batch != NULL) {
 		if (output != NULL && !json) {
 			fprintf(stderr, "npgwctl explain: --batch answers in JSON only (-o json)\n");
@@ -341,7 +309,7 @@ static int explain_main(int argc, char **argv)
 		goto out_eal;
 	}
 	if (batch == NULL) {
-		rc = answer_one(c, rs, &q, proto_name, json);
+		rc = answer_one(c, rs, &q, json, yaml);
 	} else {
 		FILE *in = strcmp(batch, "-") == 0 ? stdin : fopen(batch, "r");
 		long n;
@@ -375,4 +343,6 @@ const struct npgwctl_command npgwctl_cmd_explain = {
 		 "[--protocol P] [-o FMT] | --batch FILE|- -o json)",
 	.summary = "why a packet between two endpoints is allowed or denied",
 	.handler = explain_main,
+	.options = "--offline -f --filename --from --to --port --protocol --batch -o --output -h "
+		   "--help",
 };

@@ -13,19 +13,39 @@
 #include "npgw_common.h"
 #include "npgwctl.h"
 
+int npgwctl_parse_format_in(const char *cmd, const char *s, unsigned int mask,
+			    enum npgwctl_format *out)
+{
+	static const char *const names[] = {
+		[NPGWCTL_FMT_TEXT] = "text", [NPGWCTL_FMT_JSON] = "json", [NPGWCTL_FMT_YAML] = "yaml",
+		[NPGWCTL_FMT_WIDE] = "wide", [NPGWCTL_FMT_NAME] = "name",
+	};
+	char choices[64] = "";
+
+	for (unsigned int f = 0; f < NPGW_ARRAY_SIZE(names); f++)
+		if ((mask & (1u << f)) && strcasecmp(s, names[f]) == 0) {
+			*out = (enum npgwctl_format)f;
+			return 0;
+		}
+	for (unsigned int f = 0, k = 0, n = (unsigned int)__builtin_popcount(mask);
+	     f < NPGW_ARRAY_SIZE(names); f++) {
+		static const unsigned int order[] = {NPGWCTL_FMT_TEXT, NPGWCTL_FMT_WIDE,
+						     NPGWCTL_FMT_JSON, NPGWCTL_FMT_YAML,
+						     NPGWCTL_FMT_NAME};
+
+		if (!(mask & (1u << order[f])))
+			continue;
+		k++;
+		strcat(choices, k == 1 ? "" : k == n ? " or " : ", ");
+		strcat(choices, names[order[f]]);
+	}
+	fprintf(stderr, "npgwctl %s: -o: '%s' is not %s\n", cmd, s, choices);
+	return -1;
+}
+
 int npgwctl_parse_format(const char *cmd, const char *s, enum npgwctl_format *out)
 {
-	if (strcmp(s, "json") == 0)
-		*out = NPGWCTL_FMT_JSON;
-	else if (strcmp(s, "yaml") == 0)
-		*out = NPGWCTL_FMT_YAML;
-	else if (strcmp(s, "text") == 0)
-		*out = NPGWCTL_FMT_TEXT;
-	else {
-		fprintf(stderr, "npgwctl %s: -o: '%s' is not text, json or yaml\n", cmd, s);
-		return -1;
-	}
-	return 0;
+	return npgwctl_parse_format_in(cmd, s, NPGWCTL_FMTS_DATA, out);
 }
 
 /* A number as JSON writes it: integers without a fraction. */
@@ -366,7 +386,7 @@ void npgwctl_print_result(const cJSON *result, enum npgwctl_format fmt)
 	case NPGWCTL_FMT_YAML:
 		npgwctl_print_yaml(result, stdout);
 		break;
-	case NPGWCTL_FMT_TEXT:
+	default: /* text; wide and name where a command has no table of its own */
 		npgwctl_print_text(result, stdout);
 		break;
 	}

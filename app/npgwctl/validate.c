@@ -27,8 +27,8 @@ static void validate_usage(FILE *out)
 		"                       JSON, and kubectl get -o yaml|json output (kind: List)\n"
 		"                       are read; other kinds of objects are skipped.\n"
 		"  -o, --output FORMAT  text (default): one FILE:LINE:COL: path: message line\n"
-		"                       each; json: an array of {file, line, column, path,\n"
-		"                       message, severity}. A summary goes to stderr.\n"
+		"                       each; json (or yaml): an array of {file, line, column,\n"
+		"                       path, message, severity}. A summary goes to stderr.\n"
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 no error (warnings allowed), 1 errors found, 2 usage error or\n"
 		"a path that cannot be read.\n",
@@ -52,7 +52,7 @@ static int validate_main(int argc, char **argv)
 	struct npgw_k8s_cluster *c = NULL;
 	const char **paths = NULL;
 	size_t n_paths = 0;
-	bool json = false;
+	enum npgwctl_format fmt = NPGWCTL_FMT_TEXT;
 	int status = NPGWCTL_EXIT_USAGE, opt, rc;
 
 	paths = calloc((size_t)argc, sizeof(*paths));
@@ -68,15 +68,8 @@ static int validate_main(int argc, char **argv)
 			paths[n_paths++] = optarg;
 			break;
 		case 'o':
-			if (strcmp(optarg, "json") == 0) {
-				json = true;
-			} else if (strcmp(optarg, "text") == 0) {
-				json = false;
-			} else {
-				fprintf(stderr, "npgwctl validate: unknown output format '%s' (text or "
-						"json)\n", optarg);
+			if (npgwctl_parse_format("validate", optarg, &fmt) < 0)
 				goto out;
-			}
 			break;
 		case 'h':
 			validate_usage(stdout);
@@ -121,14 +114,20 @@ static int validate_main(int argc, char **argv)
 		fprintf(stderr, "npgwctl validate: out of memory\n");
 		goto out;
 	}
-	if (json) {
+	if (fmt != NPGWCTL_FMT_TEXT) {
 		char *s = npgw_diags_to_json(&diags);
+		cJSON *v = s != NULL && fmt == NPGWCTL_FMT_YAML ? cJSON_Parse(s) : NULL;
 
-		if (s == NULL) {
+		if (s == NULL || (fmt == NPGWCTL_FMT_YAML && v == NULL)) {
+			free(s);
 			fprintf(stderr, "npgwctl validate: out of memory\n");
 			goto out;
 		}
-		printf("%s\n", s);
+		if (v != NULL)
+			npgwctl_print_yaml(v, stdout);
+		else
+			printf("%s\n", s);
+		cJSON_Delete(v);
 		free(s);
 	} else {
 		npgw_diags_print(&diags, stdout);
@@ -151,7 +150,8 @@ out:
 
 const struct npgwctl_command npgwctl_cmd_validate = {
 	.name = "validate",
-	.usage = "validate -f PATH [-f PATH ...] [-o text|json]",
+	.usage = "validate -f PATH [-f PATH ...] [-o text|json|yaml]",
+	.options = "-f --filename -o --output -h --help",
 	.summary = "check NetworkPolicy, Pod and Namespace files; print every error",
 	.handler = validate_main,
 };

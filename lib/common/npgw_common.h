@@ -27,6 +27,12 @@
 #define NPGW_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define NPGW_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+/* Exit status of npgw's command-line tools, one convention for
+ * `npgw --check` and every npgwctl command. */
+#define NPGW_EXIT_OK 0 /* success; a check found no error (warnings allowed) */
+#define NPGW_EXIT_FAIL 1 /* a check found errors; the gateway refused the request */
+#define NPGW_EXIT_USAGE 2 /* bad arguments, unreadable input, no connection */
+
 /* IP protocol numbers npgw classifies on. */
 #define NPGW_PROTO_ICMP 1
 #define NPGW_PROTO_TCP 6

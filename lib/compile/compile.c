@@ -731,8 +731,15 @@ static int add_meta(struct ctx *x, uint8_t action, uint8_t dir, uint32_t policy,
 	m->rule = rule;
 	m->policy_ns = strdup(pol->namespace);
 	m->policy_name = strdup(pol->name);
+	if (pol->origin.file != NULL)
+		m->file = strdup(pol->origin.file);
+	if (rule >= 0)
+		m->line = (dir == NPGW_COMPILE_INGRESS ? pol->ingress : pol->egress)[rule].line;
+	else
+		m->line = pol->origin.line;
 	res->n_metas++;
-	if (m->policy_ns == NULL || m->policy_name == NULL)
+	if (m->policy_ns == NULL || m->policy_name == NULL ||
+	    (pol->origin.file != NULL && m->file == NULL))
 		return -ENOMEM;
 	return (int)res->n_metas; /* userdata: index + 1 */
 }
@@ -1254,6 +1261,7 @@ void compile_state_put(struct npgw_compile_state *s)
 	for (uint32_t i = 0; i < s->n_metas; i++) {
 		free(s->metas[i].policy_ns);
 		free(s->metas[i].policy_name);
+		free(s->metas[i].file);
 	}
 	free(s->metas);
 	free(s->class_bits);
@@ -1348,6 +1356,7 @@ void npgw_compile_free(struct npgw_compile_result *r)
 		for (uint32_t i = 0; i < r->n_metas; i++) {
 			free(r->metas[i].policy_ns);
 			free(r->metas[i].policy_name);
+			free(r->metas[i].file);
 		}
 		free(r->metas);
 	}

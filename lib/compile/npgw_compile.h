@@ -71,6 +71,10 @@ struct npgw_compile_meta {
 	char *policy_ns;
 	char *policy_name;
 	int32_t rule; /* rule index within its direction; -1 for a deny */
+	/* Where the rule (a deny: the policy) is written: the policy's origin
+	 * file and the rule's line; NULL and 0 when unknown. */
+	char *file;
+	uint32_t line;
 };
 
 /*

@@ -41,6 +41,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "npgw_ctl_codes.h"
+
 #include "npgw_common.h"
 
 /* Bumped when a request or reply changes incompatibly. */
@@ -58,18 +60,7 @@
 #define NPGW_CTL_MAX_DEPTH 64 /* nesting of a request's JSON */
 #define NPGW_CTL_MAX_NAME 64 /* command name length */
 
-/* Error codes (the "code" of an error reply). */
-#define NPGW_CTL_E_BAD_JSON "bad-json" /* not JSON, or not one value */
-#define NPGW_CTL_E_BAD_REQUEST "bad-request" /* JSON, but not {id, cmd, args} */
-#define NPGW_CTL_E_TOO_DEEP "too-deep" /* nested deeper than NPGW_CTL_MAX_DEPTH */
-#define NPGW_CTL_E_TOO_LARGE "too-large" /* over max_msg (connection closed) */
-#define NPGW_CTL_E_UNKNOWN_COMMAND "unknown-command"
-#define NPGW_CTL_E_BAD_ARGS "bad-args" /* an argument missing, mistyped, out of range */
-#define NPGW_CTL_E_FORBIDDEN "forbidden" /* peer credentials refused (closed) */
-#define NPGW_CTL_E_BUSY "busy" /* too many clients or waits (closed) */
-#define NPGW_CTL_E_TIMEOUT "timeout" /* a deferred reply did not come in time */
-#define NPGW_CTL_E_INTERNAL "internal" /* out of memory, a handler without code */
-#define NPGW_CTL_E_SHUTDOWN "shutdown" /* the server went away under a wait */
+/* Error codes (the "code" of an error reply): npgw_ctl_codes.h. */
 
 struct npgw_ctl;
 struct npgw_ctl_pending;

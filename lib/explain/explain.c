@@ -1,12 +1,16 @@
 /*
  * explain.c: endpoints -> tuple -> the generation's classify path -> the
  * policies and rules that decided, as text, JSON, or the batch contract.
+ * It is the one codec of the explain contract: the query parser, the
+ * answer's JSON and its text rendering (from the JSON, so the daemon's
+ * answer and an offline one print alike) are here and nowhere else.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "npgw_explain.h"
 
@@ -141,6 +145,77 @@ int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_
 	return (int)n;
 }
 
+/* ---- the codec: one query parser, one answer JSON, one text ---- */
+
+static const char *const query_keys[] = {"from", "to", "protocol", "port"};
+
+int npgw_explain_query_from_json(const cJSON *args, struct npgw_explain_query *q, char *err,
+				 size_t errlen)
+{
+	const cJSON *from, *to, *proto, *port;
+	const char *name = "TCP";
+	int pr;
+
+	memset(q, 0, sizeof(*q));
+	if (!cJSON_IsObject(args)) {
+		snprintf(err, errlen, "not a JSON object");
+		return -EINVAL;
+	}
+	for (const cJSON *k = args->child; k != NULL; k = k->next) {
+		bool found = false;
+
+		for (size_t i = 0; i < NPGW_ARRAY_SIZE(query_keys); i++)
+			found = found || strcmp(k->string, query_keys[i]) == 0;
+		if (!found) {
+			snprintf(err, errlen, "unknown field \"%.64s\" (a query has from, to, "
+					      "protocol and port)", k->string);
+			return -EINVAL;
+		}
+		for (const cJSON *j = k->next; j != NULL; j = j->next)
+			if (strcmp(k->string, j->string) == 0) {
+				snprintf(err, errlen, "duplicate field \"%s\"", k->string);
+				return -EINVAL;
+			}
+	}
+	from = cJSON_GetObjectItemCaseSensitive(args, "from");
+	to = cJSON_GetObjectItemCaseSensitive(args, "to");
+	proto = cJSON_GetObjectItemCaseSensitive(args, "protocol");
+	port = cJSON_GetObjectItemCaseSensitive(args, "port");
+	if (!cJSON_IsString(from) || !cJSON_IsString(to)) {
+		snprintf(err, errlen, "\"from\" and \"to\" must be strings");
+		return -EINVAL;
+	}
+	if (proto != NULL && !cJSON_IsString(proto)) {
+		snprintf(err, errlen, "\"protocol\" must be a string");
+		return -EINVAL;
+	}
+	if (proto != NULL) {
+		/* any case: tcp, Udp; the answer spells it as the contract does */
+		static const char *const names[] = {"TCP", "UDP", "SCTP"};
+
+		name = NULL;
+		for (size_t i = 0; i < NPGW_ARRAY_SIZE(names); i++)
+			if (strcasecmp(proto->valuestring, names[i]) == 0)
+				name = names[i];
+	}
+	pr = name ? npgw_proto_parse(name) : -EINVAL;
+	if (pr < 0) {
+		snprintf(err, errlen, "\"protocol\": \"%.32s\" is not TCP, UDP or SCTP",
+			 proto->valuestring);
+		return -EINVAL;
+	}
+	if (!cJSON_IsNumber(port) || port->valuedouble != floor(port->valuedouble) ||
+	    port->valuedouble < 1 || port->valuedouble > 65535) {
+		snprintf(err, errlen, "\"port\" must be an integer 1..65535");
+		return -EINVAL;
+	}
+	q->from = from->valuestring;
+	q->to = to->valuestring;
+	q->proto = (uint8_t)pr;
+	q->port = (uint16_t)port->valuedouble;
+	return 0;
+}
+
 static cJSON *side_json(const struct npgw_explain_side *s)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -150,12 +225,22 @@ static cJSON *side_json(const struct npgw_explain_side *s)
 	if (!cJSON_AddStringToObject(o, "verdict", npgw_explain_verdict_name(s->verdict)))
 		goto fail;
 	if (s->meta != NULL) {
-		char pol[512];
+		char buf[512];
 
-		snprintf(pol, sizeof(pol), "%s/%s", s->meta->policy_ns, s->meta->policy_name);
-		if (!cJSON_AddStringToObject(o, "policy", pol))
+		snprintf(buf, sizeof(buf), "%s/%s", s->meta->policy_ns, s->meta->policy_name);
+		if (!cJSON_AddStringToObject(o, "policy", buf))
 			goto fail;
-		if (s->meta->rule >= 0 && !cJSON_AddNumberToObject(o, "rule", s->meta->rule))
+		if (s->meta->rule >= 0) {
+			snprintf(buf, sizeof(buf), "spec.%s[%d]",
+				 s->meta->dir == NPGW_COMPILE_INGRESS ? "ingress" : "egress",
+				 s->meta->rule);
+			if (!cJSON_AddNumberToObject(o, "rule", s->meta->rule) ||
+			    !cJSON_AddStringToObject(o, "rule_path", buf))
+				goto fail;
+		}
+		if (s->meta->file != NULL &&
+		    (!cJSON_AddStringToObject(o, "file", s->meta->file) ||
+		     !cJSON_AddNumberToObject(o, "line", s->meta->line)))
 			goto fail;
 	}
 	return o;
@@ -167,8 +252,12 @@ fail:
 int npgw_explain_to_json(const struct npgw_ruleset *rs, const struct npgw_explain_answer *a,
 			 cJSON *obj)
 {
+	struct npgw_addr s = {.family = a->tuple.family}, d = {.family = a->tuple.family};
+	char sa[64], da[64];
 	cJSON *e, *i;
 
+	memcpy(s.bytes, a->tuple.src, sizeof(s.bytes));
+	memcpy(d.bytes, a->tuple.dst, sizeof(d.bytes));
 	if (!cJSON_AddBoolToObject(obj, "allowed", a->allowed))
 		return -ENOMEM;
 	e = side_json(&a->egress);
@@ -179,52 +268,118 @@ int npgw_explain_to_json(const struct npgw_ruleset *rs, const struct npgw_explai
 	if (i == NULL)
 		return -ENOMEM;
 	cJSON_AddItemToObject(obj, "ingress", i);
-	if (!cJSON_AddNumberToObject(obj, "generation", (double)npgw_ruleset_generation(rs)))
+	if (!cJSON_AddNumberToObject(obj, "generation", (double)npgw_ruleset_generation(rs)) ||
+	    !cJSON_AddStringToObject(obj, "src", npgw_addr_format(&s, sa, sizeof(sa))) ||
+	    !cJSON_AddStringToObject(obj, "dst", npgw_addr_format(&d, da, sizeof(da))))
 		return -ENOMEM;
 	return 0;
 }
 
-static void print_side(FILE *out, const char *dir, const char *who, const char *what,
-		       const struct npgw_explain_side *s)
+cJSON *npgw_explain_answer_json(const struct npgw_explain_query *q, const struct npgw_ruleset *rs,
+				const struct npgw_explain_answer *a)
 {
-	switch (s->verdict) {
-	case NPGW_EXPLAIN_NOT_ISOLATED:
-		fprintf(out, "  %-7s %s: not isolated: no policy selects it for %s\n", dir, who, dir);
-		break;
-	case NPGW_EXPLAIN_ALLOW:
-		fprintf(out, "  %-7s %s: allowed by policy %s/%s, %s rule %d\n", dir, who,
-			s->meta->policy_ns, s->meta->policy_name, dir, s->meta->rule);
-		break;
-	case NPGW_EXPLAIN_DENY:
-		fprintf(out,
-			"  %-7s %s: denied: policy %s/%s isolates it for %s, and no %s rule of "
-			"any policy selecting it allows %s\n",
-			dir, who, s->meta->policy_ns, s->meta->policy_name, dir, dir, what);
-		break;
+	cJSON *o = cJSON_CreateObject();
+	char pb[16];
+
+	if (o == NULL || !cJSON_AddStringToObject(o, "from", q->from) ||
+	    !cJSON_AddStringToObject(o, "to", q->to) ||
+	    !cJSON_AddStringToObject(o, "protocol", npgw_proto_name(q->proto, pb, sizeof(pb))) ||
+	    !cJSON_AddNumberToObject(o, "port", q->port) || npgw_explain_to_json(rs, a, o) < 0) {
+		cJSON_Delete(o);
+		return NULL;
 	}
+	return o;
+}
+
+static const char *str_of(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* "policy x/web spec.ingress[1] (policies/web.yaml:14)" or, where the
+ * location is unknown, "policy x/web, ingress rule 1". */
+static void print_rule(FILE *out, const char *dir, const cJSON *side)
+{
+	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(side, "rule");
+	const cJSON *line = cJSON_GetObjectItemCaseSensitive(side, "line");
+	const char *path = str_of(side, "rule_path", NULL), *file = str_of(side, "file", NULL);
+
+	fprintf(out, "policy %s", str_of(side, "policy", "?"));
+	if (path != NULL)
+		fprintf(out, " %s", path);
+	else if (cJSON_IsNumber(rule))
+		fprintf(out, ", %s rule %d", dir, (int)rule->valuedouble);
+	if (file != NULL && cJSON_IsNumber(line) && line->valuedouble > 0)
+		fprintf(out, " (%s:%d)", file, (int)line->valuedouble);
+}
+
+static void print_side(FILE *out, const char *dir, const char *who, const char *what,
+		       const cJSON *side)
+{
+	const char *verdict = str_of(side, "verdict", "?");
+
+	fprintf(out, "  %-7s %s: ", dir, who);
+	if (strcmp(verdict, "not-isolated") == 0) {
+		fprintf(out, "not isolated: no policy selects it for %s\n", dir);
+	} else if (strcmp(verdict, "allow") == 0) {
+		fputs("allowed by ", out);
+		print_rule(out, dir, side);
+		fputc('\n', out);
+	} else {
+		fputs("denied: ", out);
+		print_rule(out, dir, side);
+		fprintf(out, " isolates it for %s, and no %s rule of any policy selecting it allows "
+			     "%s\n",
+			dir, dir, what);
+	}
+}
+
+void npgw_explain_print_json(const cJSON *r, FILE *out)
+{
+	const char *from = str_of(r, "from", "?"), *to = str_of(r, "to", "?");
+	const char *src = str_of(r, "src", NULL), *dst = str_of(r, "dst", NULL);
+	const char *proto = str_of(r, "protocol", "TCP");
+	const cJSON *port = cJSON_GetObjectItemCaseSensitive(r, "port");
+	const cJSON *gen = cJSON_GetObjectItemCaseSensitive(r, "generation");
+	int pn = cJSON_IsNumber(port) ? (int)port->valuedouble : 0;
+	char what[160];
+
+	fprintf(out, "%s: %s", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "allowed"))
+				       ? "ALLOWED"
+				       : "DENIED",
+		from);
+	if (src != NULL && strcmp(src, from) != 0)
+		fprintf(out, " (%s)", src);
+	fprintf(out, " -> %s", to);
+	if (dst != NULL && strcmp(dst, to) != 0)
+		fprintf(out, " (%s)", dst);
+	fprintf(out, " %s/%d", proto, pn);
+	if (cJSON_IsNumber(gen))
+		fprintf(out, " (generation %.0f)", gen->valuedouble);
+	fputc('\n', out);
+	if (dst != NULL)
+		snprintf(what, sizeof(what), "%s/%d to %s", proto, pn, dst);
+	else
+		snprintf(what, sizeof(what), "this");
+	print_side(out, "egress", from, what, cJSON_GetObjectItemCaseSensitive(r, "egress"));
+	if (src != NULL)
+		snprintf(what, sizeof(what), "%s/%d from %s", proto, pn, src);
+	print_side(out, "ingress", to, what, cJSON_GetObjectItemCaseSensitive(r, "ingress"));
 }
 
 void npgw_explain_print(const struct npgw_explain_query *q, const struct npgw_ruleset *rs,
 			const struct npgw_explain_answer *a, FILE *out)
 {
-	char sa[64], da[64], pb[16];
-	struct npgw_addr s = {.family = a->tuple.family}, d = {.family = a->tuple.family};
-	const char *verdict = a->allowed ? "ALLOWED" : "DENIED";
+	cJSON *o = npgw_explain_answer_json(q, rs, a);
 
-	memcpy(s.bytes, a->tuple.src, sizeof(s.bytes));
-	memcpy(d.bytes, a->tuple.dst, sizeof(d.bytes));
-	fprintf(out, "%s: %s (%s) -> %s (%s) %s/%u (generation %" PRIu64 ")\n", verdict, q->from,
-		npgw_addr_format(&s, sa, sizeof(sa)), q->to, npgw_addr_format(&d, da, sizeof(da)),
-		npgw_proto_name(a->tuple.proto, pb, sizeof(pb)), a->tuple.dport,
-		npgw_ruleset_generation(rs));
-	char what[160];
-
-	snprintf(what, sizeof(what), "%s/%u to %s", npgw_proto_name(a->tuple.proto, pb, sizeof(pb)),
-		 a->tuple.dport, da);
-	print_side(out, "egress", q->from, what, &a->egress);
-	snprintf(what, sizeof(what), "%s/%u from %s", npgw_proto_name(a->tuple.proto, pb, sizeof(pb)),
-		 a->tuple.dport, sa);
-	print_side(out, "ingress", q->to, what, &a->ingress);
+	if (o == NULL) {
+		fputs("explain: out of memory\n", out);
+		return;
+	}
+	npgw_explain_print_json(o, out);
+	cJSON_Delete(o);
 }
 
 /* ---- batch ---- */
@@ -237,78 +392,27 @@ struct pending {
 	struct npgw_ruleset_tuple tuple;
 };
 
-static bool only_known_keys(const cJSON *o, char *err, size_t errlen)
-{
-	static const char *known[] = {"from", "to", "protocol", "port"};
-
-	for (const cJSON *k = o->child; k != NULL; k = k->next) {
-		bool found = false;
-
-		for (size_t i = 0; i < NPGW_ARRAY_SIZE(known); i++)
-			if (strcmp(k->string, known[i]) == 0)
-				found = true;
-		if (!found) {
-			snprintf(err, errlen, "unknown field \"%.64s\"", k->string);
-			return false;
-		}
-		for (const cJSON *j = k->next; j != NULL; j = j->next)
-			if (strcmp(k->string, j->string) == 0) {
-				snprintf(err, errlen, "duplicate field \"%s\"", k->string);
-				return false;
-			}
-	}
-	return true;
-}
-
 /* Parse one line into p (p->ok false with p->err on a malformed line). */
 static void parse_line(const struct npgw_k8s_cluster *c, const char *text, size_t len,
 		       struct pending *p)
 {
 	cJSON *in = cJSON_ParseWithLength(text, len);
-	const cJSON *from, *to, *proto, *port;
-	struct npgw_explain_query q = {0};
-	int pr;
+	struct npgw_explain_query q;
+	char pb[16];
 
 	p->ok = false;
-	if (in == NULL || !cJSON_IsObject(in)) {
+	if (in == NULL) {
 		snprintf(p->err, sizeof(p->err), "not a JSON object");
 		goto out;
 	}
-	if (!only_known_keys(in, p->err, sizeof(p->err)))
+	if (npgw_explain_query_from_json(in, &q, p->err, sizeof(p->err)) < 0)
 		goto out;
-	from = cJSON_GetObjectItemCaseSensitive(in, "from");
-	to = cJSON_GetObjectItemCaseSensitive(in, "to");
-	proto = cJSON_GetObjectItemCaseSensitive(in, "protocol");
-	port = cJSON_GetObjectItemCaseSensitive(in, "port");
-	if (!cJSON_IsString(from) || !cJSON_IsString(to)) {
-		snprintf(p->err, sizeof(p->err), "\"from\" and \"to\" must be strings");
-		goto out;
-	}
-	if (proto != NULL && !cJSON_IsString(proto)) {
-		snprintf(p->err, sizeof(p->err), "\"protocol\" must be a string");
-		goto out;
-	}
-	pr = proto ? npgw_proto_parse(proto->valuestring) : NPGW_PROTO_TCP;
-	if (pr < 0) {
-		snprintf(p->err, sizeof(p->err), "\"protocol\": \"%.32s\" is not TCP, UDP or SCTP",
-			 proto->valuestring);
-		goto out;
-	}
-	if (!cJSON_IsNumber(port) || port->valuedouble != floor(port->valuedouble) ||
-	    port->valuedouble < 1 || port->valuedouble > 65535) {
-		snprintf(p->err, sizeof(p->err), "\"port\" must be an integer 1..65535");
-		goto out;
-	}
-	q.from = from->valuestring;
-	q.to = to->valuestring;
-	q.proto = (uint8_t)pr;
-	q.port = (uint16_t)port->valuedouble;
 	if (npgw_explain_tuple(c, &q, &p->tuple, p->err, sizeof(p->err)) < 0)
 		goto out;
 	p->obj = cJSON_CreateObject();
 	if (p->obj == NULL || !cJSON_AddStringToObject(p->obj, "from", q.from) ||
 	    !cJSON_AddStringToObject(p->obj, "to", q.to) ||
-	    !cJSON_AddStringToObject(p->obj, "protocol", proto ? proto->valuestring : "TCP") ||
+	    !cJSON_AddStringToObject(p->obj, "protocol", npgw_proto_name(q.proto, pb, sizeof(pb))) ||
 	    !cJSON_AddNumberToObject(p->obj, "port", q.port)) {
 		snprintf(p->err, sizeof(p->err), "out of memory");
 		goto out;

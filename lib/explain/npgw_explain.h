@@ -72,14 +72,36 @@ int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_
 const char *npgw_explain_verdict_name(enum npgw_explain_side_verdict v);
 
 /*
+ * Read a query object {"from", "to", "protocol" (default TCP, any case),
+ * "port"} (the control socket's explain args and a --batch line): no other
+ * field, none twice. q->from and q->to point into args. Returns 0, or
+ * -EINVAL with the reason in err.
+ */
+int npgw_explain_query_from_json(const cJSON *args, struct npgw_explain_query *q, char *err,
+				 size_t errlen);
+
+/*
  * Add the answer's fields to a JSON object (which already holds the input
- * fields): "allowed", "egress", "ingress", "generation". Returns 0 or
- * -ENOMEM.
+ * fields): "allowed", "egress", "ingress" (each {"verdict", "policy",
+ * "rule", "rule_path" ("spec.ingress[1]"), "file", "line"} as far as
+ * known), "generation", "src" and "dst" (the addresses the endpoints
+ * resolved to). Returns 0 or -ENOMEM.
  */
 int npgw_explain_to_json(const struct npgw_ruleset *rs, const struct npgw_explain_answer *a,
 			 cJSON *obj);
 
-/* Print the answer for people: the verdict line, then one line per side. */
+/* The whole answer: the query's fields ("protocol" as TCP, UDP or SCTP)
+ * and npgw_explain_to_json's. NULL when out of memory; the caller frees it. */
+cJSON *npgw_explain_answer_json(const struct npgw_explain_query *q, const struct npgw_ruleset *rs,
+				const struct npgw_explain_answer *a);
+
+/* Print an answer (npgw_explain_answer_json's, or the gateway's reply)
+ * for people: the verdict line, then one line per side, naming where the
+ * deciding rule is written: "allowed by policy y/web spec.ingress[1]
+ * (policies/web.yaml:14)". */
+void npgw_explain_print_json(const cJSON *answer, FILE *out);
+
+/* Print the answer for people (npgw_explain_print_json of its JSON). */
 void npgw_explain_print(const struct npgw_explain_query *q, const struct npgw_ruleset *rs,
 			const struct npgw_explain_answer *a, FILE *out);
 

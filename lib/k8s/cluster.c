@@ -253,8 +253,8 @@ const struct npgw_k8s_labels *npgw_k8s_namespace_labels(const struct npgw_k8s_cl
 
 	if (n != NULL)
 		return &n->labels;
-	tmp->key = (char *)NPGW_K8S_NS_NAME_LABEL;
-	tmp->value = (char *)ns;
+	tmp->key = (char *)(uintptr_t)NPGW_K8S_NS_NAME_LABEL;
+	tmp->value = (char *)(uintptr_t)ns;
 	tmp_set->v = tmp;
 	tmp_set->n = 1;
 	return tmp_set;

@@ -109,6 +109,8 @@ static struct npgw_k8s_rule *copy_rules(const struct npgw_k8s_rule *s, size_t n,
 		return NULL;
 	*n_out = n;
 	for (size_t i = 0; i < n; i++) {
+		d[i].line = s[i].line;
+		d[i].col = s[i].col;
 		d[i].peers = dup_array(s[i].peers, s[i].n_peers, sizeof(*d[i].peers), ok);
 		if (d[i].peers != NULL)
 			for (; d[i].n_peers < s[i].n_peers; d[i].n_peers++)
@@ -393,7 +395,7 @@ int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const 
 		ns = "default";
 	switch (k) {
 	case KIND_POLICY: {
-		struct npgw_k8s_policy key = {.namespace = (char *)ns, .name = (char *)name};
+		struct npgw_k8s_policy key = {.namespace = (char *)(uintptr_t)ns, .name = (char *)(uintptr_t)name};
 
 		before = c->n_policies;
 		after = c->n_policies = remove_matching((void **)c->policies, c->n_policies, &key,
@@ -401,7 +403,7 @@ int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const 
 		break;
 	}
 	case KIND_POD: {
-		struct npgw_k8s_pod key = {.namespace = (char *)ns, .name = (char *)name};
+		struct npgw_k8s_pod key = {.namespace = (char *)(uintptr_t)ns, .name = (char *)(uintptr_t)name};
 
 		before = c->n_pods;
 		after = c->n_pods = remove_matching((void **)c->pods, c->n_pods, &key,
@@ -409,7 +411,7 @@ int npgw_k8s_cluster_remove(struct npgw_k8s_cluster *c, const char *kind, const 
 		break;
 	}
 	default: {
-		struct npgw_k8s_namespace key = {.name = (char *)name};
+		struct npgw_k8s_namespace key = {.name = (char *)(uintptr_t)name};
 
 		before = c->n_namespaces;
 		after = c->n_namespaces = remove_matching((void **)c->namespaces,
@@ -509,7 +511,7 @@ int npgw_k8s_cluster_put_namespace(struct npgw_k8s_cluster *c, struct npgw_k8s_n
 struct npgw_k8s_pod *npgw_k8s_cluster_take_pod(struct npgw_k8s_cluster *c, const char *ns,
 					       const char *name)
 {
-	struct npgw_k8s_pod key = {.namespace = (char *)ns, .name = (char *)name};
+	struct npgw_k8s_pod key = {.namespace = (char *)(uintptr_t)ns, .name = (char *)(uintptr_t)name};
 
 	return take_sorted((void **)c->pods, &c->n_pods, &key, pod_key_cmp);
 }
@@ -517,7 +519,7 @@ struct npgw_k8s_pod *npgw_k8s_cluster_take_pod(struct npgw_k8s_cluster *c, const
 struct npgw_k8s_policy *npgw_k8s_cluster_take_policy(struct npgw_k8s_cluster *c, const char *ns,
 						     const char *name)
 {
-	struct npgw_k8s_policy key = {.namespace = (char *)ns, .name = (char *)name};
+	struct npgw_k8s_policy key = {.namespace = (char *)(uintptr_t)ns, .name = (char *)(uintptr_t)name};
 
 	return take_sorted((void **)c->policies, &c->n_policies, &key, policy_key_cmp);
 }
@@ -525,7 +527,7 @@ struct npgw_k8s_policy *npgw_k8s_cluster_take_policy(struct npgw_k8s_cluster *c,
 struct npgw_k8s_namespace *npgw_k8s_cluster_take_namespace(struct npgw_k8s_cluster *c,
 							   const char *name)
 {
-	struct npgw_k8s_namespace key = {.name = (char *)name};
+	struct npgw_k8s_namespace key = {.name = (char *)(uintptr_t)name};
 
 	return take_sorted((void **)c->namespaces, &c->n_namespaces, &key, ns_key_cmp);
 }

@@ -99,6 +99,10 @@ struct npgw_k8s_rule {
 	size_t n_peers;
 	struct npgw_k8s_port *ports;
 	size_t n_ports;
+	/* Where the rule is written in its policy's origin file (1-based; 0
+	 * in a rule built by hand): explain names it. */
+	uint32_t line;
+	uint32_t col;
 };
 
 struct npgw_k8s_policy {

@@ -429,6 +429,8 @@ static const struct npgw_doc_fields rule_tables[2] = {
 static void rule(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path, bool ingress,
 		 struct npgw_k8s_rule *r)
 {
+	r->line = n->line;
+	r->col = n->col;
 	if (n->type == NPGW_DOC_NULL) {
 		npgw_doc_err(&x->rd, n, path, "a rule is null: write {} to allow everything");
 		return;

@@ -186,7 +186,8 @@ int npgw_state_load_items(struct npgw_k8s_cluster *c, const char *path, const ch
 		stop--;
 	if ((size_t)(stop - (p + 1)) < 2 || memcmp(stop - 2, end, 2) != 0)
 		return npgw_k8s_load_buffer(c, path, buf, len, d);
-	for (const char *s = p + 1; s < stop - 2; s = memchr(s, '\n', (size_t)(stop - s)) + 1)
+	for (const char *s = p + 1; s < stop - 2;
+	     s = (const char *)memchr(s, '\n', (size_t)(stop - s)) + 1)
 		if (memchr(s, '\n', (size_t)(stop - 2 - s)) == NULL) /* "]}" not alone */
 			return npgw_k8s_load_buffer(c, path, buf, len, d);
 	/* each line into a scratch cluster (the loader sorts what it loads

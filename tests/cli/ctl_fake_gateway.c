@@ -225,6 +225,25 @@ static int cmd_wait(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	return waiter ? NPGW_CTL_DEFER : -EBUSY;
 }
 
+/* flows {flush?, address?, port?, protocol?, state?}: the protocol as the
+ * contract spells it (npgwctl takes any case and sends this). */
+static int cmd_flows(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
+{
+	const char *proto = NULL;
+
+	(void)arg;
+	if (npgw_ctl_arg_only(args, &r->error, "flush", "address", "port", "protocol", "state",
+			      NULL) < 0 ||
+	    npgw_ctl_arg_string(args, "protocol", false, &proto, &r->error) < 0)
+		return -EINVAL;
+	if (proto != NULL && strcmp(proto, "TCP") != 0 && strcmp(proto, "UDP") != 0 &&
+	    strcmp(proto, "SCTP") != 0 && strcmp(proto, "ICMP") != 0 &&
+	    strcmp(proto, "ICMPv6") != 0)
+		return npgw_ctl_error(&r->error, NPGW_CTL_E_BAD_ARGS, "protocol \"%s\"", proto);
+	r->result = parse("{\"flows\":[],\"count\":0}");
+	return 0;
+}
+
 static int cmd_explain(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 {
 	const char *from = NULL, *to = NULL, *proto = "TCP";
@@ -273,6 +292,8 @@ int main(int argc, char **argv)
 		 NULL},
 		{"explain", "explain from to [protocol] port", "why allowed or denied",
 		 cmd_explain, NULL},
+		{"flows", "flows [flush] [address] [port] [protocol] [state]", "tracked flows",
+		 cmd_flows, NULL},
 	};
 	struct npgw_ctl_params p = {.version_extra = extra};
 	sigset_t mask;

@@ -86,6 +86,19 @@ check "list-commands lists apply and wait" sh -c "\"$ctl_bin\" --socket $tmp/npg
 check "get pods" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get pods -A | grep -q coredns"
 check "get namespaces" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get namespaces | grep -q kube-system"
 check "explain against the live generation" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from y/a --to x/b --port 80 | grep -q 'x/default-deny-ingress'"
+# one explain codec: the gateway's answer and an offline one over the same
+# files print alike (the generation number aside), naming where the
+# deciding policy is written
+ctl explain --from y/a --to x/b --port 80 --protocol tcp 2>&1 |
+	sed 's/ (generation [0-9]*)$//' >"$tmp/online"
+"$ctl_bin" explain --offline -f "$tmp/policies" --from y/a --to x/b --port 80 2>&1 |
+	sed 's/ (generation [0-9]*)$//' >"$tmp/offline"
+if cmp -s "$tmp/online" "$tmp/offline" && grep -q "01-default-deny-ingress.yaml:[0-9]" "$tmp/online"; then
+	ok "explain online and offline print alike, with the policy's file and line"
+else
+	bad "explain online vs offline"
+	diff "$tmp/online" "$tmp/offline"
+fi
 
 # an apply that fails validation changes nothing
 ctl get policies -A -o json >"$tmp/before.json"

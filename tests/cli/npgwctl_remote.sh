@@ -93,7 +93,8 @@ expect 0 "delete namespace" -- $S delete ns x
 has "$out" "  Namespace  x"
 expect 1 "delete refused" -- $S delete pod x/missing
 has "$err" "npgwctl delete: not-found: Pod x/missing not found"
-expect 2 "delete pod without namespace" -- $S delete pod a
+expect 0 "delete pod NAME: in namespace default, as kubectl" -- $S delete pod a -o json
+has "$out" '      "namespace": "default",'
 expect 0 "delete -f" -- $S delete -f "$ex"
 has "$out" "generation: 6"
 

@@ -1650,11 +1650,13 @@ static void test_memory_per_entry_at_the_default_capacity(void)
 	CU_ASSERT_EQUAL(err, -EINVAL);
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"test_conntrack"}, (char[]){"--no-huge"}, (char[]){"-m"},
+	(char[]){"256"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+	(char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0,1"}, NULL};
+
 int npgw_test_register(void)
 {
-	static char *eal_argv[] = {"test_conntrack", "--no-huge", "-m", "256", "--no-pci",
-				   "--no-shconf", "--no-telemetry", "--log-level=error",
-				   "-l", "0,1", NULL};
 	static const CU_TestInfo flows[] = {
 		{"both directions find one entry", test_both_directions_find_one_entry},
 		{"the zone separates flows", test_zone_separates_flows},

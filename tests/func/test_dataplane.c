@@ -26,6 +26,8 @@
 #define MAX_PORTS 4
 #define RING_SIZE 4096
 
+static char br_name[] = "br"; /* the bridge of every test (char *: config type) */
+
 static const char cluster[] =
 	"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
 	"---\napiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: a, labels: {app: a}}\n"
@@ -94,7 +96,7 @@ static void setup(unsigned int n_ports, bool fail_open, bool non_ip_pass)
 		fx.ports[p].tx_descriptors = 512;
 		fx.bridge_ports[p] = (uint16_t)p;
 	}
-	fx.bridge.name = "br";
+	fx.bridge.name = br_name;
 	fx.bridge.ports = fx.bridge_ports;
 	fx.bridge.n_ports = n_ports;
 	fx.bridge.mac_age_seconds = 300;
@@ -777,7 +779,7 @@ static void several_workers(unsigned int n_workers, unsigned int n_flows)
 	}
 	for (unsigned int w = 0; w < n_workers; w++)
 		workers[w].lcore = w + 1; /* never launched: polled by this thread */
-	bridge = (struct npgw_config_bridge){.name = "br", .ports = bports, .n_ports = 2,
+	bridge = (struct npgw_config_bridge){.name = br_name, .ports = bports, .n_ports = 2,
 					     .mac_age_seconds = 300};
 	cfg.ports = ports;
 	cfg.n_ports = 2;
@@ -974,11 +976,13 @@ static void cleanup(void)
 	rte_eal_cleanup();
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"test_dataplane"}, (char[]){"--no-huge"}, (char[]){"-m"},
+	(char[]){"256"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+	(char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0,1"}, NULL};
+
 int npgw_test_register(void)
 {
-	static char *eal_argv[] = {"test_dataplane", "--no-huge", "-m", "256", "--no-pci",
-				   "--no-shconf", "--no-telemetry", "--log-level=error",
-				   "-l", "0,1", NULL};
 	static const CU_TestInfo tests[] = {
 		{"allowed_frame_crosses_the_wire_unchanged",
 		 test_allowed_frame_crosses_the_wire_unchanged},

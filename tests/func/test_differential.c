@@ -113,17 +113,18 @@ static void probe_algorithms(void)
 	rte_acl_free(ctx);
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"npgw-test"}, (char[]){"--no-huge"}, (char[]){"-m"},
+	(char[]){"256"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
+	(char[]){"--log-level=lib.eal:error"}, (char[]){"--log-level=lib.acl:error"},
+	(char[]){"-c"}, (char[]){"0x1"},
+	/* let the AVX-512 methods of rte_acl run where the CPU has them */
+	(char[]){"--force-max-simd-bitwidth=512"}};
+
 static int suite_init(void)
 {
-	char *argv[] = {"npgw-test",	"--no-huge",
-			"-m",		"256",
-			"--no-pci",	"--no-shconf", "--no-telemetry",
-			"--log-level=lib.eal:error", "--log-level=lib.acl:error",
-			"-c",		"0x1",
-			/* let the AVX-512 methods of rte_acl run where the CPU has them */
-			"--force-max-simd-bitwidth=512"};
 
-	if (rte_eal_init((int)NPGW_ARRAY_SIZE(argv), argv) < 0) {
+	if (rte_eal_init((int)NPGW_ARRAY_SIZE(eal_argv), eal_argv) < 0) {
 		fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}

@@ -525,10 +525,13 @@ static void cleanup(void)
 	rte_eal_cleanup();
 }
 
+/* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
+static char *eal_argv[] = {(char[]){"test_policy_scenarios"}, (char[]){"--no-huge"}, (char[]){"-m"},
+	(char[]){"256"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"},
+	(char[]){"--log-level=error"}, (char[]){"-l"}, (char[]){"0"}, NULL};
+
 int npgw_test_register(void)
 {
-	static char *eal_argv[] = {"test_policy_scenarios", "--no-huge", "-m", "256", "--no-pci",
-				   "--no-shconf", "--log-level=error", "-l", "0", NULL};
 	static const CU_TestInfo tests[] = {
 		{"no_policy_allows_everything", test_no_policy_allows_everything},
 		{"policy_types_omitted_means_ingress_only",

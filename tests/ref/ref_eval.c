@@ -115,8 +115,8 @@ const struct npgw_k8s_pod *ref_pod_of(const struct npgw_k8s_cluster *c, const st
 static bool ns_selector_matches(const struct npgw_k8s_cluster *c, const char *ns,
 				const struct npgw_k8s_selector *s)
 {
-	struct npgw_k8s_label implicit = {.key = (char *)NPGW_K8S_NS_NAME_LABEL,
-					  .value = (char *)ns};
+	struct npgw_k8s_label implicit = {.key = (char *)(uintptr_t)NPGW_K8S_NS_NAME_LABEL,
+					  .value = (char *)(uintptr_t)ns};
 	struct npgw_k8s_labels implicit_set = {.v = &implicit, .n = 1};
 
 	for (size_t i = 0; i < c->n_namespaces; i++)

@@ -765,7 +765,7 @@ struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params
 	/* kube-system with CoreDNS */
 	ref_add_namespace(c, "kube-system", "");
 	{
-		struct deployment dns = {"kube-system", "coredns", "system", 53, true};
+		struct deployment dns = {NULL, NULL, "system", 53, true};
 		struct npgw_k8s_pod *p;
 
 		dns.ns = ref_xstrdup("kube-system");

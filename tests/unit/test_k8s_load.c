@@ -513,13 +513,13 @@ static struct npgw_k8s_labels labels_of(struct npgw_k8s_label *v, size_t n)
 
 static void test_selector_operators_match_as_kubernetes(void)
 {
-	struct npgw_k8s_label lv[] = {{"app", "web"}, {"env", "prod"}};
+	struct npgw_k8s_label lv[] = {{(char[]){"app"}, (char[]){"web"}}, {(char[]){"env"}, (char[]){"prod"}}};
 	struct npgw_k8s_labels l = labels_of(lv, 2), none = labels_of(NULL, 0);
-	char *vals[] = {"prod", "staging"};
-	struct npgw_k8s_expr e = {.key = "env", .values = vals, .n_values = 2};
+	char *vals[] = {(char[]){"prod"}, (char[]){"staging"}};
+	struct npgw_k8s_expr e = {.key = (char[]){"env"}, .values = vals, .n_values = 2};
 	struct npgw_k8s_selector s = {.exprs = &e, .n_exprs = 1};
 	struct npgw_k8s_selector empty = {0};
-	struct npgw_k8s_label ml = {"app", "web"};
+	struct npgw_k8s_label ml = {(char[]){"app"}, (char[]){"web"}};
 	struct npgw_k8s_selector by_label = {.match_labels = labels_of(&ml, 1)};
 
 	CU_ASSERT_TRUE(npgw_k8s_selector_matches(&empty, &l));
