@@ -6,13 +6,16 @@ set -eu
 PKGS="build-essential meson ninja-build pkg-config \
 libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev libsystemd-dev \
 iproute2 ethtool procps python3-scapy python3-yaml \
-dpdk-dev python3-matplotlib lua5.3 python3-kubernetes systemd libmicrohttpd-dev prometheus"
-# dpdk-dev: dpdk-testpmd, the reference of scripts/bench; python3-matplotlib:
-# the benchmark plot; lua5.3: luac5.3 -p checks scripts/pktgen;
-# libsystemd-dev: sd_notify (npgw.service is Type=notify); python3-kubernetes:
-# npgw-agent's client; systemd: systemd-analyze verify of the units;
-# libmicrohttpd-dev: npgw's /metrics server; prometheus (with promtool): the
-# real server that tests/e2e/observability.py scrapes npgw with.
+dpdk-dev python3-matplotlib lua5.3 python3-kubernetes systemd \
+clang-14 libfuzzer-14-dev libclang-rt-14-dev libmicrohttpd-dev prometheus"
+# dpdk-dev: dpdk-testpmd, the reference of scripts/bench and the generator of
+# scripts/loadtest.sh; python3-matplotlib: the benchmark plot; lua5.3: runs
+# scripts/pktgen under a stand-in for pktgen; libsystemd-dev: sd_notify
+# (npgw.service is Type=notify); python3-kubernetes: npgw-agent's client;
+# systemd: systemd-analyze verify of the units; clang-14, libfuzzer-14-dev,
+# libclang-rt-14-dev: the fuzz targets (scripts/fuzz.sh); libmicrohttpd-dev:
+# npgw's /metrics server; prometheus (with promtool): the real server that
+# tests/e2e/observability.py scrapes npgw with.
 
 missing=""
 for p in $PKGS; do

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install what is missing, build twice (normal, and ASan+UBSan), and run
-# every test in both builds. This is README command (2) and all .ci/run does.
+# Install what is missing, build twice (normal, and ASan+UBSan), run every
+# test in both builds, then each fuzz target for 30 s (scripts/fuzz.sh).
+# This is README command (2) and all .ci/run does.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -33,4 +34,8 @@ echo "== ASan + UBSan build =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
-echo "test.sh: all tests passed in both builds"
+# Every libFuzzer target for 30 s (FUZZ_SECONDS), from its seed corpus;
+# a crash fails the run (scripts/fuzz.sh says where the input is).
+echo "== fuzz (clang-14, libFuzzer, ASan + UBSan) =="
+sh scripts/fuzz.sh --time "${FUZZ_SECONDS:-30}"
+echo "test.sh: all tests passed in both builds, and the fuzzers found nothing"

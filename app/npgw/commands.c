@@ -320,7 +320,7 @@ static int cmd_status(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	r->result = o;
 	cJSON_AddBoolToObject(o, "ready", rs != NULL);
-	cJSON_AddNumberToObject(o, "generation", (double)gw->generation);
+	npgw_ctl_add_u64(o, "generation", gw->generation);
 	cJSON_AddStringToObject(o, "posture", gw->cfg->posture == NPGW_POSTURE_FAIL_OPEN
 						      ? "fail-open"
 						      : "fail-closed");
@@ -409,7 +409,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	if (o == NULL)
 		return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
 	r->result = o;
-	cJSON_AddNumberToObject(o, "generation", (double)st.generation);
+	npgw_ctl_add_u64(o, "generation", st.generation);
 	cJSON_AddNumberToObject(o, "rx", (double)st.rx);
 	cJSON_AddNumberToObject(o, "tx", (double)st.tx);
 	cJSON_AddNumberToObject(o, "allowed", (double)st.allowed);
@@ -506,7 +506,7 @@ static int cmd_wait(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 		r->result = cJSON_CreateObject();
 		if (r->result == NULL)
 			return npgw_ctl_error(&r->error, NPGW_CTL_E_INTERNAL, "out of memory");
-		cJSON_AddNumberToObject(r->result, "generation", (double)gw->generation);
+		npgw_ctl_add_u64(r->result, "generation", gw->generation);
 		return 0;
 	}
 	gw_wake_waiters(gw); /* drops dead handles, making room */
@@ -549,7 +549,7 @@ static void flow_to_json(unsigned int worker, const struct npgw_conntrack_flow *
 	cJSON_AddNumberToObject(o, "replies", (double)f->pkts[1]);
 	cJSON_AddNumberToObject(o, "idle_s", (double)f->idle / l->hz);
 	cJSON_AddNumberToObject(o, "expires_s", (double)f->expires_in / l->hz);
-	cJSON_AddNumberToObject(o, "generation", f->generation);
+	npgw_ctl_add_u64(o, "generation", f->generation);
 	if (f->flags & NPGW_CONNTRACK_E_KEPT)
 		cJSON_AddBoolToObject(o, "kept", true);
 	cJSON_AddItemToArray(l->arr, o);

@@ -348,6 +348,14 @@ static void run_job(struct gateway *gw, struct gw_job *job)
 		}
 	}
 	job->objects = npgw_k8s_object_count(gw->mirror);
+	if (job->generation > NPGW_STATE_MAX_GENERATION) {
+		rc = -ERANGE;
+		npgw_ctl_error(&job->err, "generation-limit",
+			       "generation %" PRIu64 " is the last (2^53): npgw never wraps; "
+			       "restart it with the state moved away; nothing changed",
+			       job->generation - 1);
+		goto fail;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (job->base != NULL && !job->no_incremental &&
 	    npgw_state_undo_pods(&u, &removed, &n_removed, &added, &n_added) == 0) {
@@ -495,7 +503,7 @@ static void reply_ok(struct gateway *gw, struct gw_change *ch, const struct gw_j
 	if (r != NULL) {
 		cJSON *t;
 
-		cJSON_AddNumberToObject(r, "generation", (double)job->generation);
+		npgw_ctl_add_u64(r, "generation", job->generation);
 		cJSON_AddNumberToObject(r, "commit_ms", ms_since(&ch->t0));
 		cJSON_AddNumberToObject(r, "objects", (double)ch->objects);
 		t = cJSON_AddObjectToObject(r, "timing_ms");
@@ -951,7 +959,7 @@ void gw_wake_waiters(struct gateway *gw)
 			cJSON *r = cJSON_CreateObject();
 
 			if (r != NULL)
-				cJSON_AddNumberToObject(r, "generation", (double)gw->generation);
+				npgw_ctl_add_u64(r, "generation", gw->generation);
 			npgw_ctl_complete(gw->ctl, w->pending, r,
 					  r ? NULL
 					    : &(struct npgw_ctl_error){NPGW_CTL_E_INTERNAL,

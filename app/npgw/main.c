@@ -43,6 +43,7 @@
 #endif
 
 #include "gateway.h"
+#include "npgw_state.h"
 #include "npgw_config.h"
 #include "npgw_ctl.h"
 #include "npgw_dataplane.h"
@@ -307,6 +308,19 @@ int main(int argc, char **argv)
 	}
 	gw.cfg = cfg;
 	gw_set_log_level(cfg->log_level);
+	/* whoever can write the state directory decides the policy at the
+	 * next start: refuse one the gateway cannot trust (--check too) */
+	err = npgw_state_check_dir(cfg->state_dir, &diags);
+	npgw_diags_print(&diags, stderr);
+	npgw_diags_free(&diags);
+	if (err < 0) {
+		fprintf(stderr, "npgw: refusing to start: the state directory %s %s\n",
+			cfg->state_dir,
+			err == -EPERM ? "can be changed by others than root and the gateway's user"
+				      : "cannot be checked");
+		status = 2;
+		goto out_config;
+	}
 	if (check) {
 		/* the policy files too; no EAL needed to read them */
 		struct npgw_k8s_cluster *c = gw_load_files(cfg);
@@ -329,8 +343,15 @@ int main(int argc, char **argv)
 		goto out_eal_args;
 	memcpy(eal_copy, eargv, (size_t)eargc * sizeof(*eal_copy));
 	if (rte_eal_init(eargc, eal_copy) < 0) {
-		fprintf(stderr, "npgw: cannot start DPDK EAL (%s; see its messages above)\n",
-			rte_strerror(rte_errno));
+		/* rte_errno is 0 when the EAL failed before setting it (another
+		 * process holds the file prefix's lock): say what is likely */
+		if (rte_errno == 0 || rte_errno == EALREADY)
+			fprintf(stderr, "npgw: cannot start DPDK EAL: see its messages above; when "
+				"another DPDK process (another npgw) uses the same file prefix, "
+				"give this one its own (eal: [--file-prefix, NAME])\n");
+		else
+			fprintf(stderr, "npgw: cannot start DPDK EAL (%s; see its messages above)\n",
+				rte_strerror(rte_errno));
 		goto out_eal_args;
 	}
 	LOG(INFO, "%s, %s", "npgw " NPGW_VERSION, rte_version());

@@ -51,7 +51,7 @@ int npgwctl_parse_format(const char *cmd, const char *s, enum npgwctl_format *ou
 /* A number as JSON writes it: integers without a fraction. */
 static void format_number(double d, char *buf, size_t len)
 {
-	if (d == floor(d) && fabs(d) < 9007199254740992.0)
+	if (d == floor(d) && fabs(d) <= 9007199254740992.0) /* 2^53: generations */
 		snprintf(buf, len, "%.0f", d);
 	else if (snprintf(buf, len, "%.15g", d), strtod(buf, NULL) != d)
 		snprintf(buf, len, "%.17g", d); /* the shortest that reads back, as cJSON */
@@ -360,15 +360,42 @@ void npgwctl_print_text(const cJSON *v, FILE *out)
 	text_node(v, 0, out);
 }
 
+/* Integers from 10^15 to 2^53 (generations) as their exact digits: cJSON
+ * prints such numbers with 15 significant digits. */
+static void exact_integers(cJSON *n)
+{
+	for (; n != NULL; n = n->next) {
+		double d = n->valuedouble;
+		char buf[24];
+
+		if (cJSON_IsNumber(n) && d == floor(d) && fabs(d) >= 1e15 &&
+		    fabs(d) <= 9007199254740992.0) {
+			snprintf(buf, sizeof(buf), "%.0f", d);
+			char *raw = strdup(buf);
+
+			if (raw != NULL) {
+				n->type = cJSON_Raw;
+				n->valuestring = raw;
+			}
+		}
+		exact_integers(n->child);
+	}
+}
+
 void npgwctl_print_result(const cJSON *result, enum npgwctl_format fmt)
 {
+	cJSON *copy;
 	char *s;
 
 	switch (fmt) {
 	case NPGWCTL_FMT_JSON:
 		/* cJSON indents with tabs and puts one after each colon; strings
 		 * hold no raw tab (escaped), so every tab is layout: make it spaces. */
-		s = cJSON_Print(result);
+		copy = cJSON_Duplicate(result, true);
+		if (copy != NULL)
+			exact_integers(copy);
+		s = cJSON_Print(copy != NULL ? copy : result);
+		cJSON_Delete(copy);
 		if (s != NULL) {
 			bool line_start = true;
 

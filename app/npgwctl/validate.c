@@ -110,7 +110,8 @@ static int validate_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (npgw_k8s_cluster_validate(c, &diags) == -ENOMEM) {
+	if (npgw_k8s_cluster_validate(c, &diags) == -ENOMEM ||
+	    npgw_k8s_cluster_warn(c, &diags) == -ENOMEM) {
 		fprintf(stderr, "npgwctl validate: out of memory\n");
 		goto out;
 	}

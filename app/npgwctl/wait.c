@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "npgw_ctl.h"
 #include "npgwctl.h"
 
 static int wait_main(int argc, char **argv)
@@ -68,7 +69,7 @@ static int wait_main(int argc, char **argv)
 	if (timeout_ms < 1)
 		timeout_ms = 1;
 	args = cJSON_CreateObject();
-	if (args == NULL || !cJSON_AddNumberToObject(args, "generation", (double)gen) ||
+	if (args == NULL || !npgw_ctl_add_u64(args, "generation", gen) ||
 	    !cJSON_AddNumberToObject(args, "timeout_ms", timeout_ms)) {
 		cJSON_Delete(args);
 		return NPGWCTL_EXIT_USAGE;

@@ -217,6 +217,7 @@ static bool is_pci(const char *s, size_t len)
 /* NULL when s names a device npgw can probe, else why not. */
 static const char *check_device(const char *s)
 {
+	static __thread char why[256];
 	size_t n = strcspn(s, ",");
 
 	for (const char *p = s; *p; p++)
@@ -233,10 +234,10 @@ static const char *check_device(const char *s)
 			if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 			      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 				return "a virtual device name has only letters, digits and '_'";
-		return NULL;
+		return cfg_check_device_args(s, why, sizeof(why));
 	}
 	if (is_pci(s, n))
-		return NULL;
+		return cfg_check_device_args(s, why, sizeof(why));
 	return "expected a virtual device (net_ring0, net_af_packet0,iface=eth0, net_pcap0,...) "
 	       "or a PCI address (0000:01:00.0 or 01:00.0)";
 }
@@ -748,6 +749,7 @@ static void read_eal(void *ctx, const struct npgw_doc_field *fd, const struct np
 			}
 		}
 	}
+	cfg_check_eal_args(x, n, path);
 }
 
 static const char *const postures[] = {"fail-closed", "fail-open", NULL};

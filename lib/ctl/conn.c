@@ -31,6 +31,7 @@ void ctl_conn_close(struct npgw_ctl_conn *c)
 	}
 	free(c->in);
 	free(c->out);
+	ctl->in_bytes -= c->in_cap;
 	c->in = c->out = NULL;
 	c->in_len = c->in_cap = c->out_len = c->out_off = 0;
 	ctl->n_conns--;
@@ -165,6 +166,7 @@ void ctl_conn_reply(struct npgw_ctl_conn *c, const cJSON *id, cJSON *result,
 		free(line);
 	}
 	c->out_ms = ctl_now_ms();
+	c->last_ms = c->out_ms; /* an answer: the idle time starts now */
 	conn_flush(c);
 }
 
@@ -179,6 +181,7 @@ static void conn_consume(struct npgw_ctl_conn *c, size_t n)
 		char *s = realloc(c->in, CTL_IN_MIN); /* give a large apply's memory back */
 
 		if (s != NULL) {
+			c->ctl->in_bytes -= c->in_cap - CTL_IN_MIN;
 			c->in = s;
 			c->in_cap = CTL_IN_MIN;
 		}
@@ -293,8 +296,10 @@ void ctl_conn_service(struct npgw_ctl_conn *c)
 		if (nl == NULL && !(c->rd_eof && c->in_len > 0))
 			break; /* the rest of the message has not come */
 		/* A line, or what the peer sent last before shutting down. */
-		if (!blank(c->in, n))
+		if (!blank(c->in, n)) {
+			c->last_ms = ctl_now_ms(); /* a request: blank lines are not */
 			conn_dispatch(c, c->in, n);
+		}
 		if (c->dead)
 			break;
 		conn_consume(c, nl != NULL ? n + 1 : n);
@@ -326,12 +331,30 @@ static void conn_read(struct npgw_ctl_conn *c)
 
 		if (cap > limit)
 			cap = limit;
+		if (ctl->in_bytes - c->in_cap + cap > ctl->p.max_input) {
+			/* the clients together hold too much: this one waits no
+			 * longer (a 31-client slow apply drove RSS to 1 GB) */
+			struct npgw_ctl_error err;
+
+			ctl_log(ctl, NPGW_CTL_LOG_WARNING,
+				"control socket: %zu bytes of requests held for all clients; "
+				"pid %d refused", ctl->in_bytes, (int)c->pid);
+			npgw_ctl_error(&err, NPGW_CTL_E_BUSY,
+				       "the gateway holds %zu MiB of unfinished requests from all "
+				       "clients (limit %zu MiB); try again later",
+				       ctl->in_bytes >> 20, ctl->p.max_input >> 20);
+			c->closing = true;
+			c->in_len = 0;
+			ctl_conn_reply(c, NULL, NULL, &err);
+			return;
+		}
 		n = realloc(c->in, cap);
 		if (n == NULL) {
 			ctl_log(ctl, NPGW_CTL_LOG_ERR, "control socket: out of memory reading");
 			ctl_conn_close(c);
 			return;
 		}
+		ctl->in_bytes += cap - c->in_cap;
 		c->in = n;
 		c->in_cap = cap;
 	}
@@ -339,8 +362,7 @@ static void conn_read(struct npgw_ctl_conn *c)
 	if (r > 0) {
 		if (c->in_len == 0)
 			c->msg_start_ms = ctl_now_ms();
-		c->in_len += (size_t)r;
-		c->last_ms = ctl_now_ms();
+		c->in_len += (size_t)r; /* not activity: only a request is (idle timeout) */
 	} else if (r == 0) {
 		c->rd_eof = true;
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

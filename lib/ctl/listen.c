@@ -220,12 +220,29 @@ static int accept_one(struct npgw_ctl *ctl)
 		       (unsigned int)cr.uid);
 		return 0;
 	}
-	if (ctl->n_conns >= ctl->p.max_clients) {
+	/* the last slot is root's, so that leaked or hostile connections of
+	 * other users never lock the operator out; other uids are capped each */
+	bool root = cr.uid == 0 && !ctl->p.no_root_bypass;
+	unsigned int of_uid = 0;
+
+	for (struct npgw_ctl_conn *o = ctl->conns; o != NULL; o = o->next)
+		of_uid += !o->dead && o->uid == cr.uid;
+	if (ctl->n_conns >= ctl->p.max_clients ||
+	    (!root && ctl->p.max_clients > 1 && ctl->n_conns + 1 >= ctl->p.max_clients)) {
 		ctl_log(ctl, NPGW_CTL_LOG_WARNING,
-			"control socket: refused pid %d: already %u clients", (int)cr.pid,
-			ctl->n_conns);
-		refuse(ctl, fd, NPGW_CTL_E_BUSY, "too many clients (%u); try again later",
-		       ctl->p.max_clients);
+			"control socket: refused pid %d uid %u: already %u clients", (int)cr.pid,
+			(unsigned int)cr.uid, ctl->n_conns);
+		refuse(ctl, fd, NPGW_CTL_E_BUSY, "too many clients (%u%s); try again later",
+		       ctl->p.max_clients, !root ? ", the last kept for root" : "");
+		return 0;
+	}
+	if (!root && of_uid >= ctl->p.max_per_uid) {
+		ctl_log(ctl, NPGW_CTL_LOG_WARNING,
+			"control socket: refused pid %d: uid %u has %u connections", (int)cr.pid,
+			(unsigned int)cr.uid, of_uid);
+		refuse(ctl, fd, NPGW_CTL_E_BUSY,
+		       "too many connections of uid %u (%u); try again later",
+		       (unsigned int)cr.uid, ctl->p.max_per_uid);
 		return 0;
 	}
 	c = calloc(1, sizeof(*c));

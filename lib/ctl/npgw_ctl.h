@@ -52,7 +52,9 @@
 #define NPGW_CTL_DEFAULT_MODE 0660
 #define NPGW_CTL_DEFAULT_MAX_MSG (32u << 20) /* apply carries whole YAML files */
 #define NPGW_CTL_DEFAULT_MAX_OUTPUT (256u << 20) /* a get of a large cluster */
-#define NPGW_CTL_DEFAULT_MAX_CLIENTS 32
+#define NPGW_CTL_DEFAULT_MAX_CLIENTS 32 /* the last one kept for root */
+#define NPGW_CTL_DEFAULT_MAX_PER_UID 16 /* connections of one non-root uid */
+#define NPGW_CTL_DEFAULT_MAX_INPUT (64u << 20) /* request bytes held, all clients */
 #define NPGW_CTL_DEFAULT_RECV_TIMEOUT_MS 5000 /* a started message must end */
 #define NPGW_CTL_DEFAULT_IDLE_TIMEOUT_MS 60000 /* a connection without work */
 #define NPGW_CTL_DEFAULT_SEND_TIMEOUT_MS 5000 /* output left unread */
@@ -139,11 +141,15 @@ struct npgw_ctl_params {
 	size_t n_allowed_uids;
 	const gid_t *allowed_gids;
 	size_t n_allowed_gids;
-	bool no_root_bypass; /* tests: treat uid 0 like any other uid */
+	bool no_root_bypass; /* tests: treat uid 0 like any other uid (also for
+				the root slot and the per-uid cap) */
 
 	size_t max_msg; /* request bytes, newline excluded */
 	size_t max_output; /* queued reply bytes per connection */
-	unsigned int max_clients;
+	unsigned int max_clients; /* the last slot only root (uid 0) may take */
+	unsigned int max_per_uid; /* open connections of one uid other than 0 */
+	size_t max_input; /* bytes of unfinished requests held for all clients
+			     together (at least max_msg + 1) */
 	unsigned int max_pending; /* deferred replies not yet completed, all clients */
 	int recv_timeout_ms; /* from a message's first byte to its newline */
 	int idle_timeout_ms; /* a connection with nothing to do */
@@ -239,6 +245,13 @@ int npgw_ctl_arg_array(const cJSON *args, const char *name, bool required, const
 		       struct npgw_ctl_error *err);
 int npgw_ctl_arg_object(const cJSON *args, const char *name, bool required, const cJSON **out,
 			struct npgw_ctl_error *err);
+/*
+ * Add an unsigned integer to obj as its exact decimal digits (cJSON prints
+ * numbers above 10^15 with 15 significant digits, so 2^53 would read back
+ * as 9007199254740990). For generations and counters. Returns the item, or
+ * NULL on allocation failure. Any thread.
+ */
+cJSON *npgw_ctl_add_u64(cJSON *obj, const char *name, uint64_t v);
 /* Refuse any argument not named in the NULL-terminated list. */
 int npgw_ctl_arg_only(const cJSON *args, struct npgw_ctl_error *err, ...)
 	__attribute__((sentinel));

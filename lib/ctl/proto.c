@@ -5,6 +5,7 @@
  * use to read numbers as doubles safely.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,6 +105,33 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* The deepest nesting of [ and { in buf, outside strings: what the tree
+ * would have, whether or not the text parses. */
+static size_t bracket_depth(const char *buf, size_t len)
+{
+	size_t depth = 0, max = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = false;
+		} else if (ch == '"') {
+			in_str = true;
+		} else if (ch == '[' || ch == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if ((ch == ']' || ch == '}') && depth > 0) {
+			depth--;
+		}
+	}
+	return max;
+}
+
 int ctl_parse_request(const char *buf, size_t len, struct ctl_request *rq,
 		      struct npgw_ctl_error *err)
 {
@@ -115,6 +143,11 @@ int ctl_parse_request(const char *buf, size_t len, struct ctl_request *rq,
 	memset(rq, 0, sizeof(*rq));
 	if (memchr(buf, '\0', len) != NULL)
 		return npgw_ctl_error(err, NPGW_CTL_E_BAD_JSON, "NUL byte in the message");
+	/* Nesting first: cJSON refuses more than 1000 levels as a syntax error,
+	 * so a deep request would read as bad-json here and too-deep there. */
+	if (bracket_depth(buf, len) > NPGW_CTL_MAX_DEPTH)
+		return npgw_ctl_error(err, NPGW_CTL_E_TOO_DEEP, "JSON nested deeper than %d levels",
+				      NPGW_CTL_MAX_DEPTH);
 	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
 	if (root == NULL) {
 		size_t at = end != NULL && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
@@ -309,6 +342,20 @@ int npgw_ctl_arg_array(const cJSON *args, const char *name, bool required, const
 				      name);
 	*out = v;
 	return 0;
+}
+
+cJSON *npgw_ctl_add_u64(cJSON *obj, const char *name, uint64_t v)
+{
+	char buf[24];
+	cJSON *n;
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	n = cJSON_CreateRaw(buf);
+	if (n == NULL || !cJSON_AddItemToObject(obj, name, n)) {
+		cJSON_Delete(n);
+		return NULL;
+	}
+	return n;
 }
 
 int npgw_ctl_arg_object(const cJSON *args, const char *name, bool required, const cJSON **out,

@@ -240,6 +240,12 @@ struct npgw_ctl *npgw_ctl_create(const struct npgw_ctl_params *p, int *err)
 		ctl->p.max_output = NPGW_CTL_DEFAULT_MAX_OUTPUT;
 	if (ctl->p.max_clients == 0)
 		ctl->p.max_clients = NPGW_CTL_DEFAULT_MAX_CLIENTS;
+	if (ctl->p.max_per_uid == 0)
+		ctl->p.max_per_uid = NPGW_CTL_DEFAULT_MAX_PER_UID;
+	if (ctl->p.max_input == 0)
+		ctl->p.max_input = NPGW_CTL_DEFAULT_MAX_INPUT;
+	if (ctl->p.max_input < ctl->p.max_msg + 1)
+		ctl->p.max_input = ctl->p.max_msg + 1;
 	if (ctl->p.max_pending == 0)
 		ctl->p.max_pending = NPGW_CTL_DEFAULT_MAX_PENDING;
 	if (ctl->p.recv_timeout_ms <= 0)

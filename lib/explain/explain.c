@@ -268,8 +268,17 @@ int npgw_explain_to_json(const struct npgw_ruleset *rs, const struct npgw_explai
 	if (i == NULL)
 		return -ENOMEM;
 	cJSON_AddItemToObject(obj, "ingress", i);
-	if (!cJSON_AddNumberToObject(obj, "generation", (double)npgw_ruleset_generation(rs)) ||
-	    !cJSON_AddStringToObject(obj, "src", npgw_addr_format(&s, sa, sizeof(sa))) ||
+	/* exact digits: cJSON prints numbers above 10^15 with 15 of them */
+	char gen[24];
+	cJSON *g;
+
+	snprintf(gen, sizeof(gen), "%" PRIu64, npgw_ruleset_generation(rs));
+	g = cJSON_CreateRaw(gen);
+	if (g == NULL || !cJSON_AddItemToObject(obj, "generation", g)) {
+		cJSON_Delete(g);
+		return -ENOMEM;
+	}
+	if (!cJSON_AddStringToObject(obj, "src", npgw_addr_format(&s, sa, sizeof(sa))) ||
 	    !cJSON_AddStringToObject(obj, "dst", npgw_addr_format(&d, da, sizeof(da))))
 		return -ENOMEM;
 	return 0;

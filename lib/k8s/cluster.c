@@ -343,6 +343,88 @@ static int check_addresses(const struct npgw_k8s_cluster *c, struct npgw_diags *
 	return 0;
 }
 
+/* Whether pod has a container port of that name and protocol. */
+static bool pod_has_port(const struct npgw_k8s_pod *pod, const char *name, uint8_t proto)
+{
+	for (size_t i = 0; i < pod->n_ports; i++)
+		if (pod->ports[i].name != NULL && strcmp(pod->ports[i].name, name) == 0 &&
+		    pod->ports[i].protocol == proto)
+			return true;
+	return false;
+}
+
+static bool selects(const struct npgw_k8s_policy *p, const struct npgw_k8s_pod *pod)
+{
+	return nstrcmp(pod->namespace, p->namespace) == 0 && npgw_k8s_pod_is_policy_target(pod) &&
+	       npgw_k8s_selector_matches(&p->pod_selector, &pod->labels);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == NPGW_PROTO_UDP ? "UDP" : proto == NPGW_PROTO_SCTP ? "SCTP" : "TCP";
+}
+
+/*
+ * Warnings, when the cluster holds pods (policy files checked alone say
+ * nothing): a policy that selects no pod, an ingress rule's named port that
+ * no pod the policy selects has, and an egress rule's named port that no
+ * pod at all has: each rule opens nothing where it was meant to. Returns 0
+ * or -ENOMEM.
+ */
+int npgw_k8s_cluster_warn(const struct npgw_k8s_cluster *c, struct npgw_diags *d)
+{
+	char path[96];
+
+	if (c->n_pods == 0)
+		return 0;
+	for (size_t i = 0; i < c->n_policies; i++) {
+		const struct npgw_k8s_policy *p = c->policies[i];
+		const struct npgw_k8s_origin *o = &p->origin;
+		size_t n_sel = 0;
+
+		for (size_t k = 0; k < c->n_pods; k++)
+			n_sel += selects(p, c->pods[k]);
+		if (n_sel == 0) {
+			if (npgw_diags_add(d, NPGW_SEV_WARNING, o->file, o->line, o->col,
+					   "spec.podSelector",
+					   "NetworkPolicy %s/%s selects no pod (no pod of namespace %s "
+					   "matches): it has no effect until one does",
+					   p->namespace, p->name, p->namespace) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		for (int dir = 0; dir < 2; dir++) {
+			const struct npgw_k8s_rule *rules = dir == 0 ? p->ingress : p->egress;
+			size_t n_rules = dir == 0 ? p->n_ingress : p->n_egress;
+
+			for (size_t r = 0; r < n_rules; r++) {
+				for (size_t j = 0; j < rules[r].n_ports; j++) {
+					const struct npgw_k8s_port *pt = &rules[r].ports[j];
+					bool found = false;
+
+					if (pt->name == NULL)
+						continue;
+					for (size_t k = 0; k < c->n_pods && !found; k++)
+						found = (dir == 1 || selects(p, c->pods[k])) &&
+							pod_has_port(c->pods[k], pt->name, pt->protocol);
+					if (found)
+						continue;
+					snprintf(path, sizeof(path), "spec.%s[%zu].ports[%zu].port",
+						 dir == 0 ? "ingress" : "egress", r, j);
+					if (npgw_diags_add(d, NPGW_SEV_WARNING, o->file, o->line, o->col,
+							   path,
+							   "no pod %s has a %s port named \"%s\": this port "
+							   "opens nothing",
+							   dir == 0 ? "this policy selects" : "of the cluster",
+							   proto_name(pt->protocol), pt->name) < 0)
+						return -ENOMEM;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diags *diags)
 {
 	size_t before = diags->n_errors;

@@ -9,9 +9,11 @@
  * offending value. Fields npgw does not use are ignored here: kubectl output
  * carries many (managedFields, annotations, most of status).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "k8s_private.h"
 
@@ -447,6 +449,82 @@ static const struct kind_info *find_kind(const char *kind)
 	return NULL;
 }
 
+/* Levenshtein distance of a and b, case-insensitive, capped at 3. */
+static unsigned int distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	unsigned int row[32], prev;
+
+	if (n >= NPGW_ARRAY_SIZE(row) || m >= NPGW_ARRAY_SIZE(row))
+		return 3;
+	for (size_t j = 0; j <= m; j++)
+		row[j] = (unsigned int)j;
+	for (size_t i = 1; i <= n; i++) {
+		prev = row[0];
+		row[0] = (unsigned int)i;
+		for (size_t j = 1; j <= m; j++) {
+			unsigned int cur = row[j];
+			unsigned int sub = prev + (tolower((unsigned char)a[i - 1]) !=
+						   tolower((unsigned char)b[j - 1]));
+			unsigned int best = row[j - 1] + 1 < cur + 1 ? row[j - 1] + 1 : cur + 1;
+
+			row[j] = sub < best ? sub : best;
+			prev = cur;
+		}
+	}
+	return row[m] > 3 ? 3 : row[m];
+}
+
+/*
+ * The kind npgw reads that an unknown kind most likely meant, or NULL: the
+ * same name in another case (Networkpolicy), a plural (NetworkPolicies,
+ * pods), or one or two letters off for the long names (NetworkPolcy,
+ * Namepsace). Short names need an exact case-insensitive match, so that
+ * real kinds (Node, Role) are not taken for Pod.
+ */
+static const char *near_miss(const char *kind)
+{
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(kinds); i++) {
+		const char *k = kinds[i].kind;
+		size_t n = strlen(k), m = strlen(kind);
+		unsigned int d = distance(kind, k);
+
+		if (d == 0)
+			return k; /* differs in case only */
+		if (m == n + 1 && strncasecmp(kind, k, n) == 0 && tolower((unsigned char)kind[n]) == 's')
+			return k; /* pods, namespaces */
+		if (k[n - 1] == 'y' && m == n + 2 && strncasecmp(kind, k, n - 1) == 0 &&
+		    strcasecmp(kind + n - 1, "ies") == 0)
+			return k; /* NetworkPolicies */
+		if (n >= 8 && d <= 2)
+			return k;
+	}
+	return NULL;
+}
+
+/* Count an object of a kind npgw does not read, and remember the kind
+ * (its first 64 bytes; past the room, "..." says that more were met). */
+static void skip_kind(struct k8s_ctx *x, const char *kind)
+{
+	char *l = x->skipped_kinds;
+	size_t used = strlen(l), n = strnlen(kind, 64);
+
+	x->skipped++;
+	for (const char *p = l; *p != '\0';) {
+		const char *e = strstr(p, ", ");
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && strncmp(p, kind, n) == 0)
+			return;
+		p = e ? e + 2 : p + len;
+	}
+	if (used + n + 8 < sizeof(x->skipped_kinds))
+		snprintf(l + used, sizeof(x->skipped_kinds) - used, "%s%.*s", used ? ", " : "",
+			 (int)n, kind);
+	else if (used >= 3 && used + 6 < sizeof(x->skipped_kinds) && strcmp(l + used - 3, "...") != 0)
+		snprintf(l + used, sizeof(x->skipped_kinds) - used, ", ...");
+}
+
 static void list_items(struct k8s_ctx *x, const struct npgw_doc_node *root, const char *prefix,
 		       const struct kind_info *k)
 {
@@ -530,8 +608,17 @@ void k8s_object(struct k8s_ctx *x, const struct npgw_doc_node *root, const char 
 		return;
 	}
 	k = find_kind(kind);
-	if (k == NULL)
-		return; /* Service, Deployment...: not ours */
+	if (k == NULL) {
+		const char *meant = near_miss(kind);
+
+		if (meant != NULL) {
+			npgw_doc_err(&x->rd, kn, npgw_doc_path(p, prefix, "kind"),
+				     "unknown kind \"%.64s\": did you mean %s?", kind, meant);
+			return;
+		}
+		skip_kind(x, kind); /* Service, Deployment...: not ours */
+		return;
+	}
 	if (k->is_list && list_kind != NULL) {
 		npgw_doc_err(&x->rd, kn, npgw_doc_path(p, prefix, "kind"),
 			     "a list cannot hold another list");

@@ -208,6 +208,15 @@ struct npgw_k8s_cluster *npgw_k8s_load_paths(const char *const *paths, size_t n,
  */
 int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diags *diags);
 
+/*
+ * Advice on what the objects say, as warnings (never errors): when c holds
+ * pods, a policy that selects none, an ingress rule's named port that no
+ * pod the policy selects has, an egress rule's named port that no pod has.
+ * For input being checked (npgwctl validate, the policy files); a restored
+ * state is not warned about again. Returns 0 or -ENOMEM.
+ */
+int npgw_k8s_cluster_warn(const struct npgw_k8s_cluster *c, struct npgw_diags *diags);
+
 /* Sort every object list by (namespace, name), and every label set by key.
  * Control thread. */
 void npgw_k8s_cluster_sort(struct npgw_k8s_cluster *c);

@@ -31,6 +31,8 @@ struct npgw_k8s_cluster *npgw_k8s_load_paths(const char *const *paths, size_t n,
 	if (rc != -ENOMEM) {
 		int r = npgw_k8s_cluster_validate(c, diags);
 
+		if (r == 0)
+			r = npgw_k8s_cluster_warn(c, diags);
 		if (r < 0 && rc == 0)
 			rc = r;
 	}

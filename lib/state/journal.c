@@ -552,6 +552,11 @@ static int replay_segment(struct npgw_state *st, uint64_t seq, bool last,
 			npgw_diags_add(d, NPGW_SEV_ERROR, where, 0, 0, "",
 				       "checksum right, but not a record");
 			rc = -EBADMSG;
+		} else if (gen > NPGW_STATE_MAX_GENERATION) {
+			npgw_diags_add(d, NPGW_SEV_ERROR, where, 0, 0, "",
+				       "generation %" PRIu64 " is above the limit of 2^53: refused "
+				       "rather than wrapped", gen);
+			rc = -EBADMSG;
 		} else if (gen > skip) {
 			rc = replay(c, where, cJSON_GetObjectItemCaseSensitive(j, "changes"), d);
 			*last_gen = gen;

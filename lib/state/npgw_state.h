@@ -79,6 +79,11 @@
 #define NPGW_STATE_MAX_RECORD (8u * 1024 * 1024)
 /* The file in the state directory. */
 #define NPGW_STATE_FILE "state.json"
+
+/* The largest generation: 2^53, the largest integer every JSON reader
+ * (a double) holds exactly. A saved state above it is refused at load,
+ * and the gateway refuses a change past it rather than wrapping. */
+#define NPGW_STATE_MAX_GENERATION (UINT64_C(1) << 53)
 /* Annotation keys of the List. */
 #define NPGW_STATE_ANN_VERSION "npgw.io/state-version"
 #define NPGW_STATE_ANN_GENERATION "npgw.io/generation"
@@ -119,6 +124,9 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
  *  -ENOTSUP  written by a newer npgw (npgw.io/state-version above
  *            NPGW_STATE_VERSION): refused, reason in diags. The caller must
  *            not overwrite it without an operator's word;
+ *  -EPERM    the file is a symbolic link (opened with O_NOFOLLOW), owned by
+ *            another user than root or the effective one, or writable by
+ *            group or others (see npgw_state_check_dir); named in diags;
  *  -ENOMEM, or the errno of open/read (-EACCES, -EIO...), named in diags.
  * Warnings of the loader go to diags as well. diags must not be NULL;
  * generation may be. Control thread.
@@ -126,6 +134,20 @@ int npgw_state_save(const char *dir, const struct npgw_k8s_cluster *c, uint64_t 
 struct npgw_k8s_cluster *npgw_state_load(const char *dir, uint64_t *generation,
 					 struct npgw_diags *diags, int *err);
 
+/*
+ * Check that the state directory can be trusted (trust.c): it and every
+ * regular file and directory in it owned by root or by the effective user,
+ * none writable by group or others, no symbolic link in it. A missing
+ * directory is fine (save creates it private). Returns 0, -EPERM with each
+ * reason in diags, -ENOMEM, or the errno of open. The gateway refuses to
+ * start on anything but 0. Control thread.
+ */
+int npgw_state_check_dir(const char *dir, struct npgw_diags *diags);
+
+struct stat;
+/* NULL when a file or directory with these attributes may be trusted, else
+ * a printf format of why not (one %u: the uid, or the mode in %04o). */
+const char *npgw_state_untrusted(const struct stat *st);
 /*
  * Load the objects of text laid out as npgw_state_save writes it into c:
  * one object a line, each read by the loader on its own (its limits bound

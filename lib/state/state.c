@@ -24,6 +24,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "npgw_doc.h"
 #include "npgw_state.h"
 #include "state_private.h"
 
@@ -487,15 +488,19 @@ static int diag(struct npgw_diags *d, const char *file, uint32_t line, uint32_t 
 /* Read the whole file (a regular file of at most STATE_MAX_SIZE bytes). */
 static int read_file(const char *path, char **out, size_t *len, struct npgw_diags *d)
 {
+	const char *why;
 	struct stat st;
 	size_t n = 0;
 	char *buf;
 	int fd, rc;
 
 	/* O_NONBLOCK: a FIFO in its place must not hang the start */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		rc = -errno;
+		if (rc == -ELOOP)
+			return diag(d, path, 0, 0, "", "is a symbolic link: refused, the state "
+				    "file must be the gateway's own") < 0 ? -ENOMEM : -EPERM;
 		if (rc != -ENOENT && diag(d, path, 0, 0, "", "cannot open: %s", strerror(-rc)) < 0)
 			rc = -ENOMEM;
 		return rc;
@@ -509,6 +514,14 @@ static int read_file(const char *path, char **out, size_t *len, struct npgw_diag
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return diag(d, path, 0, 0, "", "not a regular file") < 0 ? -ENOMEM : -EBADMSG;
+	}
+	if ((why = npgw_state_untrusted(&st)) != NULL) {
+		char msg[200];
+
+		close(fd);
+		snprintf(msg, sizeof(msg), why,
+			 strstr(why, "uid") ? (unsigned int)st.st_uid : (unsigned int)(st.st_mode & 07777));
+		return diag(d, path, 0, 0, "", "%s: refused", msg) < 0 ? -ENOMEM : -EPERM;
 	}
 	if ((uint64_t)st.st_size > STATE_MAX_SIZE) {
 		close(fd);
@@ -691,6 +704,12 @@ static int check_envelope(const char *path, const char *buf, size_t len, uint64_
 		nomem |= diag(d, path, 0, 0,
 			      "metadata.annotations[\"" NPGW_STATE_ANN_GENERATION "\"]",
 			      "\"%.32s\" is not a generation (a decimal number)", gen) < 0;
+	else if (gen != NULL && *generation > NPGW_STATE_MAX_GENERATION)
+		nomem |= diag(d, path, 0, 0,
+			      "metadata.annotations[\"" NPGW_STATE_ANN_GENERATION "\"]",
+			      "generation %" PRIu64 " is above the limit of 2^53 (%" PRIu64 "): "
+			      "refused rather than wrapped", *generation,
+			      NPGW_STATE_MAX_GENERATION) < 0;
 	else if (cnt != NULL && !state_parse_u64(cnt, objects))
 		nomem |= diag(d, path, 0, 0, "metadata.annotations[\"" NPGW_STATE_ANN_OBJECTS "\"]",
 			      "\"%.32s\" is not an object count", cnt) < 0;

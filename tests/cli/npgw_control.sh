@@ -115,6 +115,19 @@ else
 	cat "$tmp/out"
 fi
 
+# issue 18: a second npgw on the running one's file prefix says why it
+# cannot start, not "(Success; ...)"
+sed "s/socket: npgw.sock/socket: npgw2.sock/; s/state_dir: state/state_dir: state2/" "$tmp/npgw.yaml" >"$tmp/second.yaml"
+"$npgw" --config "$tmp/second.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q "another DPDK process (another npgw) uses the same file prefix" "$tmp/out" &&
+	! grep -q "Success" "$tmp/out"; then
+	ok "a second npgw on the same file prefix says so"
+else
+	bad "second npgw on the same prefix: rc=$rc"
+	cat "$tmp/out"
+fi
+
 # apply, wait, delete, replace
 cp "$top/config/examples/02-namespace-isolation.yaml" "$tmp/iso.yaml"
 cat >"$tmp/gone.yaml" <<EOF
@@ -291,6 +304,43 @@ rc=$?
 pid=
 if [ $rc = 0 ] && grep -q "final counters" "$tmp/npgw.log"; then ok "SIGTERM: exit 0 with the final counters"; else
 	bad "SIGTERM: exit $rc"
+fi
+
+
+# issue 18: a state directory others can write: refuse to start
+chmod 777 "$tmp/state"
+if "$npgw" --config "$tmp/npgw.yaml" >"$tmp/out" 2>&1; then bad "npgw started on a mode 777 state directory"; else
+	if grep -q "refusing to start: the state directory" "$tmp/out" && grep -q "mode 0777" "$tmp/out"; then
+		ok "a state directory others can write: npgw refuses to start"
+	else
+		bad "mode 777 state directory: unexpected output"
+		cat "$tmp/out"
+	fi
+fi
+chmod 700 "$tmp/state"
+ln -sf "$tmp/state/state.json" "$tmp/state/evil.json"
+if ! "$npgw" --config "$tmp/npgw.yaml" --check >"$tmp/out" 2>&1 && grep -q "is a symbolic link" "$tmp/out"; then
+	ok "a symbolic link in the state directory: --check refuses too"
+else
+	bad "a symbolic link in the state directory was accepted"
+fi
+rm -f "$tmp/state/evil.json"
+
+# issue 18: --check refuses what start would: an unknown EAL option, an
+# option smuggled into a device string
+sed 's/"--no-pci"/"--no-pci", "--bogus"/' "$tmp/npgw.yaml" >"$tmp/bad-eal.yaml"
+sed 's/device: "net_null0"/device: "net_null0,--vdev=net_tap0"/' "$tmp/npgw.yaml" >"$tmp/bad-dev.yaml"
+"$npgw" --config "$tmp/bad-eal.yaml" --check >"$tmp/out" 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q 'unknown EAL option "--bogus"' "$tmp/out"; then ok "--check: unknown EAL option"; else
+	bad "--check with an unknown EAL option: rc=$rc"
+	cat "$tmp/out"
+fi
+"$npgw" --config "$tmp/bad-dev.yaml" --check >"$tmp/out" 2>&1
+rc=$?
+if [ $rc != 0 ] && grep -q 'the argument "--vdev=net_tap0" is not key=value' "$tmp/out"; then ok "--check: smuggled device option"; else
+	bad "--check with --vdev= in a device string: rc=$rc"
+	cat "$tmp/out"
 fi
 
 echo "$passes passed, $fails failed"

@@ -947,6 +947,78 @@ static void test_hostile_input_fails_cleanly(void)
 	free(big);
 }
 
+/* Issue 18: what rte_eal_init would refuse at start is refused by the
+ * config (so by npgw --check too), at the argument's line and column. */
+static void test_eal_arguments_are_checked_as_start_does(void)
+{
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [--no-huge, --bogus]\n",
+		     "t.yaml:2:18: eal[1]: unknown EAL option \"--bogus\" (DPDK 22.11)");
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [-z]\n",
+		     "t.yaml:2:7: eal[0]: unknown EAL option \"-z\" (DPDK 22.11)");
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [--no-pci=1]\n",
+		     "t.yaml:2:7: eal[0]: EAL option --no-pci takes no value");
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [--no-pci, --file-prefix]\n",
+		     "t.yaml:2:17: eal[1]: EAL option --file-prefix needs a value");
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [--no-pci, '512']\n",
+		     "t.yaml:2:17: eal[1]: \"512\" is not an EAL option, nor the value of one "
+		     "(write a value right after its option)");
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [--help]\n",
+		     "t.yaml:2:7: eal[0]: \"--help\" is not allowed here: it prints the EAL usage "
+		     "and exits");
+	refused_with("ports: [{name: a, device: net_ring0}]\neal: [--no-huge, --in-memory]\n",
+		     "t.yaml:2:18: eal: --in-memory cannot go with --no-huge (the EAL refuses both; "
+		     "--no-shconf gives what --in-memory would)");
+
+	/* what the shipped configs and the tests use is fine */
+	static const char ok[] = "ports: [{name: a, device: net_ring0}]\n"
+				 "eal: [--no-huge, -m, '256', --no-pci, --file-prefix, x, --log-level, "
+				 "error, --force-max-simd-bitwidth=512, --huge-unlink, -n4, --syslog]\n";
+	struct npgw_diags d = {0};
+	int err = 0;
+	struct npgw_config *c = npgw_config_load_buffer("ok.yaml", ok, strlen(ok), &d, &err);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	if (c == NULL)
+		npgw_diags_print(&d, stderr);
+	npgw_config_free(c);
+	npgw_diags_free(&d);
+}
+
+/* Issue 18: a device string's arguments are key=value with keys its driver
+ * takes: an option smuggled into them is refused before start. */
+static void test_device_arguments_are_checked_as_start_does(void)
+{
+	refused_with("ports: [{name: a, device: 'net_ring0,--vdev=net_tap0'}]\n",
+		     "t.yaml:1:27: ports[0].device: invalid device \"net_ring0,--vdev=net_tap0\": "
+		     "the argument \"--vdev=net_tap0\" is not key=value with a key of letters, "
+		     "digits, '_' and '-'");
+	refused_with("ports: [{name: a, device: 'net_af_packet0,iface=eth0,ifcae=x'}]\n",
+		     "t.yaml:1:27: ports[0].device: invalid device "
+		     "\"net_af_packet0,iface=eth0,ifcae=x\": net_af_packet takes no argument "
+		     "\"ifcae\" (it takes iface, qpairs, blocksz, framesz, framecnt, qdisc_bypass, "
+		     "fanout_mode)");
+	refused_with("ports: [{name: a, device: '0000:01:00.0,=x'}]\n",
+		     "t.yaml:1:27: ports[0].device: invalid device \"0000:01:00.0,=x\": the "
+		     "argument \"=x\" is not key=value with a key of letters, digits, '_' and '-'");
+
+	static const char ok[] =
+		"ports:\n"
+		"  - {name: a, device: 'net_af_packet0,iface=veth0,qpairs=2'}\n"
+		"  - {name: b, device: 'net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap'}\n"
+		"  - {name: c, device: 'net_null0,no-rx=1'}\n"
+		"  - {name: d, device: 'net_memif0,role=server,socket=/run/m.sock'}\n"
+		"  - {name: e, device: 'net_foo0,anything=goes'}\n"
+		"  - {name: f, device: '0000:01:00.0,rxq_pkt_pad_en=1'}\n"
+		"bridges: [{name: w, ports: [a, b]}, {name: v, ports: [c, d]}, {name: u, ports: [e, f]}]\n";
+	struct npgw_diags d = {0};
+	int err = 0;
+	struct npgw_config *c = npgw_config_load_buffer("ok.yaml", ok, strlen(ok), &d, &err);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	if (c == NULL)
+		npgw_diags_print(&d, stderr);
+	npgw_config_free(c);
+	npgw_diags_free(&d);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo shipped[] = {
@@ -976,6 +1048,10 @@ int npgw_test_register(void)
 		{"cross_checks_of_workers_and_queues", test_cross_checks_of_workers_and_queues},
 		{"eal_options_npgw_derives_are_refused", test_eal_options_npgw_derives_are_refused},
 		{"every_error_of_the_file_is_reported", test_every_error_of_the_file_is_reported},
+		{"eal_arguments_are_checked_as_start_does",
+		 test_eal_arguments_are_checked_as_start_does},
+		{"device_arguments_are_checked_as_start_does",
+		 test_device_arguments_are_checked_as_start_does},
 		{"warnings_alone_keep_the_config", test_warnings_alone_keep_the_config},
 		{NULL, NULL},
 	};

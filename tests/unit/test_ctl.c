@@ -606,6 +606,24 @@ static void test_bad_requests(void)
 		deep[n++] = ']';
 	snprintf(deep + n, sizeof(deep) - n, "}}");
 	CU_ASSERT_STRING_EQUAL(raw_code(fd, deep), NPGW_CTL_E_TOO_DEEP);
+	/* issue 18: past cJSON's own limit of 1000 it is still too-deep, not
+	 * bad-json; brackets inside strings do not count */
+	{
+		char *d = malloc(4200);
+		size_t k = (size_t)snprintf(d, 4200, "{\"cmd\":\"echo\",\"args\":{\"a\":");
+
+		for (int i = 0; i < 2000; i++)
+			d[k++] = '[';
+		for (int i = 0; i < 2000; i++)
+			d[k++] = ']';
+		snprintf(d + k, 4200 - k, "}}");
+		CU_ASSERT_STRING_EQUAL(raw_code(fd, d), NPGW_CTL_E_TOO_DEEP);
+		free(d);
+		CU_ASSERT_STRING_EQUAL(
+			raw_code(fd, "{\"cmd\":\"echo\",\"args\":{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+				     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[\"}}"),
+			"");
+	}
 	CU_ASSERT_STRING_EQUAL(raw_code(fd, "{\"cmd\":\"no-such\"}"), NPGW_CTL_E_UNKNOWN_COMMAND);
 	/* a NUL byte inside the line */
 	CU_ASSERT(raw_send(fd, "{\"cmd\":\"echo\"}\0x\n", 17));
@@ -1127,6 +1145,132 @@ static void test_owner_loop(void)
 	srv_done(&s);
 }
 
+/* Issue 18: blank lines are not activity: a client that sends only them
+ * is closed at the idle timeout (32 such clients held every slot). */
+static void test_blank_lines_are_not_activity(void)
+{
+	struct srv s = {0};
+	struct npgw_ctl_params p = {.idle_timeout_ms = 200};
+	int fd, ok_fd;
+	bool closed = false;
+
+	CU_ASSERT_FATAL(srv_start(&s, &p) == 0);
+	fd = raw_connect(s.path);
+	ok_fd = raw_connect(s.path);
+	int64_t t0 = ms_now();
+	for (int i = 0; i < 40 && !closed; i++) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		raw_sends(fd, i % 2 ? "\n" : " \t\r\n");
+		/* the other one asks for something each time: it stays */
+		CU_ASSERT_STRING_EQUAL(raw_code(ok_fd, "{\"id\":1,\"cmd\":\"version\"}"), "");
+		if (poll(&pfd, 1, 50) == 1)
+			closed = raw_eof(fd, 100);
+	}
+	CU_ASSERT(closed);
+	CU_ASSERT(ms_now() - t0 < 1500);
+	CU_ASSERT_STRING_EQUAL(raw_code(ok_fd, "{\"id\":2,\"cmd\":\"version\"}"), "");
+	close(fd);
+	close(ok_fd);
+	srv_done(&s);
+}
+
+/* Issue 18: connections are capped per uid, and the last slot is kept for
+ * root. no_root_bypass makes this process (root in CI) an ordinary uid. */
+static void test_per_uid_cap_and_root_slot(void)
+{
+	struct srv s = {0};
+	struct npgw_ctl_params p = {.max_clients = 10, .max_per_uid = 2, .no_root_bypass = true};
+	int fd[4];
+	cJSON *r;
+
+	CU_ASSERT_FATAL(srv_start(&s, &p) == 0);
+	fd[0] = raw_connect(s.path);
+	fd[1] = raw_connect(s.path);
+	CU_ASSERT_STRING_EQUAL(raw_code(fd[0], "{\"id\":1,\"cmd\":\"version\"}"), "");
+	CU_ASSERT_STRING_EQUAL(raw_code(fd[1], "{\"id\":1,\"cmd\":\"version\"}"), "");
+	fd[2] = raw_connect(s.path);
+	r = raw_reply(fd[2], 2000);
+	CU_ASSERT_STRING_EQUAL(reply_code(r), NPGW_CTL_E_BUSY);
+	const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "message");
+	CU_ASSERT(cJSON_IsString(m) && strstr(m->valuestring, "too many connections of uid"));
+	cJSON_Delete(r);
+	CU_ASSERT(raw_eof(fd[2], 1000));
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	srv_stop(&s);
+
+	/* 3 slots: an ordinary uid gets 2, the third is root's */
+	p = (struct npgw_ctl_params){.max_clients = 3, .max_per_uid = 10, .no_root_bypass = true};
+	CU_ASSERT_FATAL(srv_start(&s, &p) == 0);
+	fd[0] = raw_connect(s.path);
+	fd[1] = raw_connect(s.path);
+	CU_ASSERT_STRING_EQUAL(raw_code(fd[1], "{\"id\":1,\"cmd\":\"version\"}"), "");
+	fd[2] = raw_connect(s.path);
+	r = raw_reply(fd[2], 2000);
+	m = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "message");
+	CU_ASSERT(cJSON_IsString(m) && strstr(m->valuestring, "the last kept for root"));
+	cJSON_Delete(r);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	srv_stop(&s);
+	if (geteuid() == 0) {
+		/* root takes that slot, and is not capped per uid */
+		p = (struct npgw_ctl_params){.max_clients = 3, .max_per_uid = 1};
+		CU_ASSERT_FATAL(srv_start(&s, &p) == 0);
+		for (int i = 0; i < 3; i++) {
+			fd[i] = raw_connect(s.path);
+			CU_ASSERT_STRING_EQUAL(raw_code(fd[i], "{\"id\":1,\"cmd\":\"version\"}"),
+					       "");
+		}
+		fd[3] = raw_connect(s.path);
+		r = raw_reply(fd[3], 2000);
+		CU_ASSERT_STRING_EQUAL(reply_code(r), NPGW_CTL_E_BUSY);
+		cJSON_Delete(r);
+		for (int i = 0; i < 4; i++)
+			close(fd[i]);
+	} else {
+		fprintf(stderr, "\n(not root: root's own slot is not checked)\n");
+	}
+	srv_done(&s);
+}
+
+/* Issue 18: the bytes of unfinished requests are capped across clients
+ * (31 clients each sending 31 MiB slowly drove RSS to 1 GB). */
+static void test_input_bytes_capped_across_clients(void)
+{
+	struct srv s = {0};
+	struct npgw_ctl_params p = {.max_msg = 100000, .max_input = 150000,
+				    .recv_timeout_ms = 3000};
+	char *big = malloc(90000);
+	int a, b;
+	cJSON *r;
+
+	memset(big, 'x', 90000);
+	CU_ASSERT_FATAL(srv_start(&s, &p) == 0);
+	a = raw_connect(s.path);
+	b = raw_connect(s.path);
+	CU_ASSERT(raw_send(a, big, 90000));
+	sleep_ms(200); /* the server has read it: about 100 KB held for a */
+	raw_send(b, big, 60000); /* may fail once the server closes b */
+	r = raw_reply(b, 2000);
+	CU_ASSERT_STRING_EQUAL(reply_code(r), NPGW_CTL_E_BUSY);
+	const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(r, "error"), "message");
+	CU_ASSERT(cJSON_IsString(m) && strstr(m->valuestring, "unfinished requests from all clients"));
+	cJSON_Delete(r);
+	CU_ASSERT(raw_eof(b, 2000));
+	/* a goes on: its request ends and is answered */
+	CU_ASSERT_STRING_EQUAL(raw_code(a, ""), NPGW_CTL_E_BAD_JSON);
+	/* and with a's buffer given back, a new client may send as much */
+	b = raw_connect(s.path);
+	CU_ASSERT(raw_send(b, big, 60000));
+	CU_ASSERT_STRING_EQUAL(raw_code(b, ""), NPGW_CTL_E_BAD_JSON);
+	close(a);
+	close(b);
+	free(big);
+	srv_done(&s);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo tests[] = {
@@ -1145,6 +1289,9 @@ int npgw_test_register(void)
 		{"deferred replies", test_deferred},
 		{"end of input and idle timeout", test_eof_and_idle},
 		{"driven by the owner's poll", test_owner_loop},
+		{"blank lines are not activity", test_blank_lines_are_not_activity},
+		{"per-uid cap and root's slot", test_per_uid_cap_and_root_slot},
+		{"input bytes capped across clients", test_input_bytes_capped_across_clients},
 		CU_TEST_INFO_NULL,
 	};
 

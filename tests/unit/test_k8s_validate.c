@@ -667,6 +667,110 @@ static void test_two_pods_claiming_one_address(void)
 	done(&r);
 }
 
+/* Issue 18: documents of kinds npgw does not read are counted and named
+ * in one warning per file, not skipped silently. */
+static void test_skipped_kinds_are_reported(void)
+{
+	struct result r = run("mixed.yaml",
+			      "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n"
+			      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\n"
+			      "apiVersion: v1\nkind: Service\nmetadata: {name: t}\n---\n"
+			      "apiVersion: v1\nkind: Node\nmetadata: {name: n}\n---\n"
+			      "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n");
+
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL(r.d.n_errors, 0);
+	CU_ASSERT_EQUAL(r.d.n_warnings, 1);
+	EXPECT_WARN(r, "mixed.yaml:0:0", "",
+		    "skipped 4 documents: kinds Service, Deployment, Node (npgw reads");
+	CU_ASSERT_EQUAL(r.c->n_namespaces, 1);
+	done(&r);
+
+	struct result q = run("one.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");
+	EXPECT_WARN(q, "one.yaml:0:0", "", "skipped 1 document: kind ConfigMap (");
+	done(&q);
+}
+
+/* Issue 18: a near-miss kind is an error that names the kind meant; a
+ * wrong apiVersion of a kind npgw reads is one too. */
+static void test_near_miss_kinds_and_api_versions_are_errors(void)
+{
+	static const struct {
+		const char *kind, *meant;
+	} miss[] = {
+		{"Networkpolicy", "NetworkPolicy"}, {"networkpolicy", "NetworkPolicy"},
+		{"NetworkPolicies", "NetworkPolicy"}, {"NetworkPolcy", "NetworkPolicy"},
+		{"pod", "Pod"}, {"Pods", "Pod"}, {"namespaces", "Namespace"},
+		{"Namepsace", "Namespace"}, {"list", "List"},
+	};
+	char text[256], frag[128];
+
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(miss); i++) {
+		snprintf(text, sizeof(text),
+			 "apiVersion: networking.k8s.io/v1\nkind: %s\nmetadata: {name: p}\n",
+			 miss[i].kind);
+		snprintf(frag, sizeof(frag), "unknown kind \"%s\": did you mean %s?", miss[i].kind,
+			 miss[i].meant);
+		struct result r = run("t.yaml", text);
+		CU_ASSERT_EQUAL(r.rc, -EINVAL);
+		CU_ASSERT_EQUAL(r.d.n_errors, 1);
+		EXPECT(r, "t.yaml:2:7", "kind", frag);
+		done(&r);
+	}
+	expect_one("apiVersion: networking.k8s.io/v1beta1\nkind: NetworkPolicy\n"
+		   "metadata: {name: p}\nspec: {podSelector: {}}\n",
+		   "t.yaml:1:13", "apiVersion",
+		   "NetworkPolicy must be apiVersion networking.k8s.io/v1, not "
+		   "\"networking.k8s.io/v1beta1\"");
+	expect_one("apiVersion: extensions/v1beta1\nkind: NetworkPolicy\n"
+		   "metadata: {name: p}\nspec: {podSelector: {}}\n",
+		   "t.yaml:1:13", "apiVersion", "must be apiVersion networking.k8s.io/v1");
+}
+
+/* Issue 18: with pods in the cluster, a policy that selects none, and a
+ * named port no selected pod (ingress) or no pod (egress) has, are
+ * warned of; policy files checked without pods are not. */
+static void test_policy_selecting_no_pod_and_unknown_port_names_warn(void)
+{
+	static const char *pods =
+		"apiVersion: v1\nkind: Pod\nmetadata: {namespace: x, name: a, labels: {app: web}}\n"
+		"spec: {containers: [{name: c, ports: [{name: http, containerPort: 80}]}]}\n"
+		"status: {podIP: 10.0.0.1}\n---\n";
+	static const char *pols =
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {namespace: x, name: typo}\n"
+		"spec: {podSelector: {matchLabels: {app: wbe}}}\n---\n"
+		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+		"metadata: {namespace: x, name: ports}\n"
+		"spec:\n  podSelector: {matchLabels: {app: web}}\n"
+		"  ingress: [{ports: [{port: http}, {port: htpp}, {port: http, protocol: UDP}]}]\n"
+		"  egress: [{ports: [{port: http}, {port: dns, protocol: UDP}]}]\n";
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s%s", pods, pols);
+	struct result r = run("c.yaml", text);
+	CU_ASSERT_EQUAL(r.rc, 0);
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_validate(r.c, &r.d), 0);
+	CU_ASSERT_EQUAL(r.d.n_warnings, 0); /* validation proper does not warn of it */
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_warn(r.c, &r.d), 0);
+	CU_ASSERT_EQUAL(r.d.n_errors, 0);
+	CU_ASSERT_EQUAL(r.d.n_warnings, 4);
+	EXPECT_WARN(r, "c.yaml:7:1", "spec.podSelector", "NetworkPolicy x/typo selects no pod");
+	EXPECT_WARN(r, "c.yaml:12:1", "spec.ingress[0].ports[1].port",
+		    "no pod this policy selects has a TCP port named \"htpp\"");
+	EXPECT_WARN(r, "c.yaml:12:1", "spec.ingress[0].ports[2].port",
+		    "no pod this policy selects has a UDP port named \"http\"");
+	EXPECT_WARN(r, "c.yaml:12:1", "spec.egress[0].ports[1].port",
+		    "no pod of the cluster has a UDP port named \"dns\"");
+	done(&r);
+
+	struct result alone = run("p.yaml", pols);
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_validate(alone.c, &alone.d), 0);
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_warn(alone.c, &alone.d), 0);
+	CU_ASSERT_EQUAL(alone.d.n, 0);
+	done(&alone);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo port_tests[] = {
@@ -707,11 +811,16 @@ int npgw_test_register(void)
 		{"json_errors_carry_exact_positions", test_json_errors_carry_exact_positions},
 		{"all_errors_of_a_file_are_reported", test_all_errors_of_a_file_are_reported},
 		{"list_items_are_prefixed_in_paths", test_list_items_are_prefixed_in_paths},
+		{"skipped_kinds_are_reported", test_skipped_kinds_are_reported},
+		{"near_miss_kinds_and_api_versions_are_errors",
+		 test_near_miss_kinds_and_api_versions_are_errors},
 		{NULL, NULL},
 	};
 	static const CU_TestInfo cluster_tests[] = {
 		{"duplicate_objects_across_files", test_duplicate_objects_across_files},
 		{"two_pods_claiming_one_address", test_two_pods_claiming_one_address},
+		{"policy_selecting_no_pod_and_unknown_port_names_warn",
+		 test_policy_selecting_no_pod_and_unknown_port_names_warn},
 		{NULL, NULL},
 	};
 

@@ -233,10 +233,11 @@ static void test_round_trip(void)
 	CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
 	CU_ASSERT_EQUAL(count_entries(dir), 1);
 	npgw_k8s_cluster_free(b);
-	/* the whole range of generations */
-	save_ok(dir, a, UINT64_MAX);
+	/* the whole range of generations (above 2^53: see
+	 * test_generation_above_2_53_is_refused) */
+	save_ok(dir, a, NPGW_STATE_MAX_GENERATION);
 	b = load_state(dir, &gen);
-	CU_ASSERT_EQUAL(gen, UINT64_MAX);
+	CU_ASSERT_EQUAL(gen, NPGW_STATE_MAX_GENERATION);
 	npgw_k8s_cluster_free(b);
 	save_ok(dir, a, 0);
 	b = load_state(dir, &gen);
@@ -735,6 +736,96 @@ static void test_garbage_is_refused(void)
 	rm_tree(dir);
 }
 
+/* Issue 18: a generation above 2^53 (2^64 - 1 made the next change go
+ * live as generation 0) is refused at load; 2^53 itself loads. */
+static void test_generation_above_2_53_is_refused(void)
+{
+	char *dir = temp_dir(), *msgs;
+	struct npgw_k8s_cluster *a = load_text("a.yaml", cluster_b), *r;
+	uint64_t gen = 0;
+
+	save_ok(dir, a, UINT64_MAX);
+	msgs = load_fails(dir, -EBADMSG);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "generation 18446744073709551615 is above the limit "
+					    "of 2^53 (9007199254740992): refused rather than wrapped"));
+	free(msgs);
+	save_ok(dir, a, NPGW_STATE_MAX_GENERATION + 1);
+	free(load_fails(dir, -EBADMSG));
+	save_ok(dir, a, NPGW_STATE_MAX_GENERATION);
+	r = load_state(dir, &gen);
+	CU_ASSERT_PTR_NOT_NULL(r);
+	CU_ASSERT_EQUAL(gen, NPGW_STATE_MAX_GENERATION);
+	npgw_k8s_cluster_free(r);
+	npgw_k8s_cluster_free(a);
+	rm_tree(dir);
+}
+
+/* Issue 18: a state directory or state file that others can write, one
+ * owned by another user, and a symbolic link in place of the file are
+ * refused (the daemon refuses to start on npgw_state_check_dir). */
+static void test_untrusted_state_directory_is_refused(void)
+{
+	char *dir = temp_dir(), *p = join(dir, NPGW_STATE_FILE), *other, *msgs;
+	struct npgw_k8s_cluster *a = load_text("a.yaml", cluster_b);
+	struct npgw_diags d = {0};
+
+	save_ok(dir, a, 7);
+	CU_ASSERT_EQUAL(npgw_state_check_dir(dir, &d), 0);
+	CU_ASSERT_EQUAL(d.n, 0);
+	/* a missing directory is fine: save creates it private */
+	other = join(dir, "missing");
+	CU_ASSERT_EQUAL(npgw_state_check_dir(other, &d), 0);
+	free(other);
+
+	CU_ASSERT_EQUAL(chmod(dir, 0777), 0);
+	CU_ASSERT_EQUAL(npgw_state_check_dir(dir, &d), -EPERM);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.v[0].message, "is writable by its group or by others "
+						      "(mode 0777)"));
+	npgw_diags_free(&d);
+	CU_ASSERT_EQUAL(chmod(dir, 0700), 0);
+
+	CU_ASSERT_EQUAL(chmod(p, 0666), 0);
+	CU_ASSERT_EQUAL(npgw_state_check_dir(dir, &d), -EPERM);
+	CU_ASSERT_EQUAL(d.n, 1);
+	npgw_diags_free(&d);
+	msgs = load_fails(dir, -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "(mode 0666): chmod go-w it: refused"));
+	free(msgs);
+	CU_ASSERT_EQUAL(chmod(p, 0600), 0);
+
+	if (geteuid() == 0) {
+		/* owned by nobody (65534), as in the probe */
+		CU_ASSERT_EQUAL(chown(p, 65534, 65534), 0);
+		CU_ASSERT_EQUAL(npgw_state_check_dir(dir, &d), -EPERM);
+		CU_ASSERT_EQUAL_FATAL(d.n, 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(d.v[0].message, "owned by another user (uid 65534)"));
+		npgw_diags_free(&d);
+		free(load_fails(dir, -EPERM));
+		CU_ASSERT_EQUAL(chown(p, 0, 0), 0);
+	} else {
+		fprintf(stderr, "\n(not root: the check of another owner is not run)\n");
+	}
+
+	/* a symbolic link in place of the file, to a good state elsewhere */
+	char *elsewhere = temp_dir(), *target = join(elsewhere, NPGW_STATE_FILE);
+	save_ok(elsewhere, a, 9);
+	CU_ASSERT_EQUAL(unlink(p), 0);
+	CU_ASSERT_EQUAL(symlink(target, p), 0);
+	CU_ASSERT_EQUAL(npgw_state_check_dir(dir, &d), -EPERM);
+	CU_ASSERT_EQUAL_FATAL(d.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(d.v[0].message, "is a symbolic link"));
+	npgw_diags_free(&d);
+	msgs = load_fails(dir, -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(msgs, "is a symbolic link: refused"));
+	free(msgs);
+	free(target);
+	rm_tree(elsewhere);
+	npgw_k8s_cluster_free(a);
+	free(p);
+	rm_tree(dir);
+}
+
 static void test_special_files_are_refused(void)
 {
 	char *dir = temp_dir(), *p = join(dir, NPGW_STATE_FILE), *msgs;
@@ -942,6 +1033,8 @@ int npgw_test_register(void)
 		{"bad objects refused", test_bad_objects_are_refused},
 		{"garbage refused", test_garbage_is_refused},
 		{"special files refused", test_special_files_are_refused},
+		{"generation above 2^53 refused", test_generation_above_2_53_is_refused},
+		{"untrusted state directory refused", test_untrusted_state_directory_is_refused},
 		{"reader sees old or new", test_reader_sees_old_or_new},
 		{"killed saver leaves old or new", test_killed_saver_leaves_old_or_new},
 		{"allocation failures", test_allocation_failures},

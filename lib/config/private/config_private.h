@@ -72,6 +72,16 @@ struct cfg_ctx {
  * not (config.c). */
 const char *cfg_check_name(const char *s);
 
+/* The EAL arguments (a sequence of strings, already read): unknown
+ * options, a value missing or given where none is taken, options that print
+ * and exit, --in-memory with --no-huge (eal.c). Errors go to x->rd. */
+void cfg_check_eal_args(struct cfg_ctx *x, const struct npgw_doc_node *n, const char *path);
+
+/* A device string's arguments after its name: key=value pairs, and for the
+ * drivers npgw documents, keys the driver takes. NULL when fine, else why
+ * not, written into why[len] (eal.c). */
+const char *cfg_check_device_args(const char *dev, char *why, size_t len);
+
 /* The second pass (check.c). Errors and warnings go to x->rd. */
 void cfg_check(struct cfg_ctx *x);
 

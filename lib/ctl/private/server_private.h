@@ -92,6 +92,7 @@ struct npgw_ctl {
 
 	struct npgw_ctl_conn *conns; /* open and dead-not-yet-freed */
 	unsigned int n_conns; /* open */
+	size_t in_bytes; /* input buffers of every open connection (in_cap) */
 	struct npgw_ctl_pending *pendings;
 	unsigned int n_pending;
 };

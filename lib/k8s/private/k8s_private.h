@@ -45,6 +45,8 @@ struct k8s_ctx {
 	size_t objects; /* objects met in this file */
 	bool stop; /* too many objects: ignore the rest of the file */
 	bool tainted; /* the document had parse errors: keep none of it */
+	size_t skipped; /* objects of kinds npgw does not read */
+	char skipped_kinds[160]; /* their kinds, ", "-separated, distinct */
 };
 
 /* Field paths, messages and typed readers are lib/doc's: npgw_doc_path*,
