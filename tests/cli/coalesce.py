@@ -57,6 +57,11 @@ BAD = {"documents": [{"name": "bad.yaml", "text":
                       "spec: {podSelector: {}, ingress: [{ports: [{port: 80, endPort: 79}]}]}\n"}]}
 
 
+# large enough to be building while A, B, C and the stats arrive, also on
+# an idle machine (the checks compare timestamps with the set's reply)
+N_POLICIES = 3000
+
+
 def main():
     npgw = sys.argv[1]
     d = tempfile.mkdtemp(prefix="npgw-coalesce.")
@@ -74,7 +79,6 @@ def main():
     try:
         p, _ = cr.start(npgw, cfg, d, log)
         res = {}
-        big_done = threading.Event()
 
         def send(key, cmd, args):
             c = cr.Conn(sock, timeout=600)
@@ -83,10 +87,8 @@ def main():
             res[key + "_t"] = time.monotonic()
             res[key + "_ms"] = (res[key + "_t"] - t0) * 1e3
             c.close()
-            if key == "big":
-                big_done.set()
 
-        t_big = threading.Thread(target=send, args=("big", "apply", policies(1500)))
+        t_big = threading.Thread(target=send, args=("big", "apply", policies(N_POLICIES)))
         t_big.start()
         # wait until the large set is being built
         c = cr.Conn(sock)
@@ -101,16 +103,18 @@ def main():
                 ("c", "apply", pod("pod-c", "10.200.0.2")))]
         for t in ths:
             t.start()
-            time.sleep(0.05)
+            time.sleep(0.01) # A, B, C in that order
         ths[1].join()
         t0 = time.monotonic()
         stats_ok = c.call("stats").get("ok") and c.call("status").get("ok")
-        stats_ms = (time.monotonic() - t0) * 1e3
-        during = not big_done.is_set()
+        t_stats = time.monotonic()
+        stats_ms = (t_stats - t0) * 1e3
         c.close()
         t_big.join()
         for t in ths:
             t.join()
+        # answered before the large set's reply came: during its build
+        during = t_stats < res["big_t"]
         check(building, "the large set was being built when A, B and C were sent")
         check(during and not res["b"]["ok"] and res["b"]["error"]["code"] == "invalid" and
               "endPort" in json.dumps(res["b"]["error"]) and res["b_t"] < res["big_t"],
@@ -131,8 +135,8 @@ def main():
         pols = {it["metadata"]["name"] for it in
                 c.call("get", {"kind": "policies", "namespace": "big"})["result"]["items"]}
         c.close()
-        check(pods == {"pod-a", "pod-c"} and "bad" not in pols and len(pols) == 1500,
-              "A and C are there, B is not, the 1500 policies are")
+        check(pods == {"pod-a", "pod-c"} and "bad" not in pols and len(pols) == N_POLICIES,
+              "A and C are there, B is not, the %d policies are" % N_POLICIES)
         p.send_signal(signal.SIGKILL)
         p.wait()
         p, gen = cr.start(npgw, cfg, d, log)
@@ -141,7 +145,7 @@ def main():
                  c.call("get", {"kind": "pods", "namespace": "big"})["result"]["items"]}
         n_pols = len(c.call("get", {"kind": "policies", "namespace": "big"})["result"]["items"])
         c.close()
-        check(gen == ga and pods2 == pods and n_pols == 1500,
+        check(gen == ga and pods2 == pods and n_pols == N_POLICIES,
               "after SIGKILL the journal gives generation %s with A, C and the set" % gen)
     finally:
         if p is not None and p.poll() is None:

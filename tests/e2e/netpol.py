@@ -651,9 +651,10 @@ def take_lock():
     for the lock that scripts/demo.sh and scripts/e2e.sh take too, up to
     NPGW_E2E_LOCK_WAIT seconds (default 1800: on a machine shared by
     several developers' test runs, the queue can be long). A caller that
-    holds the lock itself (tests/e2e/cleanup.sh) sets NPGW_E2E_LOCK_HELD=1."""
+    holds the lock itself (tests/e2e/cleanup.sh) sets NPGW_E2E_LOCK_HELD=1.
+    Returns what holds the lock (never None: None means "not ours")."""
     if os.environ.get("NPGW_E2E_LOCK_HELD") == "1":
-        return None
+        return True  # held for us: the harness is ours to tear down
     f = open(LOCK, "w")
     end = time.monotonic() + float(os.environ.get("NPGW_E2E_LOCK_WAIT", "1800"))
     while True:
