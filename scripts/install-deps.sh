@@ -7,7 +7,8 @@ PKGS="build-essential meson ninja-build pkg-config \
 libdpdk-dev dpdk libyaml-dev libcjson-dev libcunit1-dev libpcap-dev libsystemd-dev \
 iproute2 ethtool procps python3-scapy python3-yaml \
 dpdk-dev python3-matplotlib lua5.3 python3-kubernetes systemd \
-clang-14 libfuzzer-14-dev libclang-rt-14-dev libmicrohttpd-dev prometheus"
+clang-14 libfuzzer-14-dev libclang-rt-14-dev libmicrohttpd-dev prometheus \
+openvswitch-switch-dpdk"
 # dpdk-dev: dpdk-testpmd, the reference of scripts/bench and the generator of
 # scripts/loadtest.sh; python3-matplotlib: the benchmark plot; lua5.3: runs
 # scripts/pktgen under a stand-in for pktgen; libsystemd-dev: sd_notify
@@ -15,7 +16,10 @@ clang-14 libfuzzer-14-dev libclang-rt-14-dev libmicrohttpd-dev prometheus"
 # systemd: systemd-analyze verify of the units; clang-14, libfuzzer-14-dev,
 # libclang-rt-14-dev: the fuzz targets (scripts/fuzz.sh); libmicrohttpd-dev:
 # npgw's /metrics server; prometheus (with promtool): the real server that
-# tests/e2e/observability.py scrapes npgw with.
+# tests/e2e/observability.py scrapes npgw with; openvswitch-switch-dpdk: the
+# Open vSwitch peer of the throughput benchmark (scripts/bench/ovs_peer.py
+# runs /usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk with a database
+# of its own; it changes no alternative and uses no system Open vSwitch).
 
 missing=""
 for p in $PKGS; do

@@ -72,6 +72,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -141,8 +142,11 @@ def tcp_checksummed(frame):
 
 def checksummed_pcap(src, dst):
     """Copy the pcap file src to dst with every TCP checksum filled in."""
-    with open(src, "rb") as f:
-        data = f.read()
+    try:
+        with open(src, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise RuntimeError("ovs: cannot read the capture: %s" % e)
     if len(data) < 24:
         raise RuntimeError("ovs: %s is not a pcap file" % src)
     magic = data[:4]
@@ -165,6 +169,17 @@ def checksummed_pcap(src, dst):
         i += 16 + incl
     with open(dst, "wb") as f:
         f.write(b"".join(out))
+    return dst
+
+
+def checksummed(tmp, pcap):
+    """The copy of pcap with TCP checksums, made once per tmp directory."""
+    d = os.path.join(tmp.dir, "ovs-pcap")
+    os.makedirs(d, exist_ok=True)
+    dst = os.path.join(d, "%x-%s" % (abs(hash(os.path.abspath(pcap))), os.path.basename(pcap)))
+    if not os.path.exists(dst):
+        checksummed_pcap(pcap, dst + ".part")
+        os.rename(dst + ".part", dst)
     return dst
 
 
@@ -260,8 +275,7 @@ class Ovs:
                                    "(scripts/install-deps.sh)" % tool)
         _need(VSWITCHD, "the DPDK build of ovs-vswitchd")
         _need(SCHEMA, "the Open_vSwitch database schema")
-        self.dir = os.path.join(tmp.dir, tag)
-        os.makedirs(self.dir)
+        self.dir = tempfile.mkdtemp(prefix=tag + ".", dir=tmp.dir)
         self.db_sock = self.p("db.sock")
         self.env = dict(os.environ, OVS_RUNDIR=self.dir, OVS_DBDIR=self.dir,
                         OVS_LOGDIR=self.dir, OVS_SYSCONFDIR=self.dir)
@@ -491,10 +505,7 @@ def ovs_run(tmp, pcap, once=None, rules=None, warmup=1.5, seconds=3.0, conntrack
     why when OVS cannot run or measure."""
     once = once or h.empty_pcap(tmp)
     tag = "ovs-%s" % ("ct" if conntrack else "nct")
-    wdir = os.path.join(tmp.dir, tag + "-pcap")
-    os.makedirs(wdir, exist_ok=True)
-    cpcap = checksummed_pcap(pcap, os.path.join(wdir, "traffic.pcap"))
-    conce = checksummed_pcap(once, os.path.join(wdir, "once.pcap"))
+    cpcap, conce = checksummed(tmp, pcap), checksummed(tmp, once)
     # OVS's shared mempool: 262,144 mbufs for MTU 1500 (halved until it
     # fits); the capture is preloaded from it
     frames = h.frames_of(pcap)
