@@ -364,6 +364,7 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	LOG(INFO, "rte_acl classify method: %s", npgw_ruleset_acl_method());
+	npgw_ruleset_set_acl_max_size((size_t)cfg->acl_max_mib << 20);
 
 	/* stage: data plane (mempool, ports) */
 	gw.dp = npgw_dp_create(cfg, &err);

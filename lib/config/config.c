@@ -845,6 +845,7 @@ static const struct npgw_doc_field root_fields[] = {
 	{.key = "mempool", .read = read_mempool},
 	U16("burst", struct npgw_config, burst, 1, NPGW_CONFIG_MAX_BURST),
 	{.key = "acl_method", .read = rd_acl_method},
+	U32("acl_max_mib", struct npgw_config, acl_max_mib, 0, 65536),
 	{.key = "eal", .read = read_eal},
 	{.key = "log_level", .read = rd_log_level},
 };

@@ -95,6 +95,8 @@ struct npgw_config {
 	uint16_t burst;
 	char *acl_method; /* rte_acl classify method: "auto" (the widest this CPU
 			     runs) or scalar, sse, avx2, avx512x16, avx512x32 */
+	uint32_t acl_max_mib; /* rte_acl's memory budget per context, MiB; 0:
+				 its default (npgw_ruleset_set_acl_max_size) */
 
 	/* Rarely touched. */
 	char **eal_args; /* passed to rte_eal_init after the program name */

@@ -151,6 +151,18 @@ int npgw_ruleset_set_acl_alg(struct npgw_ruleset *rs, int alg);
  */
 int npgw_ruleset_set_acl_method(const char *name);
 
+/*
+ * The most memory rte_acl may give one context's tries (struct
+ * rte_acl_config.max_size), for every build from now on; 0 (the default)
+ * lets rte_acl split the rules into more tries as they grow (a new trie
+ * per 2048 nodes' worth: the 10k-rule benchmark set gets two), each of
+ * which every classification walks. A larger budget keeps fewer, bigger
+ * tries: faster classification for more memory and a longer build
+ * (BENCHMARKS.md). rte_acl falls back to splitting when the budget is
+ * too small. Call once at start, before any build.
+ */
+void npgw_ruleset_set_acl_max_size(size_t bytes);
+
 /* The method the last build (or set_acl_method) got: a name above, or
  * "none" before any. Control thread. */
 const char *npgw_ruleset_acl_method(void);

@@ -210,6 +210,16 @@ static void acl_put(struct acl_holder *h)
 	free(h);
 }
 
+/* rte_acl's max_size for every build (npgw_ruleset_set_acl_max_size): 0,
+ * its default, splits the rules into another trie past 2048 nodes' worth
+ * of growth; set once at start, before any build. */
+static size_t acl_max_size;
+
+void npgw_ruleset_set_acl_max_size(size_t bytes)
+{
+	acl_max_size = bytes;
+}
+
 static struct acl_holder *acl_build(const struct npgw_compile_result *cr, int *err)
 {
 	struct acl_holder *h = calloc(1, sizeof(*h));
@@ -221,6 +231,7 @@ static struct acl_holder *acl_build(const struct npgw_compile_result *cr, int *e
 	struct rte_acl_config cfg = {
 		.num_categories = NPGW_COMPILE_N_CATEGORIES,
 		.num_fields = F_NUM,
+		.max_size = acl_max_size,
 	};
 	char name[RTE_ACL_NAMESIZE];
 	double t0 = now_seconds();

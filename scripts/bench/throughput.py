@@ -346,7 +346,7 @@ def main():
                 if ct1:
                     hits = ct1["hits"] - ct0["hits"] + (
                         ct1.get("denied", {}).get("hits", 0) - ct0.get("denied", {}).get("hits", 0))
-                    r["miss"].append(1 - hits / max(w["rx"], 1))
+                    r["miss"].append(max(0.0, 1 - hits / max(w["rx"], 1)))
                     d0, d1 = ct0.get("denied", {}), ct1.get("denied", {})
                     r["skipped"].append(d1.get("skipped", 0) - d0.get("skipped", 0))
                     # allowed flows lost in the window: created again

@@ -1145,12 +1145,30 @@ static void test_regression_seeds(void)
 	CU_ASSERT_EQUAL(st.failures, failures);
 }
 
+/*
+ * acl_max_mib: with a memory budget rte_acl keeps the rules in fewer,
+ * larger tries (one, for these sizes); the verdicts must not change.
+ */
+static void test_acl_memory_budget_agrees(void)
+{
+	uint64_t before = st.mismatches, failures = st.failures;
+
+	CU_ASSERT_FATAL(eal_ready);
+	npgw_ruleset_set_acl_max_size((size_t)1 << 30);
+	for (uint64_t s = 300001; s <= 300020; s++)
+		run_seed(s, 262, false);
+	npgw_ruleset_set_acl_max_size(0);
+	CU_ASSERT_EQUAL(st.mismatches, before);
+	CU_ASSERT_EQUAL(st.failures, failures);
+}
+
 int npgw_test_register(void)
 {
 	static const CU_TestInfo tests[] = {
 		{"pod address equal to an except keeps its policies",
 		 test_pod_address_equal_to_an_except_keeps_its_policies},
 		{"regression seeds 201016 and 207208", test_regression_seeds},
+		{"an rte_acl memory budget (fewer tries) agrees", test_acl_memory_budget_agrees},
 		{"random clusters agree with the reference",
 		 test_random_clusters_agree_with_reference},
 		{"pod churn through the incremental path agrees",

@@ -160,6 +160,7 @@ static void test_shipped_npgw_yaml_is_the_demo(void)
 	CU_ASSERT_EQUAL(c->mbufs, 8191);
 	CU_ASSERT_EQUAL(c->mbuf_cache, 256);
 	CU_ASSERT_EQUAL(c->burst, 32);
+	CU_ASSERT_EQUAL(c->acl_max_mib, 0);
 	CU_ASSERT_EQUAL_FATAL(c->n_eal_args, 4);
 	CU_ASSERT_STRING_EQUAL(c->eal_args[0], "--no-huge");
 	CU_ASSERT_STRING_EQUAL(c->eal_args[1], "-m");
@@ -266,6 +267,7 @@ static void test_every_field_is_read(void)
 		"main_lcore: 5\n"
 		"mempool: {mbufs: 16777216, cache: 0}\n"
 		"burst: 64\n"
+		"acl_max_mib: 1024\n"
 		"eal: [--file-prefix=gw, -n, '4', --log-level=lib.eal:debug]\n"
 		"log_level: debug\n";
 	struct npgw_config *c = accept("/etc/npgw/npgw.yaml", text, NULL);
@@ -306,6 +308,7 @@ static void test_every_field_is_read(void)
 	CU_ASSERT_EQUAL(c->mbufs, 16777216);
 	CU_ASSERT_EQUAL(c->mbuf_cache, 0);
 	CU_ASSERT_EQUAL(c->burst, 64);
+	CU_ASSERT_EQUAL(c->acl_max_mib, 1024);
 	CU_ASSERT_EQUAL_FATAL(c->n_eal_args, 4);
 	CU_ASSERT_STRING_EQUAL(c->eal_args[2], "4");
 	CU_ASSERT_STRING_EQUAL(c->log_level, "debug");
@@ -444,6 +447,8 @@ static void test_conntrack_section(void)
 	refused_with(BASE "acl_method: avx9\n",
 		     "t.yaml:6:13: acl_method: unknown rte_acl method \"avx9\" (auto, scalar, sse, "
 		     "avx2, avx512x16 or avx512x32)");
+	refused_with(BASE "acl_max_mib: 65537\n",
+		     "t.yaml:6:14: acl_max_mib: 65537 is outside 0..65536");
 	refused_with(BASE "conntrack: {denied_capacity: -1}\n",
 		     "t.yaml:6:30: conntrack.denied_capacity: -1 is outside 0..16777216");
 }
@@ -485,7 +490,7 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 	refused_with(BASE "workerz: []\n",
 		     "t.yaml:6:1: workerz: unknown field \"workerz\" (the config has policies, "
 		     "control, state_dir, desired_state, posture, non_ip, ports, bridges, conntrack, "
-		     "metrics, events, workers, main_lcore, mempool, burst, acl_method, eal and log_level)");
+		     "metrics, events, workers, main_lcore, mempool, burst, acl_method, acl_max_mib, eal and log_level)");
 	refused_with("ports:\n  - {name: a, device: net_ring0, rx_descriptor: 512}\n"
 		     "  - {name: b, device: net_ring1}\nbridges: [{name: w, ports: [a, b]}]\n",
 		     "t.yaml:2:34: ports[0].rx_descriptor: unknown field \"rx_descriptor\" (a port "
@@ -509,7 +514,7 @@ static void test_unknown_keys_are_errors_at_every_level(void)
 	refused_with(BASE "\"a.b\": 1\n",
 		     "t.yaml:6:1: [\"a.b\"]: unknown field \"a.b\" (the config has policies, control, "
 		     "state_dir, desired_state, posture, non_ip, ports, bridges, conntrack, metrics, "
-		     "events, workers, main_lcore, mempool, burst, acl_method, eal and log_level)");
+		     "events, workers, main_lcore, mempool, burst, acl_method, acl_max_mib, eal and log_level)");
 }
 
 static void test_metrics_and_events_sections(void)
