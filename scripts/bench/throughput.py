@@ -35,6 +35,8 @@ Cases:
           flow table flushed every 100 ms over the control socket while
           the capture goes round: no flow is found in the table, every
           frame is classified and inserted (25% denied)
+  budget  10k-rule set, 10,000 flows, stateless, with acl_max_mib: 1024
+          (rte_acl keeps one trie instead of splitting the set in two)
   allowed 10k-rule set, 10,000 established flows, all allowed (stateful)
   flood   the same, every other frame a SYN of one of 200,000 distinct
           denied flows (stateful): the allowed frames' rate against
@@ -144,6 +146,8 @@ def cases(a):
     for m in ("stateless", "stateful"):
         out.append(("imix", "10k", 10000, "imix", m))
     out.append(("allnew", "10k", ALLNEW_FLOWS, "64", "allnew"))
+    # the 10k-rule set under an rte_acl memory budget (acl_max_mib: one trie)
+    out.append(("budget", "10k", 10000, "64", "stateless"))
     out.append(("allowed", "10k", 10000, "64", "stateful"))
     out.append(("flood", "10k", 10000, "64", "stateful"))
     return out
@@ -156,6 +160,8 @@ PEER_SETS = {"0": 0, "10k": 10000}
 # each) goes round in about 0.1-0.3 s: no tuple is seen twice between two
 # flushes of the same entry's life, so every frame misses and is classified.
 ALLNEW_FLOWS = 200000
+# acl_max_mib of the "budget" case
+BUDGET_MIB = 1024
 # The flood: 10,000 established allowed flows (no denied one), every other
 # frame a SYN of one of this many distinct denied flows: more than the
 # denied space (65,536 a worker) holds, so none is found again before it
@@ -227,8 +233,8 @@ def main():
                     help="every program on 2 MiB hugepages (reserved on demand), as "
                     "NPGW_BENCH_HUGE=1")
     ap.add_argument("--only-case", action="append",
-                    help="only cases of this kind (rules, flows, imix, allnew, allowed, "
-                    "flood); repeatable")
+                    help="only cases of this kind (rules, flows, imix, allnew, budget, "
+                    "allowed, flood); repeatable")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--data", default="/tmp/npgw-bench-data")
     ap.add_argument("--only-flows", type=int, help="only the cases of this many flows")
@@ -305,7 +311,9 @@ def main():
                 if res[c].get("error"):
                     continue
                 try:
-                    g = h.Npgw(tmp, [make_set(a.data, rules)], pcap, hs, ct, extra).ready()
+                    g = h.Npgw(tmp, [make_set(a.data, rules)], pcap, hs, ct, extra,
+                               extra_cfg=["acl_max_mib: %d" % BUDGET_MIB] if kind == "budget"
+                               else []).ready()
                 except RuntimeError as e:
                     res[c]["error"] = str(e)
                     print("run %d %s: %s" % (run + 1, c, e), file=sys.stderr, flush=True)
