@@ -215,6 +215,15 @@ class Npgw:
         return r
 
     def ready(self, timeout=600):
+        """Wait until npgw forwards under a generation; on any failure stop
+        it (a failed start never leaves a daemon holding the ports)."""
+        try:
+            return self._ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _ready(self, timeout):
         t_end = time.monotonic() + timeout
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None:
@@ -225,7 +234,7 @@ class Npgw:
             time.sleep(0.05)
         # a start-up generation that failed (say, a state over the state
         # file's limit) leaves npgw running with none: say so, do not wait
-        while not self.status().get("ready"):
+        while not self.status_when_up(t_end).get("ready"):
             with open(self.log.name) as f:
                 text = f.read()
             if "no generation at start" in text:
@@ -248,6 +257,21 @@ class Npgw:
 
     def status(self):
         return json.loads(self.ctl("status", "-o", "json").stdout)
+
+    def status_when_up(self, t_end):
+        """status, retried while npgw runs but does not answer yet (its
+        socket file exists a moment before it listens)."""
+        while True:
+            try:
+                return self.status()
+            except RuntimeError:
+                if self.proc.poll() is not None:
+                    with open(self.log.name) as f:
+                        raise RuntimeError("npgw exited %d: %s" % (self.proc.returncode,
+                                                                  f.read()[-1500:]))
+                if time.monotonic() > t_end:
+                    raise
+                time.sleep(0.1)
 
     def stop(self):
         """SIGTERM; returns the final counters npgw prints once its worker
