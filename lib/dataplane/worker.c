@@ -98,18 +98,32 @@ static inline bool carries_ip(uint16_t ethertype)
 /*
  * IPv6 neighbour discovery and multicast listener messages: what ARP is to
  * IPv4, the link's own control traffic. NetworkPolicy does not govern it
- * (a node answers it for its pods), so types 130-137 and 143 pass as
- * non-IP frames do. Receivers accept ND only with hop limit 255
- * (RFC 4861) and MLD only from a link-local source with hop limit 1
- * (RFC 3810); npgw does not check those here (the parser does not keep the
- * hop limit), so a host can send such messages past the policy: they are
- * processed by the receiver's IPv6 stack only.
+ * (a node answers it for its pods), so these pass as non-IP frames do, but
+ * only as receivers accept them: ND (router and neighbour solicitation and
+ * advertisement, redirect: types 133-137) with hop limit 255 (RFC 4861
+ * 6.1, 7.1, 8.1), MLD (query, report, done, MLDv2 report: 130-132, 143)
+ * with hop limit 1 (RFC 2710 3, RFC 3810 5), and neither as a fragment
+ * (RFC 6980). Any other hop limit means the message crossed a router, or
+ * was made to pass here: it is classified like any ICMPv6, by the
+ * policies. (The link-local source MLD also requires is not checked:
+ * MLDv2 reports may come from :: during address configuration.) The hop
+ * limit is read from the frame: the parser keeps no field for it.
  */
-static inline bool is_link_control(const struct npgw_pkt_info *info)
+static inline bool is_link_control(const struct rte_mbuf *m, const struct npgw_pkt_info *info)
 {
-	uint8_t t = info->icmp_type;
+	const uint8_t t = info->icmp_type;
+	uint8_t want;
 
-	return (t >= 130 && t <= 137) || t == 143;
+	if (t >= 133 && t <= 137)
+		want = 255;
+	else if ((t >= 130 && t <= 132) || t == 143)
+		want = 1;
+	else
+		return false;
+	if (info->is_fragment)
+		return false;
+	/* the parser checked that the 40-byte IPv6 header is in the frame */
+	return rte_pktmbuf_mtod_offset(m, const uint8_t *, info->l3_off)[7] == want;
 }
 
 static inline void as_non_ip(struct dp_worker *w, unsigned int i)
@@ -147,7 +161,7 @@ static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsign
 		}
 		return nip;
 	}
-	if (unlikely(info->proto == NPGW_PROTO_ICMPV6 && is_link_control(info))) {
+	if (unlikely(info->proto == NPGW_PROTO_ICMPV6 && is_link_control(m, info))) {
 		as_non_ip(w, i);
 		return nip;
 	}

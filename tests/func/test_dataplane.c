@@ -394,24 +394,76 @@ static void test_non_ip_dropped_when_configured(void)
 	teardown();
 }
 
-static void test_ipv6_neighbour_discovery_passes_like_arp(void)
+/* An ICMPv6 message of type from c to b with hop limit hlim, through
+ * port 0; returns 1 when it came out of port 1, 0 when it was dropped by
+ * policy (any other outcome fails). */
+static unsigned int icmpv6_from_c_to_b(uint8_t type, uint8_t hlim)
+{
+	uint64_t denied = drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS);
+	uint8_t b[128];
+	size_t len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+	unsigned int out;
+
+	b[14 + 7] = hlim;
+	b[14 + 40] = type;
+	inject_bytes(0, b, len);
+	poll_all();
+	out = collect(1, NULL, 0);
+	CU_ASSERT_EQUAL(out + drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS) -
+				denied,
+			1);
+	return out;
+}
+
+/* b isolates ingress (TCP 80 from a only), c egress (to a only): ND and
+ * MLD from c still reach b when they carry the hop limit their receivers
+ * require (ND 255, MLD 1); with any other they are classified like any
+ * ICMPv6 and denied, as an echo request is. */
+static void test_ipv6_nd_and_mld_pass_only_with_the_hop_limit_receivers_require(void)
 {
 	char *y = with_policies();
-	uint8_t b[128];
-	size_t len;
+	struct npgw_dp_stats st;
 
 	setup(2, false, true);
 	publish(y);
-	/* b isolates ingress (TCP 80 from a only): a neighbour solicitation
-	 * from c still reaches it, an echo request does not */
-	len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+	for (uint8_t t = 133; t <= 137; t++) {
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 255), 1);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 64), 0);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 254), 0);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 1), 0);
+	}
+	static const uint8_t mld[] = {130, 131, 132, 143};
+
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(mld); i++) {
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(mld[i], 1), 1);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(mld[i], 255), 0);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(mld[i], 2), 0);
+	}
+	/* neither family of link control, whatever the hop limit */
+	CU_ASSERT_EQUAL(icmpv6_from_c_to_b(128, 255), 0);
+	CU_ASSERT_EQUAL(icmpv6_from_c_to_b(138, 255), 0);
+	CU_ASSERT_EQUAL(icmpv6_from_c_to_b(129, 1), 0);
+	/* a fragmented neighbour solicitation (RFC 6980: never accepted) */
+	uint64_t denied = drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS);
+	uint8_t b[160], f[160];
+	size_t len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+
+	b[14 + 7] = 255;
 	b[14 + 40] = 135;
-	inject_bytes(0, b, len);
-	b[14 + 40] = 128;
-	inject_bytes(0, b, len);
+	memcpy(f, b, 14 + 40);
+	f[14 + 5] = (uint8_t)(b[14 + 5] + 8); /* payload length */
+	f[14 + 6] = 44;                       /* a fragment header */
+	memset(f + 54, 0, 8);
+	f[54] = NPGW_PROTO_ICMPV6;
+	f[57] = 1; /* offset 0, M */
+	f[61] = 7; /* id */
+	memcpy(f + 62, b + 54, len - 54);
+	inject_bytes(0, f, len + 8);
 	poll_all();
-	CU_ASSERT_EQUAL(collect(1, NULL, 0), 1);
-	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS), 1);
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS), denied + 1);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.non_ip, 5 + NPGW_ARRAY_SIZE(mld));
 	free(y);
 	teardown();
 }
@@ -1147,8 +1199,8 @@ int npgw_test_register(void)
 		{"fail_open_forwards_until_first_generation",
 		 test_fail_open_forwards_until_first_generation},
 		{"non_ip_dropped_when_configured", test_non_ip_dropped_when_configured},
-		{"ipv6_neighbour_discovery_passes_like_arp",
-		 test_ipv6_neighbour_discovery_passes_like_arp},
+		{"ipv6_nd_and_mld_pass_only_with_the_hop_limit_receivers_require",
+		 test_ipv6_nd_and_mld_pass_only_with_the_hop_limit_receivers_require},
 		{"frames_that_carry_ip_never_pass_as_non_ip",
 		 test_frames_that_carry_ip_never_pass_as_non_ip},
 		{"malformed_frames_are_dropped_by_reason", test_malformed_frames_are_dropped_by_reason},
