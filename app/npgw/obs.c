@@ -372,6 +372,13 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 	counter(f, "npgw_flows_expired_total", "flows that timed out", st->ct.expired);
 	counter(f, "npgw_flows_revoked_total", "flows the live policies no longer allow",
 		st->ct.revoked);
+	npgw_metrics_family(f, "npgw_tcp_out_of_window_total", "counter",
+			    "TCP segments outside their flow's sequence window: RSTs and FINs "
+			    "dropped, others forwarded without moving the flow");
+	npgw_metrics_u64(f, "npgw_tcp_out_of_window_total",
+			 (const char *const[]){"action", "dropped", NULL}, st->ct.tcp_window_drops);
+	npgw_metrics_u64(f, "npgw_tcp_out_of_window_total",
+			 (const char *const[]){"action", "passed", NULL}, st->ct.tcp_window_passed);
 
 	npgw_metrics_family(f, "npgw_worker_polls_total", "counter",
 			    "poll rounds over the worker's rx queues");
