@@ -96,7 +96,7 @@ struct npgw_dp_stats {
 		uint64_t inserts, refused, expired, revoked, hits, misses;
 		/* denied flows, remembered in their own space (lib/conntrack) */
 		uint64_t denied_capacity, denied_in_use; /* gauges */
-		uint64_t denied_inserts, denied_hits, denied_evicted;
+		uint64_t denied_inserts, denied_hits, denied_evicted, denied_skipped;
 		/* TCP segments outside their flow's window: RSTs and FINs
 		 * dropped (tcp-out-of-window), others forwarded unlearned */
 		uint64_t tcp_window_drops, tcp_window_passed;
