@@ -46,8 +46,10 @@ data=${NPGW_BENCH_DATA:-/tmp/npgw-bench-data}
 mkdir -p "$data"
 sh scripts/install-deps.sh
 command -v perf >/dev/null 2>&1 || apt-get install -y linux-perf
-# release with link-time optimization: per-packet calls across lib/ inline
-[ -d build-release ] || meson setup build-release --buildtype=release -Db_lto=true
+# release with link-time optimization (per-packet calls across lib/ inline)
+# and debug info (the same code; stages.py attributes inlined code to its
+# source file)
+[ -d build-release ] || meson setup build-release --buildtype=release -Db_lto=true -Ddebug=true
 ninja -C build-release
 # the peer: DPDK's l3fwd from Debian's dpdk-doc sources (not kept here)
 sh scripts/bench/build-l3fwd.sh build-release/bench-peers/l3fwd

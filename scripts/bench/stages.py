@@ -12,15 +12,23 @@ then samples its worker thread with `perf record -e cpu-clock -t TID` for
 --seconds while measuring the worker's rate (packets per CPU-second).
 Each sample's symbol goes to a stage:
 
-  rx        the driver's receive (net_pcap: a copy into a fresh mbuf) and
-            the mbuf allocation
-  tx        the driver's transmit (net_pcap without a file: a drop) and
-            the mbuf free
-  flow      the flow-table lookup and commit (rte_hash, lib/conntrack)
-  classify  stage 1 and rte_acl (lib/ruleset, rte_acl's search)
-  worker    npgw's own loop: parse, decide, counters, tx queueing (with
-            link-time optimization these are inlined into the loop)
+  driver    the driver's rx and tx (net_pcap: rx copies each frame into a
+            fresh mbuf, tx without a file drops; one shared object whose
+            static functions Debian ships without symbols, so rx and tx
+            are one stage)
+  mbuf      mbuf allocation and free (librte_mempool, librte_mbuf,
+            librte_ring, and their inlined calls)
+  parse     lib/pkt: the frame's headers
+  flow      the flow-table lookup and commit (librte_hash, lib/conntrack)
+  classify  stage 1 and rte_acl (lib/ruleset, librte_acl)
+  forward   the rest of npgw's loop: decide, counters, tx queueing
+            (lib/dataplane, and any other file)
   other     anything else (the kernel, libc)
+
+npgw's own samples are attributed by the source file of the sampled
+instruction (perf's srcfile, from the debug info run-all.sh builds with:
+code inlined by link-time optimization keeps its file), else by the
+function's name.
 
 and cycles per packet of a stage = its share of the samples x TSC Hz /
 the rate. Needs perf (Debian linux-perf); the build's binaries need
@@ -39,19 +47,47 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 import throughput  # noqa: E402
 
-STAGES = ["rx", "tx", "flow", "classify", "worker", "other"]
-# symbol patterns, first match wins
-BUCKETS = [
-    ("rx", re.compile(r"eth_pcap_rx|rte_pktmbuf_alloc|mempool.*(get|dequeue)|"
-                      r"rte_mempool_ops_dequeue|common_ring_.c_dequeue|memcpy|"
-                      r"eth_.*_rx|rte_eth_rx")),
-    ("tx", re.compile(r"eth_pcap_tx|tx_drop|rte_pktmbuf_free|mempool.*(put|enqueue)|"
-                      r"rte_mempool_ops_enqueue|common_ring_.p_enqueue|eth_.*_tx|rte_eth_tx")),
-    ("flow", re.compile(r"rte_hash|npgw_conntrack|^ct_|denied_|entry_|sweep_|"
-                        r"__rte_hash|search_one_bucket|compare_signatures")),
-    ("classify", re.compile(r"rte_acl|^search_|acl_|resolve_|npgw_ruleset|stage1|"
-                            r"npgw_classify")),
-    ("worker", re.compile(r"npgw_|worker|bridge|parse|^hits_|events_")),
+STAGES = ["driver", "mbuf", "parse", "flow", "classify", "forward", "other"]
+# DPDK's shared objects: a stage each (their static functions have no
+# symbols in Debian's packages)
+DSOS = [
+    ("driver", re.compile(r"librte_net_")),
+    ("mbuf", re.compile(r"librte_(mempool|mbuf|ring)")),
+    ("flow", re.compile(r"librte_hash")),
+    ("classify", re.compile(r"librte_acl")),
+]
+# npgw's own code: by the source file of the sampled instruction (debug
+# info; inlined code keeps its file), else by the function's name
+LIB_STAGE = {"pkt": "parse", "conntrack": "flow", "ruleset": "classify",
+             "dataplane": "forward"}
+HEADERS = [
+    ("mbuf", re.compile(r"^rte_(mbuf|mempool|ring)")),
+    ("flow", re.compile(r"^rte_hash|^rte_cuckoo")),
+    ("classify", re.compile(r"^rte_acl")),
+]
+
+
+def source_files():
+    """Source file basename -> stage, from lib/ (perf's srcfile names
+    the file, not its directory)."""
+    top = os.path.dirname(os.path.dirname(HERE))
+    out = {}
+    for lib, stage in LIB_STAGE.items():
+        for root, _, files in os.walk(os.path.join(top, "lib", lib)):
+            for f in files:
+                if f.endswith((".c", ".h")):
+                    out[f] = stage
+    return out
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = source_files()
+SYMS = [
+    ("parse", re.compile(r"npgw_pkt_|parse")),
+    ("flow", re.compile(r"npgw_conntrack|^ct_|rte_hash|denied_|entry_|sweep_")),
+    ("classify", re.compile(r"npgw_ruleset|stage1|rte_acl|classify")),
+    ("mbuf", re.compile(r"rte_pktmbuf|rte_mempool")),
+    ("forward", re.compile(r"npgw_|dp_worker|worker|bridge")),
 ]
 
 CASES = {
@@ -61,13 +97,24 @@ CASES = {
 }
 
 
-def stage_of(sym, dso):
-    if "[kernel" in dso:
+def stage_of(sym, dso, srcfile=None):
+    for name, rx in DSOS:
+        if rx.search(dso):
+            return name
+    if dso.startswith("[kernel") or not re.search(r"npgw", dso):
         return "other"
-    for name, rx in BUCKETS:
+    if srcfile and srcfile != "??":
+        f = os.path.basename(srcfile.split(":")[0])
+        if f in FILES:
+            return FILES[f]
+        for name, rx in HEADERS:
+            if rx.search(f):
+                return name
+        return "forward"
+    for name, rx in SYMS:
         if rx.search(sym):
             return name
-    return "other"
+    return "forward"
 
 
 def worker_tid(pid):
@@ -82,18 +129,20 @@ def worker_tid(pid):
 
 
 def samples(perf_data):
-    """(symbol, dso) -> sample count, from perf report."""
+    """(symbol, dso, source file or None) -> sample count, from perf
+    report; the source file where the binary has debug info."""
     r = subprocess.run(["perf", "report", "-i", perf_data, "--stdio", "--no-children",
-                        "--sort", "dso,sym", "-F", "sample,dso,sym", "--percent-limit", "0"],
-                       capture_output=True, text=True)
+                        "--sort", "dso,sym,srcfile", "-F", "sample,dso,sym,srcfile",
+                        "--percent-limit", "0"], capture_output=True, text=True)
     out = {}
     for line in r.stdout.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        m = re.match(r"\s*(\d+)\s+(\S+)\s+\[[^\]]*\]\s+(.*)$", line)
+        m = re.match(r"\s*(\d+)\s+(\S+)\s+\[[^\]]*\]\s+(\S+)\s*(\S*)\s*$", line)
         if m:
-            n, dso, sym = int(m.group(1)), m.group(2), m.group(3).strip()
-            out[(sym, dso)] = out.get((sym, dso), 0) + n
+            n, dso, sym, src = int(m.group(1)), m.group(2), m.group(3), m.group(4) or None
+            k = (sym, dso, src)
+            out[k] = out.get(k, 0) + n
     return out
 
 
@@ -121,12 +170,16 @@ def run_case(tmp, data, name, warmup, seconds, hz):
     smp = samples(pd)
     total = sum(smp.values()) or 1
     by = {s: 0 for s in STAGES}
-    top = {s: [] for s in STAGES}
-    for (sym, dso), n in sorted(smp.items(), key=lambda kv: -kv[1]):
-        st = stage_of(sym, dso)
+    where = {s: {} for s in STAGES}
+    for (sym, dso, src), n in smp.items():
+        st = stage_of(sym, dso, src)
         by[st] += n
-        if len(top[st]) < 4:
-            top[st].append("%s %.1f%%" % (sym, 100 * n / total))
+        what = src if src and src != "??" and "npgw" in dso else (
+            sym if not sym.startswith("0x") else os.path.basename(dso))
+        where[st][what] = where[st].get(what, 0) + n
+    top = {s: ["%s %.1f%%" % (w, 100 * n / total)
+               for w, n in sorted(where[s].items(), key=lambda kv: -kv[1])[:4]]
+           for s in STAGES}
     return {"case": name, "mpps_cpu": w["rx_pps_cpu"] / 1e6, "cycles": cyc,
             "samples": total,
             "stages": {s: {"share": by[s] / total, "cycles": cyc * by[s] / total,
