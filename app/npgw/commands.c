@@ -414,6 +414,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	cJSON_AddNumberToObject(o, "tx", (double)st.tx);
 	cJSON_AddNumberToObject(o, "allowed", (double)st.allowed);
 	cJSON_AddNumberToObject(o, "non_ip", (double)st.non_ip);
+	cJSON_AddNumberToObject(o, "steered", (double)st.steered);
 	cJSON_AddNumberToObject(o, "dropped", (double)st.drops_total);
 	ports = cJSON_AddArrayToObject(o, "ports");
 	for (unsigned int p = 0; ports != NULL && p < st.n_ports; p++) {
@@ -454,6 +455,12 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 				cJSON_AddNumberToObject(dn, "hits", (double)st.ct.denied_hits);
 				cJSON_AddNumberToObject(dn, "evicted", (double)st.ct.denied_evicted);
 				cJSON_AddNumberToObject(dn, "skipped", (double)st.ct.denied_skipped);
+			}
+			cJSON *tw = cJSON_AddObjectToObject(ct, "tcp_window");
+
+			if (tw != NULL) {
+				cJSON_AddNumberToObject(tw, "dropped", (double)st.ct.tcp_window_drops);
+				cJSON_AddNumberToObject(tw, "passed", (double)st.ct.tcp_window_passed);
 			}
 		}
 	}

@@ -84,6 +84,8 @@ struct npgw_dp_stats {
 	uint64_t rx, tx;
 	uint64_t allowed; /* IP packets the policy allowed */
 	uint64_t non_ip; /* non-IP frames forwarded */
+	uint64_t steered; /* fragments and ICMP errors handed to the worker of
+			     their flow (several workers: software steering) */
 	uint64_t drops[NPGW_DROP_MAX];
 	uint64_t drops_total;
 	unsigned int n_ports;
@@ -97,6 +99,9 @@ struct npgw_dp_stats {
 		/* denied flows, remembered in their own space (lib/conntrack) */
 		uint64_t denied_capacity, denied_in_use; /* gauges */
 		uint64_t denied_inserts, denied_hits, denied_evicted, denied_skipped;
+		/* TCP segments outside their flow's window: RSTs and FINs
+		 * dropped (tcp-out-of-window), others forwarded unlearned */
+		uint64_t tcp_window_drops, tcp_window_passed;
 		size_t bytes; /* memory of the flow tables */
 	} ct; /* connection tracking */
 };
