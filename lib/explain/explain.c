@@ -123,8 +123,9 @@ static void side_of(const struct npgw_ruleset *rs, uint32_t result, struct npgw_
 	if (s->meta == NULL)
 		s->verdict = NPGW_EXPLAIN_NOT_ISOLATED;
 	else
-		s->verdict = s->meta->action == NPGW_COMPILE_ALLOW ? NPGW_EXPLAIN_ALLOW
-								  : NPGW_EXPLAIN_DENY;
+		/* a Baseline Pass decides nothing below it: allowed */
+		s->verdict = s->meta->action == NPGW_COMPILE_DENY ? NPGW_EXPLAIN_DENY
+								 : NPGW_EXPLAIN_ALLOW;
 }
 
 int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_tuple *t,

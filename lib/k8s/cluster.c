@@ -547,18 +547,6 @@ int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diag
 				  pols[i]->tier ? NULL : pols[i]->namespace, pols[i]->name,
 				  &pols[f]->origin, &pols[i]->origin);
 	}
-	/* Read and validated, but the compiler does not place them yet:
-	 * refused rather than silently ignored (issue 16). */
-	for (size_t i = 0; i < c->n_policies; i++) {
-		const struct npgw_k8s_policy *p = c->policies[i];
-
-		if (p->tier != NPGW_K8S_TIER_NETPOL)
-			npgw_diags_add(diags, NPGW_SEV_ERROR, p->origin.file, p->origin.line,
-				       p->origin.col, "",
-				       "%s %s: cluster-wide tiers are validated but not enforced yet by "
-				       "this npgw: refused",
-				       npgw_k8s_policy_kind_name(p), p->name);
-	}
 	rc = check_addresses(c, diags);
 out:
 	free(ns);

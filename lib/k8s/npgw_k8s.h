@@ -294,6 +294,9 @@ void npgw_k8s_cluster_sort(struct npgw_k8s_cluster *c);
 /* True when the selector matches the labels. */
 bool npgw_k8s_selector_matches(const struct npgw_k8s_selector *s, const struct npgw_k8s_labels *l);
 
+/* Free what a selector holds (not s itself) and empty it. */
+void npgw_k8s_selector_clear(struct npgw_k8s_selector *s);
+
 /* The value of key in l, or NULL. */
 const char *npgw_k8s_label_get(const struct npgw_k8s_labels *l, const char *key);
 
