@@ -453,6 +453,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 				cJSON_AddNumberToObject(dn, "created", (double)st.ct.denied_inserts);
 				cJSON_AddNumberToObject(dn, "hits", (double)st.ct.denied_hits);
 				cJSON_AddNumberToObject(dn, "evicted", (double)st.ct.denied_evicted);
+				cJSON_AddNumberToObject(dn, "skipped", (double)st.ct.denied_skipped);
 			}
 		}
 	}

@@ -372,6 +372,19 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 	counter(f, "npgw_flows_expired_total", "flows that timed out", st->ct.expired);
 	counter(f, "npgw_flows_revoked_total", "flows the live policies no longer allow",
 		st->ct.revoked);
+	gauge(f, "npgw_denied_flows_active", "denied flows remembered, over every worker",
+	      st->ct.denied_in_use);
+	counter(f, "npgw_denied_flows_created_total", "denied flows remembered since start",
+		st->ct.denied_inserts);
+	counter(f, "npgw_denied_flows_hits_total",
+		"packets dropped by a remembered denied flow, without a classification",
+		st->ct.denied_hits);
+	counter(f, "npgw_denied_flows_evicted_total",
+		"live denied flows forgotten to make room for newer ones", st->ct.denied_evicted);
+	counter(f, "npgw_denied_flows_skipped_total",
+		"denied flows not remembered: the full denied space admits 1 in 16 "
+		"while its entries are not hit (a flood of new flows)",
+		st->ct.denied_skipped);
 
 	npgw_metrics_family(f, "npgw_worker_polls_total", "counter",
 			    "poll rounds over the worker's rx queues");

@@ -609,6 +609,33 @@ static void denied_evict_one(struct npgw_conntrack *ct, uint64_t now)
 	}
 }
 
+/* Admission into the denied space (npgw_conntrack.h, "Admission"). */
+#define CT_DENIED_WINDOW 1024u
+#define CT_DENIED_SAMPLE 16u
+
+static bool denied_admit(struct npgw_conntrack *ct)
+{
+	if (ct->st.denied_in_use < ct->denied_capacity)
+		return true; /* room: no eviction to pay for */
+	/* the counters only grow (stats reset keeps a baseline) */
+	const uint64_t hits = ct->st.denied_hits - ct->dwin_hits0;
+
+	if (++ct->dwin_n == CT_DENIED_WINDOW || (ct->dsample && hits * 2 >= CT_DENIED_WINDOW)) {
+		/* a window ends, or enough hits came in to end the sampling
+		 * before the window does */
+		if (hits * 4 < CT_DENIED_WINDOW)
+			ct->dsample = true;
+		else if (hits * 2 >= CT_DENIED_WINDOW)
+			ct->dsample = false;
+		ct->dwin_n = 0;
+		ct->dwin_hits0 = ct->st.denied_hits;
+	}
+	if (!ct->dsample || ++ct->dtick % CT_DENIED_SAMPLE == 0)
+		return true;
+	CT_INC(ct, denied_skipped);
+	return false;
+}
+
 /* Remember that the flow of packet i (its key k, its slot e when the hash
  * has one: dead, or a denied entry that did not apply) is denied by v. */
 static void denied_remember(struct npgw_conntrack *ct, unsigned int i, const struct ct_pkt *p,
@@ -618,7 +645,7 @@ static void denied_remember(struct npgw_conntrack *ct, unsigned int i, const str
 {
 	int32_t pos;
 
-	if (ct->denied_capacity == 0)
+	if (ct->denied_capacity == 0 || !denied_admit(ct))
 		return;
 	if (e != NULL) {
 		pos = (int32_t)(e - ct->e);
@@ -999,6 +1026,7 @@ void npgw_conntrack_get_stats(const struct npgw_conntrack *ct, struct npgw_connt
 	st->denied_inserts = LD(denied_inserts);
 	st->denied_hits = LD(denied_hits);
 	st->denied_evicted = LD(denied_evicted);
+	st->denied_skipped = LD(denied_skipped);
 	st->frag_capacity = (uint64_t)ct->frag.n_buckets * CT_FRAG_WAYS;
 	st->frag_in_use = LD(frag_in_use);
 	st->frag_held = LD(frag_held);

@@ -267,6 +267,17 @@ struct npgw_conntrack_entry {
  * direction, is a MISS: the packet is classified and its commit reuses
  * the slot. Related ICMP errors never match a denied entry (they are
  * ICMP_UNRELATED), and flow snapshots leave denied entries out.
+ *
+ * Admission. Remembering a denied flow pays for itself only if the flow
+ * comes back: under a flood of denied new flows that never repeat, every
+ * insert into the full space is a hash add plus an eviction (a hash
+ * delete) and no entry is ever hit. So once the space is full, the
+ * evicting inserts are judged in windows of 1024: when fewer than a
+ * quarter of a window's worth of denied hits came in it, only one new
+ * denied flow in 16 is remembered (the others are dropped all the same,
+ * classified again if they come back, and counted as denied_skipped),
+ * until the denied hits since the window began reach half a window. A
+ * flow that does repeat is still remembered after a few of its packets.
  */
 
 /* The entry a result points to. Worker (or tests). */
@@ -505,6 +516,7 @@ struct npgw_conntrack_stats {
 	uint64_t no_syn;                    /* misses that could not open a flow */
 	uint64_t denied_capacity, denied_in_use; /* denied flows (see above) */
 	uint64_t denied_inserts, denied_hits, denied_evicted;
+	uint64_t denied_skipped;            /* not remembered: admission (below) */
 	uint64_t frag_capacity, frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
 	uint64_t flush_epoch;

@@ -520,6 +520,7 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->ct.denied_inserts += cs.denied_inserts;
 			st->ct.denied_hits += cs.denied_hits;
 			st->ct.denied_evicted += cs.denied_evicted;
+			st->ct.denied_skipped += cs.denied_skipped;
 			st->ct.bytes += cs.bytes;
 		}
 	}
@@ -553,6 +554,7 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	st->ct.denied_inserts -= b->ct.denied_inserts;
 	st->ct.denied_hits -= b->ct.denied_hits;
 	st->ct.denied_evicted -= b->ct.denied_evicted;
+	st->ct.denied_skipped -= b->ct.denied_skipped;
 	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
 	st->swaps = dp->swaps;
 }
@@ -763,9 +765,10 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out)
 	if (st.ct.enabled && st.ct.denied_capacity > 0)
 		fprintf(out,
 			"denied flows: %" PRIu64 " of %" PRIu64 " remembered, %" PRIu64
-			" created, %" PRIu64 " hits, %" PRIu64 " evicted\n",
+			" created, %" PRIu64 " hits, %" PRIu64 " evicted, %" PRIu64
+			" skipped\n",
 			st.ct.denied_in_use, st.ct.denied_capacity, st.ct.denied_inserts,
-			st.ct.denied_hits, st.ct.denied_evicted);
+			st.ct.denied_hits, st.ct.denied_evicted, st.ct.denied_skipped);
 	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++) {
 		const char *name = npgw_drop_name(r);
 

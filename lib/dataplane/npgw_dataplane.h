@@ -96,7 +96,7 @@ struct npgw_dp_stats {
 		uint64_t inserts, refused, expired, revoked, hits, misses;
 		/* denied flows, remembered in their own space (lib/conntrack) */
 		uint64_t denied_capacity, denied_in_use; /* gauges */
-		uint64_t denied_inserts, denied_hits, denied_evicted;
+		uint64_t denied_inserts, denied_hits, denied_evicted, denied_skipped;
 		size_t bytes; /* memory of the flow tables */
 	} ct; /* connection tracking */
 };

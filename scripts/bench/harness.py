@@ -12,7 +12,8 @@ update.py), not a command. The ports, the same for both programs:
           leaves by it is dropped by the driver (tx_drop)
 
 npgw bridges the two as a wire with one worker on lcore 1; testpmd
-forwards with --forward-mode=io on lcore 1. Both run --no-huge --no-pci,
+forwards with --forward-mode=io on lcore 1. Both run --no-pci, on 4 KiB
+pages (--no-huge) or, with NPGW_BENCH_HUGE=1, on 2 MiB hugepages,
 each with its own --file-prefix, one at a time (the machine has two
 cores: lcore 0 runs npgw's control thread or testpmd's prompt).
 
@@ -65,9 +66,22 @@ def frames_of(pcap):
         return 4096
 
 
+# NPGW_BENCH_HUGE=1: every program of the benchmark (npgw, testpmd, l3fwd,
+# Open vSwitch) runs on 2 MiB hugepages, reserved and mounted here on
+# demand (hugepages_setup), instead of --no-huge's 4 KiB pages. What a NIC
+# deployment runs on; the 1,000,000-flow captures need it (net_pcap
+# preloads them into mbufs: 2.5 GB).
+HUGE = os.environ.get("NPGW_BENCH_HUGE") == "1"
+HUGE_DIR = "/dev/hugepages"
+
+
 def mbufs_for(pcap, once=None):
-    """Mbufs to hold the preloaded capture plus rings and caches: 2^n - 1."""
+    """Mbufs to hold the preloaded capture plus rings and caches: 2^n - 1
+    up to 2^18 (a mempool's best size); above, just what is needed (a
+    million-frame capture would otherwise take 2^21)."""
     need = frames_of(pcap) + 16384
+    if need > 262143:
+        return need
     n = 1
     while n - 1 < need:
         n <<= 1
@@ -76,10 +90,54 @@ def mbufs_for(pcap, once=None):
 
 def mem_mb(mbufs, extra_mb=256):
     """EAL memory for a pool of mbufs and extra_mb for the rest. An mbuf
-    takes about 2.4 KiB, but without hugepages pools of a million mbufs
-    fail below about 5.5 KiB each (measured: 3.6 GB refused, 6 GB works)."""
-    per = 5.5 if mbufs > 100000 else 3
+    takes about 2.4 KiB; without hugepages pools of a million mbufs fail
+    below about 5.5 KiB each (measured: 3.6 GB refused, 6 GB works)."""
+    per = 2.6 if HUGE else 5.5 if mbufs > 100000 else 3
     return int(mbufs * per / 1024) + extra_mb + 256
+
+
+def hugepages_setup(mb):
+    """Make room for a DPDK process of mb MB on 2 MiB hugepages: reserve
+    pages (vm.nr_hugepages) until that many are free, and mount hugetlbfs
+    on /dev/hugepages when nothing is. Returns None, or why it cannot."""
+    need = mb // 2 + 32
+    try:
+        with open("/proc/meminfo") as f:
+            mi = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        total = int(mi["HugePages_Total"].split()[0])
+        free = int(mi["HugePages_Free"].split()[0])
+        if free < need:
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write(str(total + need - free))
+            with open("/proc/meminfo") as f:
+                mi = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+            free = int(mi["HugePages_Free"].split()[0])
+            if free < need:
+                return "only %d of the %d 2 MiB hugepages needed could be reserved" % (
+                    free, need)
+        with open("/proc/mounts") as f:
+            mounted = any(l.split()[2] == "hugetlbfs" for l in f if len(l.split()) > 2)
+        if not mounted:
+            os.makedirs(HUGE_DIR, exist_ok=True)
+            r = subprocess.run(["mount", "-t", "hugetlbfs", "nodev", HUGE_DIR],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                return "cannot mount hugetlbfs on %s: %s" % (HUGE_DIR, r.stderr.strip())
+    except (OSError, KeyError, ValueError) as e:
+        return "cannot reserve hugepages: %s" % e
+    return None
+
+
+def eal_mem(mb):
+    """The EAL's memory arguments for mb MB: 2 MiB hugepages under
+    NPGW_BENCH_HUGE=1 (reserved here; --huge-unlink: no page files left
+    behind by a killed run), else --no-huge."""
+    if not HUGE:
+        return ["--no-huge", "-m", str(mb)]
+    why = hugepages_setup(mb)
+    if why:
+        raise RuntimeError(why)
+    return ["-m", str(mb)]
 
 
 class Tmp:
@@ -135,9 +193,10 @@ class Npgw:
             "  - lcore: 1",
             "mempool: {mbufs: %d, cache: 256}" % mbufs,
             "burst: %d" % burst,
-            'eal: ["--no-huge", "-m", "%d", "--no-pci", "--file-prefix", "%s-%d", '
-            '"--log-level", "lib.*:error", "--log-level", "pmd.*:error"]'
-            % (mem_mb(mbufs, extra_mb), tag, os.getpid()),
+            "eal: %s" % json.dumps(
+                eal_mem(mem_mb(mbufs, extra_mb)) + (["--huge-unlink"] if HUGE else []) +
+                ["--no-pci", "--file-prefix", "%s-%d" % (tag, os.getpid()),
+                 "--log-level", "lib.*:error", "--log-level", "pmd.*:error"]),
         ] + list(extra_cfg)
         if conntrack is not None:
             cfg.append("conntrack: %s" % json.dumps(conntrack))
@@ -263,7 +322,22 @@ def window(a, b):
     drops = {k: v - a["drops"].get(k, 0) for k, v in b["drops"].items()}
     return {"seconds": dt, "rx": rx, "tx": tx, "rx_pps": rx / dt, "tx_pps": tx / dt,
             "cpu": cpu, "rx_pps_cpu": rx / cpu if cpu > 0 else float("nan"),
+            "tx_pps_cpu": tx / cpu if cpu > 0 else float("nan"),
             "drops": {k: v for k, v in drops.items() if v}}
+
+
+def wait_once(g, n, timeout=300):
+    """Wait until npgw's port 1 has received all n frames of its read-once
+    capture (the TCP handshakes): only then does a window see the load
+    alone, every flow established. Raises RuntimeError after timeout s."""
+    t_end = time.monotonic() + timeout
+    while True:
+        got = g.stats()["ports"][1]["rx"]
+        if got >= n:
+            return
+        if time.monotonic() > t_end:
+            raise RuntimeError("port 1 received %d of its %d frames in %d s" % (got, n, timeout))
+        time.sleep(0.1)
 
 
 def loss(rx, tx, drops):
@@ -300,8 +374,8 @@ def testpmd_run(tmp, pcap, once=None, warmup=1.5, seconds=3.0):
     mbufs = mbufs_for(pcap)
     dev = ports(pcap, once)
     prefix = "testpmd-%d" % os.getpid()
-    args = [TESTPMD, "-l", "0,1", "--no-huge", "-m", str(mem_mb(mbufs)),
-            "--no-pci",
+    args = [TESTPMD, "-l", "0,1"] + eal_mem(mem_mb(mbufs)) + (
+        ["--huge-unlink"] if HUGE else []) + ["--no-pci",
             "--file-prefix", prefix, "--log-level", "error",
             "--vdev", dev[0], "--vdev", dev[1], "--", "-i", "--auto-start",
             "--forward-mode=io", "--total-num-mbufs=%d" % mbufs, "--burst=32"]
@@ -385,7 +459,8 @@ def l3fwd_run(tmp, pcap, once=None, lookup="acl", rules=None, warmup=1.5, second
     # one lcore (1, the main one): l3fwd opens a tx queue per lcore, and a
     # pcap port without a tx file has one
     # l3fwd's pool: at least 262143 mbufs (build-l3fwd.sh's floor)
-    args = [L3FWD, "-l", "1", "--no-huge", "-m", str(mem_mb(max(mbufs, 262143))), "--no-pci",
+    args = [L3FWD, "-l", "1"] + eal_mem(mem_mb(max(mbufs, 262143))) + (
+        ["--huge-unlink"] if HUGE else []) + ["--no-pci",
             "--file-prefix", prefix, "--log-level", "error",
             "--vdev", dev[0], "--vdev", dev[1], "--", "-p", "0x3",
             "--config=(0,0,1),(1,0,1)", "--parse-ptype", "--lookup=" + lookup]

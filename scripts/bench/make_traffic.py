@@ -5,6 +5,7 @@ are the pods of a policy set (make_set.py), with a known share denied.
   make_traffic.py --set DIR --flows N --frames 64|imix --out FILE.pcap
                   [--v6 0.2] [--deny 0.25] [--npgwctl PATH] [--also-set DIR]
                   [--handshake FILE.pcap] [--syn] [--packets P] [--seed S]
+                  [--flood N]
 
 1. Candidate (source pod, destination pod, TCP port) triples: for the
    allowed ones, a policy's selected pod, a pod its peers select and one of
@@ -23,7 +24,14 @@ are the pods of a policy set (make_set.py), with a known share denied.
    checksums are 0 (npgw and testpmd do not check them).
 4. --handshake FILE writes, for every flow, SYN, SYN-ACK and ACK: fed once
    through the other port it makes the flows established for conntrack.
-5. FILE.meta (JSON) says flows, frames, bytes, the IPv6 share and the
+5. --flood N: after each frame, a SYN of one of N distinct denied flows
+   (the denied triples with distinct source ports, shuffled): the mixed
+   capture of the flood benchmark (with --deny 0, every other frame an
+   established allowed flow's, every other one a new denied flow's).
+   Sequence numbers are consistent: each endpoint's ISN is fixed per flow,
+   the handshake acknowledges it, data frames carry the next sequence
+   numbers.
+6. FILE.meta (JSON) says flows, frames, bytes, the IPv6 share and the
    expected denied share of the frames (and under --also-set, the share
    that set denies: the hot-swap benchmark's second set).
 """
@@ -35,6 +43,7 @@ import random
 import struct
 import subprocess
 import sys
+import zlib
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DENY_PORTS = [22, 3306, 11211, 9090]
@@ -124,9 +133,17 @@ SRC_MAC = bytes.fromhex("020000000001")
 DST_MAC = bytes.fromhex("020000000002")
 
 
-def frame(fam, src, dst, sport, dport, flags, size):
+def isn(src, dst, sport, dport):
+    """A flow endpoint's initial sequence number: fixed per flow, spread
+    over the sequence space (a stateful gateway that tracks TCP windows
+    sees what it would see from real hosts)."""
+    return zlib.crc32(src + dst + struct.pack("!HH", sport, dport)) or 1
+
+
+def frame(fam, src, dst, sport, dport, flags, size, seq=1, ack=1):
     """One Ethernet/IP/TCP frame of `size` bytes with the FCS (size-4 written)."""
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, flags, 65535, 0, 0)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack if flags & 0x10 else 0, 5 << 4,
+                      flags, 65535, 0, 0)
     if fam == 4:
         plen = max(size - 4 - 14 - 20 - 20, 0)
         ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 20 + plen, 0, 0x4000, 64, 6,
@@ -160,6 +177,8 @@ def main():
     ap.add_argument("--deny", type=float, default=0.25)
     ap.add_argument("--syn", action="store_true")
     ap.add_argument("--handshake")
+    ap.add_argument("--flood", type=int, default=0,
+                    help="after each frame, a SYN of one of this many distinct denied flows")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--npgwctl", default=os.path.join(TOP, "build", "app", "npgwctl"))
     ap.add_argument("--out", required=True)
@@ -199,7 +218,24 @@ def main():
         flows.append((fams[i], conv(s), conv(d), sport, p, ok[i], ok_b[j] if ok_b else None))
     order = list(range(len(flows)))
     rnd.shuffle(order)
-    n_frames = max(a.flows, a.packets)
+    flood = None
+    if a.flood:
+        # SYNs of a.flood distinct denied tuples (the denied triples with
+        # distinct source ports), one after each frame of the flows above
+        denied = [i for i in range(len(q)) if not ok[i]]
+        if not denied:
+            sys.exit("no denied triple for the flood")
+        flood = []
+        for k in range(a.flood):
+            i = denied[k % len(denied)]
+            s, d, p = q[i]
+            conv = ip6bytes if fams[i] == 6 else ip4bytes
+            sp = 1024 + (k // len(denied)) % 64000
+            flood.append(frame(fams[i], conv(s), conv(d), sp, p, 0x02,
+                               64 if fams[i] == 4 else 78, isn(conv(s), conv(d), sp, p), 0))
+        rnd.shuffle(flood)
+    # (with --flood, every flood flow once per round of the capture)
+    n_frames = max(a.flows, a.packets, a.flood)
     frames, n_deny_f, n_deny_b, n6, nbytes = [], 0, 0, 0, 0
     flags = 0x02 if a.syn else 0x10
     for k in range(n_frames):
@@ -208,8 +244,19 @@ def main():
         if fam == 6:
             size = max(size, 78)
             n6 += 1
-        fr = frame(fam, s, d, sp, dp, flags, size)
+        if a.syn:
+            fr = frame(fam, s, d, sp, dp, flags, size, isn(s, d, sp, dp), 0)
+        else:
+            # mid-stream: the client's next byte and the server's, as after
+            # the handshake (each frame a retransmission of the first
+            # segment: inside any window)
+            fr = frame(fam, s, d, sp, dp, flags, size, isn(s, d, sp, dp) + 1 & 0xffffffff,
+                       isn(d, s, dp, sp) + 1 & 0xffffffff)
         frames.append(fr)
+        if flood is not None:
+            frames.append(flood[k % len(flood)])
+            nbytes += len(flood[k % len(flood)]) + 4
+            n_deny_f += 1
         nbytes += len(fr) + 4
         n_deny_f += not al
         n_deny_b += alb is False
@@ -219,14 +266,23 @@ def main():
         hs = []
         for fam, s, d, sp, dp, _, _ in flows:
             size = 64 if fam == 4 else 78
-            hs.append(frame(fam, s, d, sp, dp, 0x02, size))
-            hs.append(frame(fam, d, s, dp, sp, 0x12, size))
-            hs.append(frame(fam, s, d, sp, dp, 0x10, size))
+            c, v = isn(s, d, sp, dp), isn(d, s, dp, sp)
+            hs.append(frame(fam, s, d, sp, dp, 0x02, size, c, 0))
+            hs.append(frame(fam, d, s, dp, sp, 0x12, size, v, c + 1 & 0xffffffff))
+            hs.append(frame(fam, s, d, sp, dp, 0x10, size, c + 1 & 0xffffffff,
+                            v + 1 & 0xffffffff))
         write_pcap(a.handshake, hs)
     meta = {"set": os.path.abspath(a.set), "flows": a.flows, "frames": n_frames,
             "bytes_with_fcs": nbytes, "frame_mix": a.frames, "v6_share": n6 / n_frames,
-            "denied_share": n_deny_f / n_frames, "base_triples": len(base),
-            "tcp_flags": "SYN" if a.syn else "ACK"}
+            "denied_share": n_deny_f / len(frames), "base_triples": len(base),
+            "tcp_flags": "SYN" if a.syn else "ACK", "tcp_seq": "consistent",
+            "handshake_frames": 3 * a.flows if a.handshake else 0,
+            "flood_flows": a.flood}
+    meta["frames"] = len(frames)
+    # the denied flows' (family, source, destination, port), for the peers'
+    # rule files (throughput.l3fwd_rules): the same frames dropped
+    meta["denied_triples"] = sorted({(fams[i], q[i][0], q[i][1], q[i][2]) for i in base
+                                     if not ok[i]})
     if a.also_set:
         meta["also_set"] = os.path.abspath(a.also_set)
         meta["denied_share_also"] = n_deny_b / n_frames

@@ -31,8 +31,9 @@ What it starts, in a private directory, and stops again, always:
     (OpenFlow port 1) and "net_pcap1,rx_pcap=HANDSHAKES" (port 2).
 
 OpenFlow flows equivalent to the l3fwd rule files of throughput.py
-(l3fwd_rules: one deny rule per denied TCP port, then /32 (IPv6 /128)
-source-destination pairs the traffic never has; every rule a drop):
+(l3fwd_rules: one deny rule per denied flow's addresses and TCP port,
+then /32 (IPv6 /128) source-destination pairs the traffic never has;
+every rule a drop):
   stateless  table 0: each deny rule a drop flow (priority from the rule's
              order, first rule highest, as rte_acl's priority); then
              in_port=1 -> output:2, in_port=2 -> output:1.

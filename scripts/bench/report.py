@@ -6,7 +6,7 @@
 
 Reads DIR/throughput.json, DIR/hotswap.json, DIR/update.json, DIR/events.json
 (the --json outputs of throughput.py, hotswap.py, update.py, events.py) and
-DIR/commands.txt;
+DIR/commands.txt, and DIR/stages.json (stages.py);
 writes the machine facts, the commands, the tables, the plot (Mpps and the
 npgw/testpmd ratio against ACL rules, stateless and stateful; needs
 python3-matplotlib) and, from --notes, the hand-written analysis, which
@@ -25,6 +25,7 @@ from contextlib import redirect_stdout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import events  # noqa: E402
 import hotswap  # noqa: E402
+import stages  # noqa: E402
 import throughput  # noqa: E402
 import update  # noqa: E402
 
@@ -109,6 +110,7 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--plot", required=True)
+    ap.add_argument("--stages-plot", default="docs/bench-stages.png")
     ap.add_argument("--notes")
     a = ap.parse_args()
     tput = load(os.path.join(a.data, "throughput.json"))
@@ -120,6 +122,7 @@ def main():
             key = lambda r: (r["case"], r["rules_target"], r["flows"], r["frames"], r["mode"])  # noqa: E731
             new = {key(r): r for r in more["rows"]}
             tput["rows"] = [new.pop(key(r), r) for r in tput["rows"]] + list(new.values())
+    stg = load(os.path.join(a.data, "stages.json"))
     swap = load(os.path.join(a.data, "hotswap.json"))
     upd = load(os.path.join(a.data, "update.json"))
     evs = load(os.path.join(a.data, "events.json"))
@@ -141,6 +144,11 @@ def main():
             plot(tput, a.plot)
         out += ["## Throughput per core", "", table(throughput.print_table, tput),
                 "![Mpps and ratio to testpmd against ACL rules](%s)" % rel, ""]
+    if stg and stg["rows"]:
+        stages.plot(stg["rows"], a.stages_plot)
+        rel = os.path.relpath(a.stages_plot, os.path.dirname(os.path.abspath(a.out)))
+        out += ["## Where the cycles go", "", table(stages.print_table, stg["rows"], stg["tsc_hz"]),
+                "![cycles per packet by stage](%s)" % rel, ""]
     if swap:
         out += ["## Hot swap under load", "", table(hotswap.print_table, swap["rows"]), ""]
     if upd:

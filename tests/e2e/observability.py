@@ -68,6 +68,9 @@ CONTRACT = {
     "npgw_flows_active": "gauge", "npgw_flow_table_capacity": "gauge",
     "npgw_flows_created_total": "counter", "npgw_flows_refused_full_total": "counter",
     "npgw_flows_expired_total": "counter", "npgw_flows_revoked_total": "counter",
+    "npgw_denied_flows_active": "gauge", "npgw_denied_flows_created_total": "counter",
+    "npgw_denied_flows_hits_total": "counter", "npgw_denied_flows_evicted_total": "counter",
+    "npgw_denied_flows_skipped_total": "counter",
     "npgw_worker_polls_total": "counter", "npgw_worker_busy_polls_total": "counter",
     "npgw_events_total": "counter", "npgw_events_lost_total": "counter",
 }

@@ -588,6 +588,83 @@ static void tiny_denied(struct npgw_conntrack_config *c)
 	c->denied_capacity = 16;
 }
 
+static void mid_denied(struct npgw_conntrack_config *c)
+{
+	c->denied_capacity = 256;
+}
+
+static void denied_syn(unsigned int i, uint16_t dport)
+{
+	char a[32];
+
+	snprintf(a, sizeof(a), "10.%u.%u.%u", 64 + i / 65536, i / 256 % 256, i % 256);
+	CU_ASSERT_EQUAL(one(fb, tcp(a, 2000, B4, dport, SYN), 1, &deny), NPGW_CONNTRACK_DENY);
+}
+
+/* Admission: a flood of never-repeating denied flows into the full denied
+ * space is remembered 1 in 16 (the rest skipped, dropped all the same);
+ * flows that do repeat get in and switch the sampling off again. Allowed
+ * flows are untouched throughout. */
+static void test_denied_admission_under_flood(void)
+{
+	char a[32];
+	const uint32_t cap = 64, dcap = 256;
+	unsigned int flood = 0;
+	struct npgw_conntrack_stats st;
+	uint64_t skipped;
+
+	make_table(cap, mid_denied);
+	for (unsigned int i = 0; i < cap; i++) {
+		snprintf(a, sizeof(a), "10.4.0.%u", i + 1);
+		CU_ASSERT_EQUAL(one(fb, tcp(a, 1000, B4, 80, SYN), 1, &allow), NPGW_CONNTRACK_PASS);
+	}
+	/* fill the denied space: every one remembered */
+	while (flood < dcap)
+		denied_syn(flood++, 81);
+	st = stats();
+	CU_ASSERT_EQUAL(st.denied_inserts, dcap);
+	CU_ASSERT_EQUAL(st.denied_skipped, 0);
+	/* one window of evicting inserts with no hits: still all remembered */
+	for (unsigned int i = 0; i < 1023; i++)
+		denied_syn(flood++, 81);
+	CU_ASSERT_EQUAL(stats().denied_skipped, 0);
+	CU_ASSERT_EQUAL(stats().denied_inserts, dcap + 1023);
+	/* from the window's end on, 1 in 16 */
+	for (unsigned int i = 0; i < 1 + 4096; i++)
+		denied_syn(flood++, 81);
+	st = stats();
+	CU_ASSERT(st.denied_skipped >= 4097 - 4097 / 16 - 1 && st.denied_skipped <= 4097 - 4097 / 16 + 1);
+	CU_ASSERT_EQUAL(st.denied_inserts + st.denied_skipped, flood);
+	CU_ASSERT_EQUAL(st.denied_in_use, dcap);
+	CU_ASSERT_EQUAL(st.in_use, cap);
+	CU_ASSERT_EQUAL(st.refused, 0);
+
+	/* a working set of 32 denied flows that keep coming back: each gets
+	 * in after a few packets, and their hits end the sampling */
+	for (unsigned int round = 0; round < 200; round++)
+		for (unsigned int w = 0; w < 32; w++)
+			denied_syn(1000000 + w, 82);
+	for (unsigned int w = 0; w < 32; w++) {
+		denied_syn(1000000 + w, 82);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DENIED);
+	}
+	CU_ASSERT(stats().denied_hits > 32 * 100);
+	/* sampling off: new denied flows are all remembered again */
+	skipped = stats().denied_skipped;
+	for (unsigned int i = 0; i < 8; i++)
+		denied_syn(flood++, 81);
+	CU_ASSERT_EQUAL(stats().denied_skipped, skipped);
+
+	/* every allowed flow is still there */
+	for (unsigned int i = 0; i < cap; i++) {
+		snprintf(a, sizeof(a), "10.4.0.%u", i + 1);
+		one(fb, tcp(B4, 80, a, 1000, SYNACK), 1, &deny);
+		CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	}
+	CU_ASSERT_EQUAL(stats().denied_evicted + stats().denied_in_use, stats().denied_inserts);
+	drop_table();
+}
+
 /* A flood of denied new flows stays in its own space: the oldest denied
  * entries are evicted, allowed flows are neither evicted nor refused. */
 static void test_denied_flood_never_touches_allowed_flows(void)
@@ -1677,6 +1754,7 @@ int npgw_test_register(void)
 		{"a denied flow is decided by the lookup", test_denied_flow_is_decided_by_the_lookup},
 		{"a denied flood never touches allowed flows",
 		 test_denied_flood_never_touches_allowed_flows},
+		{"denied admission under a flood", test_denied_admission_under_flood},
 		{"revoke modes drop, keep, reset", test_revoke_modes},
 		{"revoke twice in one burst", test_revoke_twice_in_one_burst},
 		{"related ICMP, IPv4", test_related_icmp_v4},

@@ -203,7 +203,7 @@ struct ct_counters {
 	uint64_t inserts, refused;
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;
-	uint64_t denied_in_use, denied_inserts, denied_hits, denied_evicted;
+	uint64_t denied_in_use, denied_inserts, denied_hits, denied_evicted, denied_skipped;
 	uint64_t frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
 	uint64_t flush_epoch;
@@ -235,6 +235,12 @@ struct npgw_conntrack {
 	 * live denied one is skipped) */
 	uint32_t *dring;
 	uint32_t dring_size, dring_head, dring_n;
+	/* admission into a full denied space (denied_admit): the window's
+	 * evicting attempts, denied_hits at its start, whether 1 in
+	 * CT_DENIED_SAMPLE is admitted, and the sampling tick */
+	uint32_t dwin_n, dtick;
+	uint64_t dwin_hits0;
+	bool dsample;
 	uint32_t sweep;
 	uint32_t sweep_cursor;
 	uint16_t epoch; /* flush epoch; entries of another one are dead */
