@@ -101,7 +101,8 @@ static int apply_main(int argc, char **argv)
 	return documents_main(
 		"apply",
 		"usage: npgwctl apply -f PATH [-f PATH ...] [--dry-run] [-o text|json|yaml]\n\n"
-		"Create or update NetworkPolicy, Pod and Namespace objects in the running\n"
+		"Create or update NetworkPolicy, Pod, Namespace, Node, AdminNetworkPolicy,\n"
+		"BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects in the running\n"
 		"gateway (YAML or JSON, multi-document, kubectl get -o yaml|json output).\n"
 		"Atomic: the whole set is validated, compiled and built, then swapped in;\n"
 		"or refused with the validator's messages, and nothing changes. The reply\n"
