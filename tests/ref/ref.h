@@ -210,6 +210,13 @@ struct ref_gen_realistic_params {
 	uint64_t seed;
 	size_t n_pods; /* about this many pods */
 	size_t n_policies; /* about this many policies */
+	/* cluster-wide tiers: Admin policies (AdminNetworkPolicy and
+	 * ClusterNetworkPolicy, priorities 10..), Baseline policies (the
+	 * BaselineAdminNetworkPolicy, then Baseline ClusterNetworkPolicies):
+	 * metadata guards, monitoring allows, team isolation, Passes, namespace
+	 * default denies */
+	size_t n_admin;
+	size_t n_baseline;
 };
 struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params *prm);
 

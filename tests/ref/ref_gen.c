@@ -910,6 +910,140 @@ static struct npgw_k8s_policy *new_policy(struct npgw_k8s_cluster *c, const char
 	return p;
 }
 
+/* ---- realistic tiers ---- */
+
+static struct npgw_k8s_policy *tier_new(struct npgw_k8s_cluster *c, unsigned int kind,
+					unsigned int tier, const char *name, uint16_t prio,
+					const char *ns_sel, const char *pod_sel)
+{
+	struct npgw_k8s_policy *p = ref_xcalloc(1, sizeof(*p));
+
+	p->kind = (uint8_t)kind;
+	p->tier = (uint8_t)tier;
+	p->priority = prio;
+	p->namespace = ref_xstrdup(kind == NPGW_K8S_ADMIN_NETWORK_POLICY	    ? NPGW_K8S_NS_ANP
+				   : kind == NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY ? NPGW_K8S_NS_BANP
+										    : NPGW_K8S_NS_CNP);
+	p->name = ref_xstrdup(name);
+	p->has_ns_selector = true;
+	ref_parse_selector(ns_sel, &p->ns_selector);
+	ref_parse_selector(pod_sel, &p->pod_selector);
+	c->policies = ref_xrealloc(c->policies, (c->n_policies + 1) * sizeof(p));
+	c->policies[c->n_policies++] = p;
+	return p;
+}
+
+static struct npgw_k8s_rule *tier_rule(struct npgw_k8s_policy *p, bool egress, uint8_t action)
+{
+	struct npgw_k8s_rule *r = ref_policy_add_rule(p, egress);
+
+	r->action = action;
+	return r;
+}
+
+static void tier_peer(struct npgw_k8s_rule *r, const char *ns_sel, const char *pod_sel)
+{
+	struct npgw_k8s_peer *pr;
+
+	r->peers = ref_xrealloc(r->peers, (r->n_peers + 1) * sizeof(*r->peers));
+	pr = &r->peers[r->n_peers++];
+	memset(pr, 0, sizeof(*pr));
+	pr->has_ns_selector = true;
+	ref_parse_selector(ns_sel, &pr->ns_selector);
+	if (pod_sel != NULL) {
+		pr->has_pod_selector = true;
+		ref_parse_selector(pod_sel, &pr->pod_selector);
+	}
+}
+
+/* A named port of any protocol, as the loader reads one: three entries. */
+static void tier_named(struct npgw_k8s_rule *r, const char *name)
+{
+	static const uint8_t protos[] = {NPGW_PROTO_TCP, NPGW_PROTO_UDP, NPGW_PROTO_SCTP};
+
+	for (size_t k = 0; k < 3; k++) {
+		ref_rule_add_port(r, protos[k], 0, 0, name);
+		r->ports[r->n_ports - 1].has_port = true;
+		r->ports[r->n_ports - 1].any_proto = true;
+	}
+}
+
+/* Tiers of a realistic cluster (see ref_gen_realistic_params). */
+static void realistic_tiers(struct npgw_k8s_cluster *c, struct ref_rng *rng, size_t n_ns,
+			    const struct deployment *deps, size_t n_deps,
+			    const struct ref_gen_realistic_params *prm)
+{
+	char name[96], sel[160], nsel[160];
+
+	for (size_t i = 0; i < prm->n_admin; i++) {
+		unsigned int kind = i % 2 ? NPGW_K8S_CLUSTER_NETWORK_POLICY
+					  : NPGW_K8S_ADMIN_NETWORK_POLICY;
+		uint16_t prio = (uint16_t)(10 + i);
+		struct npgw_k8s_policy *p;
+		struct npgw_k8s_rule *r;
+
+		switch (i % 5) {
+		case 0: /* no pod reaches the metadata service */
+			snprintf(name, sizeof(name), "no-metadata-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "env=prod", "");
+			ref_rule_add_ipblock(tier_rule(p, true, NPGW_K8S_ACTION_DENY),
+					     "169.254.169.254/32", "");
+			break;
+		case 1: /* monitoring may always scrape */
+			snprintf(name, sizeof(name), "allow-monitoring-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "", "");
+			r = tier_rule(p, false, NPGW_K8S_ACTION_ALLOW);
+			tier_peer(r, NPGW_K8S_NS_NAME_LABEL "=kube-system", NULL);
+			ref_rule_add_port(r, NPGW_PROTO_TCP, 9090, 9100, NULL);
+			break;
+		case 2: /* payments is closed to search */
+			snprintf(name, sizeof(name), "isolate-payments-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "team=payments", "");
+			tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_DENY), "team=search", NULL);
+			break;
+		case 3: { /* a service leaves its ingress from payments to NetworkPolicy */
+			const struct deployment *d = &deps[ref_rng_below(rng, (uint32_t)n_deps)];
+
+			snprintf(name, sizeof(name), "pass-%s-%zu", d->app, i);
+			snprintf(nsel, sizeof(nsel), NPGW_K8S_NS_NAME_LABEL "=%s", d->ns);
+			snprintf(sel, sizeof(sel), "app=%s", d->app);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, nsel, sel);
+			r = tier_rule(p, false, NPGW_K8S_ACTION_PASS);
+			tier_peer(r, "team=payments", NULL);
+			tier_named(r, "http");
+			break;
+		}
+		default: /* staging reaches DNS, and no private network */
+			snprintf(name, sizeof(name), "staging-egress-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "env=staging", "");
+			r = tier_rule(p, true, NPGW_K8S_ACTION_ALLOW);
+			tier_peer(r, NPGW_K8S_NS_NAME_LABEL "=kube-system", "k8s-app=kube-dns");
+			ref_rule_add_port(r, NPGW_PROTO_UDP, 53, 0, NULL);
+			r = tier_rule(p, true, NPGW_K8S_ACTION_DENY);
+			ref_rule_add_ipblock(r, "172.16.0.0/12", "");
+			ref_rule_add_ipblock(r, "192.168.0.0/16", "");
+			break;
+		}
+	}
+	for (size_t i = 0; i < prm->n_baseline; i++) {
+		struct npgw_k8s_policy *p;
+
+		if (i == 0) { /* the one BANP: staging namespaces deny ingress */
+			p = tier_new(c, NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY, NPGW_K8S_TIER_BASELINE,
+				     "default", NPGW_K8S_BANP_PRIORITY, "env=staging", "");
+			tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_DENY), "", NULL);
+			continue;
+		}
+		/* a team namespace admits only itself unless NetworkPolicy says more */
+		snprintf(name, sizeof(name), "team-%zu-baseline-%zu", i % n_ns, i);
+		snprintf(nsel, sizeof(nsel), NPGW_K8S_NS_NAME_LABEL "=team-%zu", i % n_ns);
+		p = tier_new(c, NPGW_K8S_CLUSTER_NETWORK_POLICY, NPGW_K8S_TIER_BASELINE, name,
+			     (uint16_t)i, nsel, "");
+		tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_ALLOW), nsel, NULL);
+		tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_DENY), "", NULL);
+	}
+}
+
 struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params *prm)
 {
 	struct npgw_k8s_cluster *c = ref_cluster_new();
@@ -1042,6 +1176,8 @@ struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params
 			ref_rule_add_port(r, NPGW_PROTO_TCP, 443, 0, NULL);
 		}
 	}
+	if (n_deps > 0)
+		realistic_tiers(c, &rng, n_ns, deps, n_deps, prm);
 	for (size_t i = 0; i < n_deps; i++) {
 		free(deps[i].ns);
 		free(deps[i].app);
