@@ -134,8 +134,13 @@ int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_
 	struct npgw_ruleset_verdict v[NPGW_RULESET_MAX_BURST];
 	int rc = npgw_ruleset_classify_burst(rs, t, n, v);
 
+	const struct npgw_compile_result *cr = npgw_ruleset_compiled(rs);
+	bool admin = false;
+
 	if (rc < 0)
 		return rc;
+	for (uint32_t m = 0; m < cr->n_metas && !admin; m++)
+		admin = cr->metas[m].tier == NPGW_K8S_TIER_ADMIN;
 	for (unsigned int i = 0; i < n; i++) {
 		out[i].tuple = t[i];
 		out[i].verdict = v[i];
@@ -147,6 +152,8 @@ int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_
 		out[i].ingress.pass = v[i].admin_ingress != v[i].ingress
 					      ? npgw_ruleset_meta(rs, v[i].admin_ingress)
 					      : NULL;
+		out[i].egress.admin_no_match = admin && v[i].admin_egress == 0;
+		out[i].ingress.admin_no_match = admin && v[i].admin_ingress == 0;
 		out[i].allowed = v[i].allowed;
 	}
 	return (int)n;
@@ -276,6 +283,8 @@ static cJSON *side_json(const struct npgw_explain_side *s)
 	    (!cJSON_AddItemToObject(o, "pass", p = cJSON_CreateObject()) || p == NULL ||
 	     !meta_json(s->pass, p)))
 		goto fail;
+	if (s->admin_no_match && !cJSON_AddStringToObject(o, "admin", "no rule matched"))
+		goto fail;
 	if (s->meta != NULL && !meta_json(s->meta, o))
 		goto fail;
 	return o;
@@ -388,6 +397,9 @@ static void print_side(FILE *out, const char *dir, const char *who, const char *
 		fprintf(out, "  %-7s %s: Admin tier passed it on: ", dir, who);
 		print_tier_rule(out, pass);
 		fputc('\n', out);
+	} else if (str_of(side, "admin", NULL) != NULL) {
+		fprintf(out, "  %-7s %s: Admin tier: no rule matched (or no Admin policy selects it)\n",
+			dir, who);
 	}
 	fprintf(out, "  %-7s %s: ", dir, who);
 	if (tier != NULL) {

@@ -44,6 +44,8 @@ struct npgw_explain_side {
 	/* The Admin tier rule whose Pass sent this side on to NetworkPolicy
 	 * and Baseline, or NULL. */
 	const struct npgw_compile_meta *pass;
+	/* The generation has Admin tier rules and none matched this side. */
+	bool admin_no_match;
 };
 
 struct npgw_explain_answer {
@@ -90,7 +92,9 @@ int npgw_explain_query_from_json(const cJSON *args, struct npgw_explain_query *q
  * known; a tier rule adds "tier" ("Admin" or "Baseline"), "kind",
  * "priority" (not for a BaselineAdminNetworkPolicy), "action" ("allow",
  * "deny", "pass") and "rule_name" when it has one; a side an Admin Pass
- * sent on adds "pass", the same fields of that rule), "generation", "src"
+ * sent on adds "pass", the same fields of that rule; where the generation
+ * has Admin rules and none matched, "admin": "no rule matched"),
+ * "generation", "src"
  * and "dst" (the addresses the endpoints resolved to). Returns 0 or
  * -ENOMEM.
  */
