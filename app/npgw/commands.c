@@ -458,6 +458,12 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 				cJSON_AddNumberToObject(dn, "evicted", (double)st.ct.denied_evicted);
 				cJSON_AddNumberToObject(dn, "skipped", (double)st.ct.denied_skipped);
 			}
+			cJSON *tw = cJSON_AddObjectToObject(ct, "tcp_window");
+
+			if (tw != NULL) {
+				cJSON_AddNumberToObject(tw, "dropped", (double)st.ct.tcp_window_drops);
+				cJSON_AddNumberToObject(tw, "passed", (double)st.ct.tcp_window_passed);
+			}
 		}
 	}
 	gw_obs_stats(gw, o);

@@ -389,6 +389,13 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 		"denied flows not remembered: the full denied space admits 1 in 16 "
 		"while its entries are not hit (a flood of new flows)",
 		st->ct.denied_skipped);
+	npgw_metrics_family(f, "npgw_tcp_out_of_window_total", "counter",
+			    "TCP segments outside their flow's sequence window: RSTs and FINs "
+			    "dropped, others forwarded without moving the flow");
+	npgw_metrics_u64(f, "npgw_tcp_out_of_window_total",
+			 (const char *const[]){"action", "dropped", NULL}, st->ct.tcp_window_drops);
+	npgw_metrics_u64(f, "npgw_tcp_out_of_window_total",
+			 (const char *const[]){"action", "passed", NULL}, st->ct.tcp_window_passed);
 
 	npgw_metrics_family(f, "npgw_worker_polls_total", "counter",
 			    "poll rounds over the worker's rx queues");

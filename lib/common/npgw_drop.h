@@ -59,7 +59,10 @@
 	X(FRAG_FLOOD, 32, "frag-flood",                                                       \
 	  "the fragment table, the hold buffer or a datagram's range list is full")           \
 	X(FRAG_TIMEOUT, 33, "frag-timeout",                                                   \
-	  "a held fragment whose first fragment did not come in time")
+	  "a held fragment whose first fragment did not come in time")                        \
+	X(TCP_OUT_OF_WINDOW, 34, "tcp-out-of-window",                                         \
+	  "a TCP RST or FIN outside its flow's sequence window (spoofed or stale): the flow "  \
+	  "is left as it was")
 
 enum npgw_drop_reason {
 	NPGW_DROP_NONE = 0,

@@ -35,6 +35,7 @@
 #include <rte_random.h>
 
 #include "ct_private.h"
+#include "ct_tcp.h"
 
 _Static_assert(sizeof(struct npgw_conntrack_entry) == 64, "a flow entry is one cache line");
 _Static_assert(sizeof(struct npgw_conntrack_result) == 8, "a result is 8 bytes");
@@ -177,6 +178,8 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	ct->slots = cfg->capacity + cfg->denied_capacity;
 	ct->e = rte_zmalloc_socket("npgw_ct_entries", sizeof(*ct->e) * ct->slots, 64,
 				   cfg->socket_id);
+	ct->l4 = rte_zmalloc_socket("npgw_ct_l4", sizeof(*ct->l4) * ct->slots, 64,
+				    cfg->socket_id);
 	if (cfg->denied_capacity > 0) {
 		ct->dring_size = cfg->denied_capacity;
 		ct->dring = rte_malloc_socket("npgw_ct_denied", sizeof(*ct->dring) * ct->dring_size,
@@ -188,7 +191,7 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	}
 	ct->snap = rte_zmalloc_socket("npgw_ct_snap", sizeof(*ct->snap) * cfg->snapshot_max, 64,
 				      cfg->socket_id);
-	if (ct->e == NULL || ct->snap == NULL) {
+	if (ct->e == NULL || ct->l4 == NULL || ct->snap == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -225,6 +228,7 @@ void npgw_conntrack_free(struct npgw_conntrack *ct)
 	rte_hash_free(ct->h);
 	ct_secret_used[ct->secret_slot] = false;
 	rte_free(ct->e);
+	rte_free(ct->l4);
 	rte_free(ct->dring);
 	rte_free(ct->snap);
 	rte_free(ct);
@@ -320,10 +324,15 @@ static inline void tcp_update(struct npgw_conntrack *ct, struct npgw_conntrack_e
 		e->deadline = now + ct->to_tcp[st];
 }
 
-/* Account one packet of a live entry: counters, state, deadline. */
+/*
+ * Account one packet of a live entry: counters, state, deadline. tw is
+ * what the TCP window said of it: a segment outside the window (or an RST
+ * that is not where the receiver expects it) is counted and forwarded but
+ * moves neither the state nor the deadline.
+ */
 static inline void entry_update(struct npgw_conntrack *ct, struct npgw_conntrack_entry *e,
 				const struct npgw_pkt_info *info, uint8_t proto, unsigned int dir,
-				uint64_t now)
+				uint64_t now, enum ct_tcpw tw)
 {
 	uint64_t to;
 
@@ -333,7 +342,10 @@ static inline void entry_update(struct npgw_conntrack *ct, struct npgw_conntrack
 	if (dir == NPGW_CONNTRACK_DIR_REPLY)
 		e->flags |= NPGW_CONNTRACK_E_SEEN_REPLY;
 	if (proto == NPGW_PROTO_TCP) {
-		tcp_update(ct, e, dir, info->tcp_flags, now);
+		if (likely(tw == CT_TCPW_OK))
+			tcp_update(ct, e, dir, info->tcp_flags, now);
+		else if (tw == CT_TCPW_OUT)
+			CT_INC(ct, tcp_window_passed);
 		return;
 	}
 	e->state = (e->flags & NPGW_CONNTRACK_E_SEEN_REPLY) ? NPGW_CONNTRACK_ESTABLISHED
@@ -366,6 +378,23 @@ static inline bool is_icmp(const struct npgw_pkt_info *info)
 {
 	return (info->proto == NPGW_PROTO_ICMP && info->family == 4) ||
 	       (info->proto == NPGW_PROTO_ICMPV6 && info->family == 6);
+}
+
+/*
+ * The TCP window's verdict on packet i of the burst (a TCP packet of the
+ * entry at pos, direction dir), learning from it when it is in the window.
+ * Without its frame (no mbufs given) the window is not checked: OK.
+ */
+static inline enum ct_tcpw tcp_track(struct npgw_conntrack *ct, unsigned int i, uint32_t pos,
+				     const struct npgw_conntrack_entry *e, unsigned int dir)
+{
+	const struct rte_mbuf *m = ct->pkts != NULL ? ct->pkts[i] : NULL;
+	struct ct_tcp_seg g;
+
+	if (m == NULL || !ct_tcp_seg_read(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+					  &ct->info[i], &g))
+		return CT_TCPW_OK;
+	return ct_tcp_window(&ct->l4[pos], e->state, e->flags, dir, &g);
 }
 
 /*
@@ -450,6 +479,7 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 	if (n > NPGW_CONNTRACK_MAX_BURST)
 		n = NPGW_CONNTRACK_MAX_BURST;
 	ct->info = info;
+	ct->pkts = pkts;
 	ct->n = n;
 	ct->changed = false;
 	for (unsigned int i = 0; i < n; i++) {
@@ -461,8 +491,12 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 	if (nk > 0) {
 		rte_hash_lookup_with_hash_bulk(ct->h, ct->kp, ct->sig, nk, ct->pos);
 		for (unsigned int k = 0; k < nk; k++)
-			if (ct->pos[k] >= 0)
+			if (ct->pos[k] >= 0) {
 				rte_prefetch0(&ct->e[ct->pos[k]]);
+				if (ct->keys[k].proto == NPGW_PROTO_TCP ||
+				    ct->keys[k].proto == NPGW_PROTO_SCTP)
+					rte_prefetch0(&ct->l4[ct->pos[k]]);
+			}
 	}
 	CT_ADD(ct, lookups, nk);
 
@@ -470,6 +504,7 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 		struct npgw_conntrack_result *r = &res[i];
 		const struct ct_pkt *p = &ct->pkt[i];
 		struct npgw_conntrack_entry *e;
+		enum ct_tcpw tw;
 		int32_t pos;
 
 		if (!p->has_key) {
@@ -516,6 +551,19 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 		}
 		r->entry = (uint32_t)pos;
 		r->dir = (uint8_t)dir_of(e, p->from);
+		tw = CT_TCPW_OK;
+		if (info[i].proto == NPGW_PROTO_TCP && !p->related) {
+			tw = tcp_track(ct, i, (uint32_t)pos, e, r->dir);
+			if (unlikely(tw == CT_TCPW_OUT) &&
+			    (info[i].tcp_flags & (NPGW_PKT_TCP_RST | NPGW_PKT_TCP_FIN))) {
+				/* an RST or FIN outside the window: spoofed or
+				 * stale; it must not end the flow */
+				r->kind = NPGW_CONNTRACK_DROP;
+				r->reason = NPGW_DROP_TCP_OUT_OF_WINDOW;
+				CT_INC(ct, tcp_window_drops);
+				continue;
+			}
+		}
 		if (e->generation != (uint32_t)generation) {
 			r->flags |= NPGW_CONNTRACK_F_STALE;
 			need++;
@@ -528,7 +576,7 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 		}
 		r->kind = NPGW_CONNTRACK_HIT;
 		CT_INC(ct, hits);
-		entry_update(ct, e, &info[i], info[i].proto, r->dir, now);
+		entry_update(ct, e, &info[i], info[i].proto, r->dir, now, tw);
 	}
 	return need;
 }
@@ -727,7 +775,11 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 		res->entry = (uint32_t)pos;
 		res->dir = (uint8_t)dir_of(e, p->from);
 		res->flags &= (uint8_t)~NPGW_CONNTRACK_F_NO_SYN;
-		entry_update(ct, e, &ct->info[i], k->proto, res->dir, now);
+		/* an out-of-window RST or FIN here (it came in the burst that
+		 * created the flow) passes, but changes nothing */
+		entry_update(ct, e, &ct->info[i], k->proto, res->dir, now,
+			     k->proto == NPGW_PROTO_TCP ? tcp_track(ct, i, (uint32_t)pos, e, res->dir)
+							: CT_TCPW_OK);
 		CT_INC(ct, hits);
 		return NPGW_CONNTRACK_PASS;
 	}
@@ -759,15 +811,24 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 		ct->changed = true;
 	}
 	memset(e, 0, sizeof(*e));
+	memset(&ct->l4[pos], 0, sizeof(ct->l4[pos]));
 	e->flags = NPGW_CONNTRACK_E_IN_USE | (p->from ? NPGW_CONNTRACK_E_ORIG_B : 0);
-	if (k->proto == NPGW_PROTO_TCP && (res->flags & NPGW_CONNTRACK_F_NO_SYN))
+	if (k->proto == NPGW_PROTO_TCP && (res->flags & NPGW_CONNTRACK_F_NO_SYN)) {
+		/* picked up: the SYNs that carried the window scales were not
+		 * seen, so assume the largest for both sides */
 		e->flags |= NPGW_CONNTRACK_E_PICKUP;
+		ct->l4[pos].tcp[0].td_scale = CT_TCP_PICKUP_SCALE;
+		ct->l4[pos].tcp[1].td_scale = CT_TCP_PICKUP_SCALE;
+	}
 	e->state = NPGW_CONNTRACK_NEW;
 	e->epoch = ct->epoch;
 	e->generation = (uint32_t)generation;
 	e->egress = v->egress;
 	e->ingress = v->ingress;
-	entry_update(ct, e, &ct->info[i], k->proto, NPGW_CONNTRACK_DIR_ORIG, now);
+	entry_update(ct, e, &ct->info[i], k->proto, NPGW_CONNTRACK_DIR_ORIG, now,
+		     k->proto == NPGW_PROTO_TCP
+			     ? tcp_track(ct, i, (uint32_t)pos, e, NPGW_CONNTRACK_DIR_ORIG)
+			     : CT_TCPW_OK);
 	CT_INC(ct, in_use);
 	CT_INC(ct, in_use_proto[proto_slot(k->proto)]);
 	CT_INC(ct, inserts);
@@ -1021,6 +1082,8 @@ void npgw_conntrack_get_stats(const struct npgw_conntrack *ct, struct npgw_connt
 	st->kept = LD(kept);
 	st->flushed = LD(flushed);
 	st->no_syn = LD(no_syn);
+	st->tcp_window_drops = LD(tcp_window_drops);
+	st->tcp_window_passed = LD(tcp_window_passed);
 	st->denied_capacity = ct->denied_capacity;
 	st->denied_in_use = LD(denied_in_use);
 	st->denied_inserts = LD(denied_inserts);

@@ -195,7 +195,9 @@ enum npgw_conntrack_kind {
 	NPGW_CONNTRACK_UNTRACKED,
 	/* A non-first fragment: npgw_conntrack_frag_later decides. */
 	NPGW_CONNTRACK_FRAGMENT,
-	/* Drop with `reason` (TCP_INVALID, ICMP_UNRELATED). */
+	/* Drop with `reason` (TCP_INVALID, ICMP_UNRELATED, TCP_OUT_OF_WINDOW:
+	 * an RST or FIN outside its flow's sequence window, which changed
+	 * nothing; `entry` and `dir` are set for that one). */
 	NPGW_CONNTRACK_DROP,
 	/* A flow denied under this generation, in the direction it was
 	 * denied: drop it with the verdict its entry holds (`entry`: read its
@@ -288,10 +290,11 @@ const struct npgw_conntrack_entry *npgw_conntrack_entry(const struct npgw_conntr
  * Look up a burst of parsed IP packets (kind NPGW_PKT_IP; n <=
  * NPGW_CONNTRACK_MAX_BURST) that arrived in `zone`, in one bulk hash
  * lookup. pkts[i] is the mbuf of info[i] (its first segment's bytes are
- * read for ICMP errors only; pkts may be NULL, then every ICMP error is
- * unrelated). For each packet res[i] says what to do (enum
- * npgw_conntrack_kind). A HIT is also accounted: TCP state, deadline,
- * counters move; a hit on a dead entry (expired, flushed, revoked, a
+ * read for ICMP errors and TCP headers; pkts may be NULL, then every ICMP
+ * error is unrelated and no TCP sequence window is checked). For each packet res[i] says what to do (enum
+ * npgw_conntrack_kind). A HIT is also accounted: TCP window, state, deadline,
+ * counters move (a TCP segment outside its flow's window moves only the
+ * counters, and an RST or FIN outside it is DROPped); a hit on a dead entry (expired, flushed, revoked, a
  * closed TCP flow that a new SYN reopens) is reported as a MISS.
  * generation is the live generation (0 when none): hits whose entry holds
  * another one are flagged STALE.
@@ -514,6 +517,10 @@ struct npgw_conntrack_stats {
 	uint64_t inserts, refused;          /* refused: table full */
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;                    /* misses that could not open a flow */
+	uint64_t tcp_window_drops;          /* RSTs and FINs outside their flow's
+					       window, dropped (TCP_OUT_OF_WINDOW) */
+	uint64_t tcp_window_passed;         /* other segments outside the window:
+					       forwarded, nothing learned */
 	uint64_t denied_capacity, denied_in_use; /* denied flows (see above) */
 	uint64_t denied_inserts, denied_hits, denied_evicted;
 	uint64_t denied_skipped;            /* not remembered: admission (below) */

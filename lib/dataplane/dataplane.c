@@ -521,6 +521,8 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->ct.denied_hits += cs.denied_hits;
 			st->ct.denied_evicted += cs.denied_evicted;
 			st->ct.denied_skipped += cs.denied_skipped;
+			st->ct.tcp_window_drops += cs.tcp_window_drops;
+			st->ct.tcp_window_passed += cs.tcp_window_passed;
 			st->ct.bytes += cs.bytes;
 		}
 	}
@@ -555,6 +557,8 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	st->ct.denied_hits -= b->ct.denied_hits;
 	st->ct.denied_evicted -= b->ct.denied_evicted;
 	st->ct.denied_skipped -= b->ct.denied_skipped;
+	st->ct.tcp_window_drops -= b->ct.tcp_window_drops;
+	st->ct.tcp_window_passed -= b->ct.tcp_window_passed;
 	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
 	st->swaps = dp->swaps;
 }

@@ -97,6 +97,9 @@ struct npgw_dp_stats {
 		/* denied flows, remembered in their own space (lib/conntrack) */
 		uint64_t denied_capacity, denied_in_use; /* gauges */
 		uint64_t denied_inserts, denied_hits, denied_evicted, denied_skipped;
+		/* TCP segments outside their flow's window: RSTs and FINs
+		 * dropped (tcp-out-of-window), others forwarded unlearned */
+		uint64_t tcp_window_drops, tcp_window_passed;
 		size_t bytes; /* memory of the flow tables */
 	} ct; /* connection tracking */
 };

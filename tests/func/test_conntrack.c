@@ -1727,6 +1727,266 @@ static void test_memory_per_entry_at_the_default_capacity(void)
 	CU_ASSERT_EQUAL(err, -EINVAL);
 }
 
+/* ---- TCP windows ---- */
+
+/* A TCP segment with every field the window reads: seq, ack, window,
+ * plen bytes of payload, and a window scale option when wscale >= 0. */
+static size_t tcpw(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t flags,
+		   uint32_t seq, uint32_t ack, uint16_t win, int wscale, size_t plen)
+{
+	uint8_t l4[CTF_MAX];
+	size_t hl = wscale >= 0 ? 24 : 20;
+	struct npgw_addr a;
+
+	npgw_addr_parse(s, &a);
+	memset(l4, 0, hl + plen);
+	ctf_wr16(l4, sp);
+	ctf_wr16(l4 + 2, dp);
+	ctf_wr32(l4 + 4, seq);
+	ctf_wr32(l4 + 8, ack);
+	l4[12] = (uint8_t)(hl / 4) << 4;
+	l4[13] = flags;
+	ctf_wr16(l4 + 14, win);
+	if (wscale >= 0) {
+		l4[20] = 1; /* no-op, then kind 3 length 3 */
+		l4[21] = 3;
+		l4[22] = 3;
+		l4[23] = (uint8_t)wscale;
+	}
+	struct ctf_ip o = {.src = s, .dst = d, .proto = NPGW_PROTO_TCP};
+
+	return ctf_wrap(&o, l4, hl + plen, fb);
+}
+
+/* The client (A, port 40000) and server (B, port 80) of the window tests,
+ * with their initial sequence numbers. */
+#define CLI_ISN 100000u
+#define SRV_ISN 7000000u
+
+static enum npgw_conntrack_action cli(uint8_t fl, uint32_t seq, uint32_t ack, size_t plen)
+{
+	return one(fb, tcpw(A4, 40000, B4, 80, fl, seq, ack, 1000, -1, plen), 1, &allow);
+}
+
+static enum npgw_conntrack_action srv(uint8_t fl, uint32_t seq, uint32_t ack, size_t plen)
+{
+	return one(fb, tcpw(B4, 80, A4, 40000, fl, seq, ack, 1000, -1, plen), 1, &deny);
+}
+
+/* A handshake and 100 bytes each way: the client has sent up to
+ * CLI_ISN + 101, the server up to SRV_ISN + 101. */
+static void handshake_and_data(uint32_t cisn, uint32_t sisn)
+{
+	one(fb, tcpw(A4, 40000, B4, 80, SYN, cisn, 0, 1000, -1, 0), 1, &allow);
+	one(fb, tcpw(B4, 80, A4, 40000, SYNACK, sisn, cisn + 1, 1000, -1, 0), 1, &deny);
+	CU_ASSERT_EQUAL(cli(ACK, cisn + 1, sisn + 1, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(cli(ACK | PSH, cisn + 1, sisn + 1, 100), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(srv(ACK | PSH, sisn + 1, cisn + 101, 100), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(cli(ACK, cisn + 101, sisn + 101, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+}
+
+/* The packet of the last one() was dropped as outside the window, and
+ * the entry e is as it was (state, packet counts, deadline). */
+static void assert_out_of_window(const struct npgw_conntrack_entry *before, uint32_t e)
+{
+	const struct npgw_conntrack_entry *now_e = npgw_conntrack_entry(ct, e);
+
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_TCP_OUT_OF_WINDOW);
+	CU_ASSERT_EQUAL(now_e->state, before->state);
+	CU_ASSERT_EQUAL(now_e->pkts[0], before->pkts[0]);
+	CU_ASSERT_EQUAL(now_e->pkts[1], before->pkts[1]);
+	CU_ASSERT_EQUAL(now_e->deadline, before->deadline);
+}
+
+static void test_tcp_window_rst_where_expected_closes(void)
+{
+	/* from the server at its next sequence number, RST|ACK */
+	make_table(1024, NULL);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 101, CLI_ISN + 101, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(stats().tcp_window_drops, 0);
+	drop_table();
+	/* from the client, a bare RST (no ACK) */
+	make_table(1024, NULL);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	CU_ASSERT_EQUAL(cli(RST, CLI_ISN + 101, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	drop_table();
+	/* at what the receiver acknowledged (a host that lost the socket
+	 * answers a segment with its ack as sequence number) */
+	make_table(1024, NULL);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	CU_ASSERT_EQUAL(srv(ACK | PSH, SRV_ISN + 101, CLI_ISN + 101, 500), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(srv(RST, SRV_ISN + 101, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	drop_table();
+}
+
+static void test_tcp_window_spoofed_rst_and_fin_are_dropped(void)
+{
+	struct npgw_conntrack_entry before;
+	uint32_t e;
+
+	make_table(1024, NULL);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	e = res[0].entry;
+	before = *entry0();
+	/* the right tuple, a sequence number far from the window */
+	srv(RST | ACK, SRV_ISN + 50000000, CLI_ISN + 101, 0);
+	assert_out_of_window(&before, e);
+	cli(RST, CLI_ISN - 200000, 0, 0);
+	assert_out_of_window(&before, e);
+	/* a FIN beyond what the receiver granted */
+	srv(FIN | ACK, SRV_ISN + 101 + 70000, CLI_ISN + 101, 0);
+	assert_out_of_window(&before, e);
+	/* an RST|ACK that acknowledges data never sent */
+	srv(RST | ACK, SRV_ISN + 101, CLI_ISN + 5000000, 0);
+	assert_out_of_window(&before, e);
+	CU_ASSERT_EQUAL(stats().tcp_window_drops, 4);
+	CU_ASSERT_EQUAL(stats().tcp_window_passed, 0);
+	/* an RST inside the window, not at the expected number: forwarded
+	 * (the endpoint answers with a challenge ACK), the flow stays */
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 101 + 300, CLI_ISN + 101, 0),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	/* data outside the window is forwarded, counted, learns nothing:
+	 * the server's next sequence number is still SRV_ISN + 101 */
+	CU_ASSERT_EQUAL(srv(ACK | PSH, SRV_ISN + 40000000, CLI_ISN + 101, 10),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(stats().tcp_window_passed, 1);
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 40000010, CLI_ISN + 101, 0), NPGW_CONNTRACK_DENY);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_TCP_OUT_OF_WINDOW);
+	/* the flow still works and closes normally */
+	CU_ASSERT_EQUAL(cli(FIN | ACK, CLI_ISN + 101, SRV_ISN + 101, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+	CU_ASSERT_EQUAL(srv(FIN | ACK, SRV_ISN + 101, CLI_ISN + 102, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(stats().tcp_window_drops, 5);
+	drop_table();
+}
+
+/* The answer to a SYN must acknowledge it: an RST|ACK with another ack is
+ * spoofed, whatever its sequence number. */
+static void test_tcp_window_rst_answering_a_syn(void)
+{
+	struct npgw_conntrack_entry before;
+
+	make_table(1024, NULL);
+	one(fb, tcpw(A4, 40000, B4, 80, SYN, CLI_ISN, 0, 1000, -1, 0), 1, &allow);
+	before = *entry0();
+	srv(RST | ACK, 0, CLI_ISN + 7, 0);
+	assert_out_of_window(&before, res[0].entry);
+	/* and it did not make up the server's side: the real SYN-ACK works */
+	CU_ASSERT_EQUAL(srv(SYNACK, SRV_ISN, CLI_ISN + 1, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_SYN_RECV);
+	drop_table();
+
+	make_table(1024, NULL);
+	one(fb, tcpw(A4, 40000, B4, 80, SYN, CLI_ISN, 0, 1000, -1, 0), 1, &allow);
+	CU_ASSERT_EQUAL(srv(RST | ACK, 0, CLI_ISN + 1, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	drop_table();
+}
+
+/* Window scale 7 on both SYNs: a window field of 1000 grants 128000
+ * bytes; with the option on one SYN only, neither side scales. */
+static void test_tcp_window_scaling(void)
+{
+	for (int both = 1; both >= 0; both--) {
+		make_table(1024, NULL);
+		one(fb, tcpw(A4, 40000, B4, 80, SYN, CLI_ISN, 0, 1000, 7, 0), 1, &allow);
+		one(fb, tcpw(B4, 80, A4, 40000, SYNACK, SRV_ISN, CLI_ISN + 1, 1000, both ? 7 : -1, 0),
+		    1, &deny);
+		cli(ACK, CLI_ISN + 1, SRV_ISN + 1, 0);
+		CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+		/* the SYN-ACK's window is never scaled: the server's first ACK
+		 * grants the scaled one */
+		srv(ACK, SRV_ISN + 1, CLI_ISN + 1, 0);
+		/* 100,000 bytes into the server's window, then a FIN after them */
+		CU_ASSERT_EQUAL(cli(ACK, CLI_ISN + 1 + 100000, SRV_ISN + 1, 1000),
+				NPGW_CONNTRACK_PASS);
+		CU_ASSERT_EQUAL(stats().tcp_window_passed, both ? 0 : 1);
+		cli(FIN | ACK, CLI_ISN + 1 + 101000, SRV_ISN + 1, 0);
+		if (both) {
+			CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+			CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+		} else {
+			CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+			CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_TCP_OUT_OF_WINDOW);
+		}
+		drop_table();
+	}
+}
+
+/* Sequence numbers wrap at 2^32: a window across 0 works both ways. */
+static void test_tcp_window_sequence_wraparound(void)
+{
+	const uint32_t cisn = 0xffffff00u, sisn = 0xffffffc0u;
+	struct npgw_conntrack_entry before;
+
+	make_table(1024, NULL);
+	handshake_and_data(cisn, sisn); /* both cross 0 here */
+	before = *entry0();
+	srv(RST | ACK, sisn + 101 - 0x80000000u, cisn + 101, 0);
+	assert_out_of_window(&before, res[0].entry);
+	CU_ASSERT_EQUAL(cli(ACK | PSH, cisn + 101, sisn + 101, 1000), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(stats().tcp_window_passed, 0);
+	CU_ASSERT_EQUAL(cli(RST | ACK, cisn + 1101, sisn + 101, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT(cisn + 1101 < 2000); /* it did wrap */
+	drop_table();
+}
+
+/* tcp_loose: a flow picked up mid-stream learns its window from its first
+ * packets; spoofed RSTs are dropped from then on. */
+static void test_tcp_window_loose_pickup_learns(void)
+{
+	struct npgw_conntrack_entry before;
+
+	make_table(1024, loose);
+	CU_ASSERT_EQUAL(cli(ACK | PSH, CLI_ISN, SRV_ISN, 100), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT(entry0()->flags & NPGW_CONNTRACK_E_PICKUP);
+	CU_ASSERT_EQUAL(srv(ACK | PSH, SRV_ISN, CLI_ISN + 100, 1000), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	/* windows of unknown scale: far-ahead data still fits */
+	CU_ASSERT_EQUAL(cli(ACK, CLI_ISN + 100 + 5000000, SRV_ISN + 1000, 1000),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(stats().tcp_window_passed, 0);
+	before = *entry0();
+	srv(RST | ACK, SRV_ISN + 0x80000000u, CLI_ISN + 100, 0);
+	assert_out_of_window(&before, res[0].entry);
+	/* in the (huge) window but not at the server's next number: kept */
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 1000 + 77777, CLI_ISN + 100, 0),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 1000, CLI_ISN + 100, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(stats().tcp_window_drops, 1);
+	drop_table();
+}
+
+/* Without the frames (no mbufs given), the window is not checked: the
+ * state follows the flags alone. */
+static void test_tcp_window_needs_the_frame(void)
+{
+	make_table(1024, NULL);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	begin();
+	add(fb, tcpw(B4, 80, A4, 40000, RST, SRV_ISN + 123456789, 0, 0, -1, 0));
+	npgw_conntrack_lookup_burst(ct, NULL, info, nb, ZONE, now, 1, res);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	drop_table();
+}
+
 /* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
 static char *eal_argv[] = {(char[]){"test_conntrack"}, (char[]){"--no-huge"}, (char[]){"-m"},
 	(char[]){"256"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
@@ -1759,6 +2019,18 @@ int npgw_test_register(void)
 		{"revoke twice in one burst", test_revoke_twice_in_one_burst},
 		{"related ICMP, IPv4", test_related_icmp_v4},
 		{"related ICMPv6", test_related_icmp_v6},
+		{NULL, NULL},
+	};
+	static const CU_TestInfo tcpwin[] = {
+		{"an RST where the receiver expects it closes",
+		 test_tcp_window_rst_where_expected_closes},
+		{"spoofed RST and FIN are dropped, the flow stays",
+		 test_tcp_window_spoofed_rst_and_fin_are_dropped},
+		{"an RST answering a SYN must acknowledge it", test_tcp_window_rst_answering_a_syn},
+		{"window scaling", test_tcp_window_scaling},
+		{"sequence numbers wrap around", test_tcp_window_sequence_wraparound},
+		{"loose pickup learns the window", test_tcp_window_loose_pickup_learns},
+		{"no frame, no window check", test_tcp_window_needs_the_frame},
 		{NULL, NULL},
 	};
 	static const CU_TestInfo frags[] = {
@@ -1798,6 +2070,7 @@ int npgw_test_register(void)
 	}
 	if (npgw_test_add_suite("conntrack flows", flows) != 0 ||
 	    npgw_test_add_suite("conntrack policy", policy) != 0 ||
+	    npgw_test_add_suite("conntrack TCP window", tcpwin) != 0 ||
 	    npgw_test_add_suite("conntrack fragments", frags) != 0 ||
 	    npgw_test_add_suite("conntrack in the worker's loop", example) != 0 ||
 	    npgw_test_add_suite("conntrack control", control) != 0)

@@ -187,12 +187,14 @@ static inline size_t ctf_packet(const char *src, const char *dst, const struct c
 	return ctf_wrap(&o, l4, n, out);
 }
 
-/* A TCP packet. */
+/* A TCP packet. Both sides start at sequence number 1000 (the SYN takes
+ * it), and an ACK acknowledges the other side's SYN (1001): a handshake,
+ * data without payload, FINs and RSTs all sit in the TCP window. */
 static inline size_t ctf_tcp(const char *src, uint16_t sport, const char *dst, uint16_t dport,
 			     uint8_t flags, uint8_t *out)
 {
 	struct ctf_l4 s = {.proto = NPGW_PROTO_TCP, .sport = sport, .dport = dport,
-			   .flags = flags, .seq = 1000, .ack = flags & 0x10 ? 2000 : 0};
+			   .flags = flags, .seq = 1000, .ack = flags & 0x10 ? 1001 : 0};
 
 	return ctf_packet(src, dst, &s, out);
 }

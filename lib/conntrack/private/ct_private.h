@@ -193,6 +193,47 @@ struct ct_frag_table {
 	uint32_t seed;
 };
 
+/* ---- per-protocol state beside the entry (tcp_window.c, sctp.c) ---- */
+
+/*
+ * The TCP sequence window of one direction, Linux conntrack's
+ * ip_ct_tcp_state in 16 bytes: the window is kept unscaled in 16 bits
+ * (scaled where it is compared), so that both directions fit 32 bytes.
+ */
+struct ct_tcp_dir {
+	uint32_t td_end;    /* highest seq + len this side sent (SYN, FIN count one) */
+	uint32_t td_maxend; /* highest ack + window the peer granted: how far this
+			       side may send */
+	uint32_t td_maxack; /* highest ack this side sent (CT_TCPF_MAXACK) */
+	uint16_t td_maxwin; /* largest window this side advertised, unscaled;
+			       0: this direction not seen yet */
+	uint8_t td_scale;   /* window scale shift of this side's windows, 0..14 */
+	uint8_t flags;      /* CT_TCPF_* */
+};
+
+#define CT_TCPF_WSCALE 0x01 /* its SYN offered window scaling */
+#define CT_TCPF_MAXACK 0x02 /* td_maxack is set */
+
+/* SCTP association of one flow (sctp.c). */
+struct ct_sctp {
+	uint32_t vtag[2];   /* the verification tag each direction's packets
+			       carry (per enum npgw_conntrack_dir), 0: unknown */
+	uint8_t state;      /* enum ct_sctp_state */
+	uint8_t pad[23];
+};
+
+/*
+ * What the entry has no room for, in a parallel array indexed like the
+ * entries: 32 bytes, two per cache line, prefetched with the entry for TCP
+ * and SCTP hits. Zeroed when an entry is created.
+ */
+union ct_l4 {
+	struct ct_tcp_dir tcp[2]; /* per enum npgw_conntrack_dir */
+	struct ct_sctp sctp;
+};
+
+_Static_assert(sizeof(union ct_l4) == 32, "the per-protocol state is 32 bytes");
+
 /* ---- the table ---- */
 
 /* Counters the worker writes with relaxed atomic stores and any thread
@@ -203,6 +244,7 @@ struct ct_counters {
 	uint64_t inserts, refused;
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;
+	uint64_t tcp_window_drops, tcp_window_passed;
 	uint64_t denied_in_use, denied_inserts, denied_hits, denied_evicted, denied_skipped;
 	uint64_t frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
@@ -227,6 +269,7 @@ struct npgw_conntrack {
 	struct ct_hash_secret hs;
 	uint32_t secret_slot; /* hs's copy for rte_hash's own calls */
 	struct npgw_conntrack_entry *e; /* [slots], indexed by rte_hash position */
+	union ct_l4 *l4;                /* [slots], TCP window / SCTP association */
 	uint32_t slots;    /* capacity + denied_capacity: keys the hash holds */
 	uint32_t capacity; /* allowed flows */
 	uint32_t denied_capacity;
@@ -251,6 +294,7 @@ struct npgw_conntrack {
 
 	/* the last burst */
 	const struct npgw_pkt_info *info;
+	struct rte_mbuf *const *pkts; /* NULL: no TCP window tracking */
 	unsigned int n;
 	struct ct_pkt pkt[NPGW_CONNTRACK_MAX_BURST];
 	struct ct_key keys[NPGW_CONNTRACK_MAX_BURST];
