@@ -143,6 +143,7 @@ kind: Node
 metadata: {name: n1, labels: {role: infra}}
 status: {addresses: [{type: InternalIP, address: 192.168.60.1}]}
 EOF
+check "diff names tier policies and Nodes by their kinds" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock diff -f $tmp/tiers.yaml | grep -q 'adminnetworkpolicy/guard' && \"$ctl_bin\" --socket $tmp/npgw.sock diff -f $tmp/tiers.yaml | grep -q 'node/n1'"
 check "apply tier policies and a Node" ctl apply -f "$tmp/tiers.yaml"
 check "get adminnetworkpolicies" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get anp | grep -q 'guard.*Admin.*7'"
 check "get clusternetworkpolicies" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get clusternetworkpolicies | grep -q 'base.*Baseline.*3'"
