@@ -62,7 +62,10 @@
 	  "a held fragment whose first fragment did not come in time")                        \
 	X(TCP_OUT_OF_WINDOW, 34, "tcp-out-of-window",                                         \
 	  "a TCP RST or FIN outside its flow's sequence window (spoofed or stale): the flow "  \
-	  "is left as it was")
+	  "is left as it was")                                                                \
+	X(STEER_FULL, 35, "steer-full",                                                       \
+	  "a fragment or ICMP error for another worker's flow, and the ring to that worker "  \
+	  "was full")
 
 enum npgw_drop_reason {
 	NPGW_DROP_NONE = 0,

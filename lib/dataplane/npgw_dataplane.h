@@ -84,6 +84,8 @@ struct npgw_dp_stats {
 	uint64_t rx, tx;
 	uint64_t allowed; /* IP packets the policy allowed */
 	uint64_t non_ip; /* non-IP frames forwarded */
+	uint64_t steered; /* fragments and ICMP errors handed to the worker of
+			     their flow (several workers: software steering) */
 	uint64_t drops[NPGW_DROP_MAX];
 	uint64_t drops_total;
 	unsigned int n_ports;
@@ -251,7 +253,8 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out);
 
 /*
  * Run one poll round of worker w on the calling thread (every rx queue it
- * owns, one burst each) and return the number of packets received. For
+ * owns, one burst each, then one burst from each steering ring other
+ * workers hand it packets on) and return the number of packets taken. For
  * functional tests that drive the data path deterministically; never while
  * the workers run.
  */
