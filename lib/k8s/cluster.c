@@ -440,6 +440,29 @@ static int warn_priorities(const struct npgw_k8s_cluster *c, struct npgw_diags *
 	return 0;
 }
 
+/* A tier policy whose subject holds no pod (when c holds pods): it
+ * decides nothing until one does. Returns 0 or -ENOMEM. */
+static int tier_warn_unselected(const struct npgw_k8s_cluster *c, const struct npgw_k8s_policy *p,
+				struct npgw_diags *d)
+{
+	for (size_t k = 0; k < c->n_pods; k++) {
+		struct npgw_k8s_label tmp;
+		struct npgw_k8s_labels tmp_set;
+		const struct npgw_k8s_labels *nsl =
+			npgw_k8s_namespace_labels(c, c->pods[k]->namespace, &tmp, &tmp_set);
+
+		if (npgw_k8s_policy_selects(p, c->pods[k], nsl))
+			return 0;
+	}
+	return npgw_diags_add(d, NPGW_SEV_WARNING, p->origin.file, p->origin.line, p->origin.col,
+			      "spec.subject",
+			      "%s %s selects no pod (host-network pods never count): it has no "
+			      "effect until one does",
+			      npgw_k8s_policy_kind_name(p), p->name) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
 /*
  * Warnings, when the cluster holds pods (policy files checked alone say
  * nothing): a policy that selects no pod, an ingress rule's named port that
@@ -460,8 +483,11 @@ int npgw_k8s_cluster_warn(const struct npgw_k8s_cluster *c, struct npgw_diags *d
 		const struct npgw_k8s_origin *o = &p->origin;
 		size_t n_sel = 0;
 
-		if (p->tier != NPGW_K8S_TIER_NETPOL)
+		if (p->tier != NPGW_K8S_TIER_NETPOL) {
+			if (tier_warn_unselected(c, p, d) < 0)
+				return -ENOMEM;
 			continue;
+		}
 
 		for (size_t k = 0; k < c->n_pods; k++)
 			n_sel += selects(p, c->pods[k]);

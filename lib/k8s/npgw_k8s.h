@@ -279,8 +279,9 @@ struct npgw_k8s_cluster *npgw_k8s_load_paths(const char *const *paths, size_t n,
 int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diags *diags);
 
 /*
- * Advice on what the objects say, as warnings (never errors): when c holds
- * pods, a policy that selects none, an ingress rule's named port that no
+ * Advice on what the objects say, as warnings (never errors): two tier
+ * policies of one tier with the same priority; when c holds pods, a
+ * policy (NetworkPolicy or tier) that selects none, an ingress rule's named port that no
  * pod the policy selects has, an egress rule's named port that no pod has.
  * For input being checked (npgwctl validate, the policy files); a restored
  * state is not warned about again. Returns 0 or -ENOMEM.

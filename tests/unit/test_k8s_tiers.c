@@ -532,6 +532,27 @@ static void test_equal_priorities_warn(void)
 	done(&r);
 }
 
+static void test_tier_policy_selecting_no_pod_warns(void)
+{
+	struct result r = run(ANP_HEAD "  priority: 3\n"
+				       "  subject: {namespaces: {matchLabels: {team: none}}}\n---\n"
+				       CNP_HEAD "  tier: Admin\n  priority: 4\n  subject: {namespaces: {}}\n"
+				       "---\napiVersion: v1\nkind: Pod\n"
+				       "metadata: {namespace: x, name: p, labels: {app: a}}\n"
+				       "status: {podIP: 10.0.0.1}\n"
+				       "---\napiVersion: v1\nkind: Pod\n"
+				       "metadata: {namespace: 'y', name: h}\n"
+				       "spec: {hostNetwork: true}\nstatus: {podIP: 10.0.0.9}\n");
+
+	CU_ASSERT_EQUAL(r.d.n_errors, 0);
+	CU_ASSERT_EQUAL(npgw_k8s_cluster_warn(r.c, &r.d), 0);
+	CU_ASSERT_TRUE(has(&r.d, NPGW_SEV_WARNING, "t.yaml:1:1", "spec.subject",
+			   "AdminNetworkPolicy a selects no pod"));
+	/* the ClusterNetworkPolicy selects x/p: no warning for it */
+	CU_ASSERT_EQUAL(r.d.n_warnings, 1);
+	done(&r);
+}
+
 static void test_duplicates_name_the_kind(void)
 {
 	struct result r = run(ANP_HEAD "  priority: 3\n  subject: {namespaces: {}}\n---\n" ANP_HEAD
@@ -589,6 +610,7 @@ int npgw_test_register(void)
 		{"api_versions_and_foreign_kinds", test_api_versions_and_foreign_kinds},
 		{"node_addresses", test_node_addresses},
 		{"equal_priorities_warn", test_equal_priorities_warn},
+		{"tier_policy_selecting_no_pod_warns", test_tier_policy_selecting_no_pod_warns},
 		{"duplicates_name_the_kind", test_duplicates_name_the_kind},
 		{"null_pod_selector_reads_as_empty", test_null_pod_selector_reads_as_empty},
 		{NULL, NULL},
