@@ -136,6 +136,15 @@ static void burst(struct rte_mbuf **m, const uint8_t *ctl, unsigned int n)
 	if (nip == 0)
 		return;
 	npgw_conntrack_lookup_burst(ct, ipm, info, nip, 3, now, gen, res);
+	/* a denied flow's entry is read before the burst's first commit,
+	 * which may evict denied entries (as the worker's after_lookup) */
+	for (unsigned int k = 0; k < nip; k++) {
+		if (res[k].kind != NPGW_CONNTRACK_DENIED)
+			continue;
+		const struct npgw_conntrack_entry *e = npgw_conntrack_entry(ct, res[k].entry);
+		if (!(e->flags & NPGW_CONNTRACK_E_IN_USE) || !(e->flags & NPGW_CONNTRACK_E_DENIED))
+			abort();
+	}
 	for (unsigned int k = 0; k < nip; k++) {
 		struct npgw_ruleset_verdict v = {.allowed = ipctl[k] & 1};
 		struct npgw_ruleset_tuple t;
@@ -177,6 +186,9 @@ static void burst(struct rte_mbuf **m, const uint8_t *ctl, unsigned int n)
 		}
 		case NPGW_CONNTRACK_DROP:
 			why = res[k].reason;
+			break;
+		case NPGW_CONNTRACK_DENIED:
+			why = NPGW_DROP_POLICY_INGRESS;
 			break;
 		default:
 			abort();
