@@ -25,7 +25,7 @@ run_suite() {
 		exit 1
 	fi
 	grep -hE '^ *(Run Summary|suites|tests|asserts) ' "$dir/meson-logs/testlog.txt" || true
-	grep -hE '^ *[0-9]+/[0-9]+ ' "$dir/meson-logs/benchlog.txt" || true
+	grep -hE '^ *[0-9]+/[0-9]+ ' "$dir/meson-logs/benchlog-bench.txt" || true
 }
 
 echo "== normal build =="
