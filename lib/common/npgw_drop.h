@@ -62,7 +62,10 @@
 	  "a held fragment whose first fragment did not come in time")                        \
 	X(TCP_OUT_OF_WINDOW, 34, "tcp-out-of-window",                                         \
 	  "a TCP RST or FIN outside its flow's sequence window (spoofed or stale): the flow "  \
-	  "is left as it was")
+	  "is left as it was")                                                                \
+	X(SCTP_INVALID, 35, "sctp-invalid",                                                   \
+	  "an SCTP packet with another verification tag than its association's, a chunk "     \
+	  "after the association ended, or chunks bundled as SCTP forbids")
 
 enum npgw_drop_reason {
 	NPGW_DROP_NONE = 0,
