@@ -414,6 +414,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 	cJSON_AddNumberToObject(o, "tx", (double)st.tx);
 	cJSON_AddNumberToObject(o, "allowed", (double)st.allowed);
 	cJSON_AddNumberToObject(o, "non_ip", (double)st.non_ip);
+	cJSON_AddNumberToObject(o, "steered", (double)st.steered);
 	cJSON_AddNumberToObject(o, "dropped", (double)st.drops_total);
 	ports = cJSON_AddArrayToObject(o, "ports");
 	for (unsigned int p = 0; ports != NULL && p < st.n_ports; p++) {

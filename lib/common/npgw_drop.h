@@ -63,7 +63,10 @@
 	X(TCP_OUT_OF_WINDOW, 34, "tcp-out-of-window",                                         \
 	  "a TCP RST or FIN outside its flow's sequence window (spoofed or stale): the flow "  \
 	  "is left as it was")                                                                \
-	X(SCTP_INVALID, 35, "sctp-invalid",                                                   \
+	X(STEER_FULL, 35, "steer-full",                                                       \
+	  "a fragment or ICMP error for another worker's flow, and the ring to that worker "  \
+	  "was full")                                                                         \
+	X(SCTP_INVALID, 36, "sctp-invalid",                                                   \
 	  "an SCTP packet with another verification tag than its association's, a chunk "     \
 	  "after the association ended, or chunks bundled as SCTP forbids")
 

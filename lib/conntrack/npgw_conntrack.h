@@ -120,9 +120,11 @@ void npgw_conntrack_tuple_of(const struct npgw_pkt_info *info, uint16_t zone,
 			     struct npgw_conntrack_tuple *t);
 
 /*
- * A hash of the tuple that is the same for both directions, for software
- * steering of packets to workers (worker = hash % n). Seeded; the same
- * seed must be used for every packet. Any thread.
+ * A hash of the tuple that is the same for both directions, for a software
+ * distributor of packets to workers (worker = hash % n) that replaces RSS.
+ * Seeded; the same seed must be used for every packet. The data plane does
+ * not use it: it keeps RSS and steers only fragments and ICMP errors, by
+ * the NIC's Toeplitz hash (lib/dataplane/steer.c). Any thread.
  */
 uint32_t npgw_conntrack_hash_symmetric(const struct npgw_conntrack_tuple *t, uint32_t seed);
 

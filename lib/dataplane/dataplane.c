@@ -70,6 +70,36 @@ static int port_find(const struct npgw_config_port *cp, uint16_t *pid)
 	return 0;
 }
 
+/*
+ * Spread the redirection table over the rx queues in turn (entry j ->
+ * queue j % nb_rxq), as most drivers do by default, but written so that
+ * software steering (steer.c) knows it: queue = table[hash % size]. A
+ * device that refuses keeps its own table; steering then assumes the
+ * same spread.
+ */
+static void reta_setup(struct npgw_dp *dp, unsigned int i, uint16_t pid, uint16_t size,
+		       uint16_t nb_rxq)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	int rc;
+
+	dp->rss_reta[i] = size;
+	if (size > RTE_ETH_RSS_RETA_SIZE_512)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t j = 0; j < size; j++) {
+		reta[j / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (j % RTE_ETH_RETA_GROUP_SIZE);
+		reta[j / RTE_ETH_RETA_GROUP_SIZE].reta[j % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(j % nb_rxq);
+	}
+	rc = rte_eth_dev_rss_reta_update(pid, reta, size);
+	if (rc < 0)
+		DP_LOG(WARNING,
+		       "port %s: cannot set the RSS redirection table (%s): software steering "
+		       "assumes entry j goes to queue j %% %u",
+		       dp->cfg->ports[i].name, strerror(-rc), nb_rxq);
+}
+
 static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint16_t nb_txq)
 {
 	const struct npgw_config_port *cp = &dp->cfg->ports[i];
@@ -90,13 +120,18 @@ static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint1
 		       nb_rxq, nb_txq, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
+	dp->rss_nq[i] = nb_rxq;
 	if (nb_rxq > 1) {
+		const uint64_t hf =
+			RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_SCTP;
+
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
 		conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(symmetric_rss_key);
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_SCTP) &
-			info.flow_type_rss_offloads;
+		conf.rx_adv_conf.rss_conf.rss_hf = hf & info.flow_type_rss_offloads;
+		/* what software steering assumes the device does (steer.c) */
+		dp->rss_hf[i] = info.flow_type_rss_offloads != 0 ? hf & info.flow_type_rss_offloads
+								 : hf;
 	}
 	rc = rte_eth_dev_configure(pid, nb_rxq, nb_txq, &conf);
 	if (rc < 0) {
@@ -129,6 +164,8 @@ static int port_setup(struct npgw_dp *dp, unsigned int i, uint16_t nb_rxq, uint1
 		return rc;
 	}
 	dp->port_started[i] = true;
+	if (nb_rxq > 1 && info.flow_type_rss_offloads != 0 && info.reta_size > 0)
+		reta_setup(dp, i, pid, info.reta_size, nb_rxq);
 	return 0;
 }
 
@@ -293,6 +330,9 @@ struct npgw_dp *npgw_dp_create(const struct npgw_config *cfg, int *err)
 		if (rc < 0)
 			goto fail;
 	}
+	rc = dp_steer_setup(dp);
+	if (rc < 0)
+		goto fail;
 	sz = rte_rcu_qsbr_get_memsize(NPGW_MAX(dp->n_workers, 1u));
 	dp->rcu = rte_zmalloc("npgw-rcu", sz, RTE_CACHE_LINE_SIZE);
 	if (dp->rcu == NULL) {
@@ -361,6 +401,7 @@ void npgw_dp_free(struct npgw_dp *dp)
 	}
 	npgw_dp_reclaim(dp, true);
 	gen_free(atomic_load(&dp->gen));
+	dp_steer_free(dp);
 	if (dp->workers != NULL)
 		for (unsigned int w = 0; w < dp->n_workers; w++) {
 			if (dp->workers[w] == NULL)
@@ -502,6 +543,7 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->drops[r] += ws->drops[r];
 		st->allowed += ws->allowed;
 		st->non_ip += ws->non_ip;
+		st->steered += ws->steered;
 		if (dp->workers[w]->ct != NULL) {
 			struct npgw_conntrack_stats cs;
 
@@ -548,6 +590,7 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	}
 	st->allowed -= b->allowed;
 	st->non_ip -= b->non_ip;
+	st->steered -= b->steered;
 	st->ct.inserts -= b->ct.inserts;
 	st->ct.refused -= b->ct.refused;
 	st->ct.expired -= b->ct.expired;
@@ -762,6 +805,8 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out)
 			st.ports[p].rx, st.ports[p].tx, st.ports[p].drop);
 	fprintf(out, "allowed %" PRIu64 ", non-IP forwarded %" PRIu64 ", dropped %" PRIu64 "\n",
 		st.allowed, st.non_ip, st.drops_total);
+	if (st.steered > 0)
+		fprintf(out, "steered to the worker of their flow %" PRIu64 "\n", st.steered);
 	if (st.ct.enabled)
 		fprintf(out,
 			"flows: %" PRIu64 " of %" PRIu64 " in use, %" PRIu64 " created, %" PRIu64
@@ -859,6 +904,7 @@ void npgw_dp_drain(struct npgw_dp *dp)
 {
 	if (dp == NULL || dp->running)
 		return;
+	dp_steer_drain(dp);
 	for (unsigned int w = 0; w < dp->n_workers; w++) {
 		struct dp_worker *wk = dp->workers[w];
 		unsigned int n;

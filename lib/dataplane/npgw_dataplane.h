@@ -84,6 +84,8 @@ struct npgw_dp_stats {
 	uint64_t rx, tx;
 	uint64_t allowed; /* IP packets the policy allowed */
 	uint64_t non_ip; /* non-IP frames forwarded */
+	uint64_t steered; /* fragments and ICMP errors handed to the worker of
+			     their flow (several workers: software steering) */
 	uint64_t drops[NPGW_DROP_MAX];
 	uint64_t drops_total;
 	unsigned int n_ports;

@@ -57,6 +57,8 @@ void dp_queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m)
 /* Send every queue and free what was dropped: the end of a burst. */
 static void flush_all(struct dp_worker *w)
 {
+	if (unlikely(w->steer != NULL && w->steer->n_pending > 0))
+		dp_steer_flush(w); /* first: what a full ring refuses is dropped */
 	for (uint16_t p = 0; p < w->dp->n_ports; p++)
 		tx_flush(w, p);
 	if (w->n_drop > 0) {
@@ -76,6 +78,11 @@ static inline void drop_pkt(struct dp_worker *w, struct rte_mbuf *m, uint16_t in
 		w->n_drop = 0;
 	}
 	w->drop[w->n_drop++] = m;
+}
+
+void dp_drop(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, unsigned int reason)
+{
+	drop_pkt(w, m, in, reason);
 }
 
 static inline void forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint64_t now)
@@ -98,18 +105,32 @@ static inline bool carries_ip(uint16_t ethertype)
 /*
  * IPv6 neighbour discovery and multicast listener messages: what ARP is to
  * IPv4, the link's own control traffic. NetworkPolicy does not govern it
- * (a node answers it for its pods), so types 130-137 and 143 pass as
- * non-IP frames do. Receivers accept ND only with hop limit 255
- * (RFC 4861) and MLD only from a link-local source with hop limit 1
- * (RFC 3810); npgw does not check those here (the parser does not keep the
- * hop limit), so a host can send such messages past the policy: they are
- * processed by the receiver's IPv6 stack only.
+ * (a node answers it for its pods), so these pass as non-IP frames do, but
+ * only as receivers accept them: ND (router and neighbour solicitation and
+ * advertisement, redirect: types 133-137) with hop limit 255 (RFC 4861
+ * 6.1, 7.1, 8.1), MLD (query, report, done, MLDv2 report: 130-132, 143)
+ * with hop limit 1 (RFC 2710 3, RFC 3810 5), and neither as a fragment
+ * (RFC 6980). Any other hop limit means the message crossed a router, or
+ * was made to pass here: it is classified like any ICMPv6, by the
+ * policies. (The link-local source MLD also requires is not checked:
+ * MLDv2 reports may come from :: during address configuration.) The hop
+ * limit is read from the frame: the parser keeps no field for it.
  */
-static inline bool is_link_control(const struct npgw_pkt_info *info)
+static inline bool is_link_control(const struct rte_mbuf *m, const struct npgw_pkt_info *info)
 {
-	uint8_t t = info->icmp_type;
+	const uint8_t t = info->icmp_type;
+	uint8_t want;
 
-	return (t >= 130 && t <= 137) || t == 143;
+	if (t >= 133 && t <= 137)
+		want = 255;
+	else if ((t >= 130 && t <= 132) || t == 143)
+		want = 1;
+	else
+		return false;
+	if (info->is_fragment)
+		return false;
+	/* the parser checked that the 40-byte IPv6 header is in the frame */
+	return rte_pktmbuf_mtod_offset(m, const uint8_t *, info->l3_off)[7] == want;
 }
 
 static inline void as_non_ip(struct dp_worker *w, unsigned int i)
@@ -120,10 +141,27 @@ static inline void as_non_ip(struct dp_worker *w, unsigned int i)
 		w->st.non_ip++;
 }
 
+/* Whether an IP packet may belong to another worker's flow although RSS
+ * put it here: a fragment, or an ICMP error (steer.c). */
+static inline bool steer_candidate(const struct npgw_pkt_info *info)
+{
+	const uint8_t t = info->icmp_type;
+
+	if (info->is_fragment)
+		return true;
+	if (info->proto == NPGW_PROTO_ICMP)
+		return t == 3 || t == 11 || t == 12; /* unreachable, time exceeded, parameter */
+	if (info->proto == NPGW_PROTO_ICMPV6)
+		return t >= 1 && t <= 4; /* unreachable, too big, time exceeded, parameter */
+	return false;
+}
+
 /* Parse packet i, which came in on config port `in`; IP packets join the
- * burst's IP list (nip of them so far). Returns the new count. */
+ * burst's IP list (nip of them so far). Returns the new count. With steer
+ * (a constant where it is inlined), a fragment or ICMP error of a flow
+ * another worker owns is handed to it. */
 static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsigned int nip,
-				     uint16_t in, uint64_t now)
+				     uint16_t in, uint64_t now, const bool steer)
 {
 	struct rte_mbuf *m = w->pkts[i];
 	struct npgw_pkt_info *info = &w->info[nip];
@@ -147,9 +185,18 @@ static inline unsigned int parse_one(struct dp_worker *w, unsigned int i, unsign
 		}
 		return nip;
 	}
-	if (unlikely(info->proto == NPGW_PROTO_ICMPV6 && is_link_control(info))) {
+	if (unlikely(info->proto == NPGW_PROTO_ICMPV6 && is_link_control(m, info))) {
 		as_non_ip(w, i);
 		return nip;
+	}
+	if (steer && steer_candidate(info)) {
+		const unsigned int owner = dp_steer_owner(w, m, info, in);
+
+		if (owner != w->index) {
+			dp_steer_stage(w, owner, m, in, false, 0);
+			w->action[i] = DP_STEERED;
+			return nip;
+		}
 	}
 	if (w->ct == NULL && info->is_fragment && !info->is_first_fragment) {
 		/* without flow tracking a later fragment cannot follow its
@@ -335,8 +382,11 @@ static unsigned int after_lookup(struct dp_worker *w, const struct dp_gen *g, un
 	return nt;
 }
 
-/* Process one received burst of config port `in`. */
-static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
+/* Process one burst of w->pkts, n frames that entered config port `in`.
+ * steer: hand fragments and ICMP errors of other workers' flows to them
+ * (frames from an rx queue of a worker with peers; never frames that came
+ * over a steering ring, which are where they belong). */
+static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n, bool steer)
 {
 	struct npgw_dp *dp = w->dp;
 	const struct dp_gen *g = atomic_load_explicit(&dp->gen, memory_order_acquire);
@@ -349,10 +399,19 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 
 	for (unsigned int i = 0; i < n && i < PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(w->pkts[i], void *));
-	for (unsigned int i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(w->pkts[i + PREFETCH_AHEAD], void *));
-		nip = parse_one(w, i, nip, in, now);
+	/* one test per burst: each loop has its own constant steer */
+	if (unlikely(steer)) {
+		for (unsigned int i = 0; i < n; i++) {
+			if (i + PREFETCH_AHEAD < n)
+				rte_prefetch0(rte_pktmbuf_mtod(w->pkts[i + PREFETCH_AHEAD], void *));
+			nip = parse_one(w, i, nip, in, now, true);
+		}
+	} else {
+		for (unsigned int i = 0; i < n; i++) {
+			if (i + PREFETCH_AHEAD < n)
+				rte_prefetch0(rte_pktmbuf_mtod(w->pkts[i + PREFETCH_AHEAD], void *));
+			nip = parse_one(w, i, nip, in, now, false);
+		}
 	}
 
 	if (tracked && nip > 0) {
@@ -372,13 +431,12 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 		struct rte_mbuf *m = w->pkts[i];
 		unsigned int k, why;
 
-		if (w->action[i] == DP_DROP) {
-			drop_pkt(w, m, in, w->reason[i]);
-			continue;
-		}
-		if (w->action[i] == DP_FORWARD) {
-			forward(w, m, in, now);
-			continue;
+		if (w->action[i] != DP_CLASSIFY) {
+			if (w->action[i] == DP_DROP)
+				drop_pkt(w, m, in, w->reason[i]);
+			else if (w->action[i] == DP_FORWARD)
+				forward(w, m, in, now);
+			continue; /* or DP_STEERED: another worker's now */
 		}
 		k = w->ip_of[i];
 		if (unlikely(g == NULL)) {
@@ -399,6 +457,17 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 				uint8_t fr;
 				unsigned int n_out;
 
+				if (w->steer != NULL) {
+					/* its later fragments meet at its datagram's
+					 * home: the verdict goes there with it */
+					const unsigned int home =
+						dp_steer_frag_home(w, &w->info[k], in);
+
+					if (home != w->index) {
+						dp_steer_stage(w, home, m, in, true, (uint8_t)why);
+						continue;
+					}
+				}
 				/* later fragments of the datagram follow this verdict */
 				npgw_conntrack_frag_first(w->ct, m, &w->info[k], zone, now,
 							  why == NPGW_DROP_NONE, why, &fr, w->fout,
@@ -430,6 +499,82 @@ static void process_burst(struct dp_worker *w, uint16_t in, unsigned int n)
 	flush_all(w);
 }
 
+/* A first fragment another worker decided (why: its verdict), handed here,
+ * the home of its datagram: record the verdict for the later fragments,
+ * then forward or drop it. */
+static void steer_decided(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uint8_t why,
+			  uint64_t now)
+{
+	struct npgw_pkt_info *info = &w->info[0];
+	enum npgw_drop_reason r = NPGW_DROP_NONE;
+	unsigned int n_out;
+	uint8_t fr;
+
+	if (npgw_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, info, &r) !=
+		    NPGW_PKT_IP ||
+	    !info->is_first_fragment) {
+		/* the worker that decided it parsed it as a first fragment */
+		drop_pkt(w, m, in, r != NPGW_DROP_NONE ? r : NPGW_DROP_FRAG_INVALID);
+		return;
+	}
+	npgw_conntrack_frag_first(w->ct, m, info, (uint16_t)w->dp->port_bridge[in], now,
+				  why == NPGW_DROP_NONE, why, &fr, w->fout, &n_out);
+	frag_out(w, n_out, now);
+	if (fr != NPGW_DROP_NONE) {
+		drop_pkt(w, m, in, fr);
+		return;
+	}
+	w->st.allowed++;
+	forward(w, m, in, now);
+}
+
+/* Take a burst from each ring the other workers hand w packets on: the
+ * decided first fragments are recorded, the rest processed per input port
+ * like a received burst (without steering again). Returns the count. */
+static unsigned int steer_poll(struct dp_worker *w)
+{
+	struct dp_steer *s = w->steer;
+	struct npgw_dp *dp = w->dp;
+	unsigned int total = 0;
+
+	for (unsigned int j = 0; j < dp->n_workers; j++) {
+		unsigned int n, left = 0;
+		uint64_t ports = 0, now;
+
+		if (s->in[j] == NULL)
+			continue;
+		n = rte_ring_dequeue_burst(s->in[j], (void **)s->rx, dp->burst, NULL);
+		if (n == 0)
+			continue;
+		total += n;
+		now = rte_rdtsc();
+		for (unsigned int i = 0; i < n; i++) {
+			uint8_t why;
+
+			if (dp_steer_tag_decided(s->rx[i], &why))
+				steer_decided(w, s->rx[i], dp_steer_tag_port(s->rx[i]), why, now);
+			else {
+				ports |= 1ull << dp_steer_tag_port(s->rx[i]);
+				s->rx[left++] = s->rx[i];
+			}
+		}
+		if (left == 0)
+			flush_all(w);
+		while (ports != 0) {
+			const uint16_t in = (uint16_t)__builtin_ctzll(ports);
+			unsigned int k = 0;
+
+			for (unsigned int i = 0; i < left; i++)
+				if (dp_steer_tag_port(s->rx[i]) == in)
+					w->pkts[k++] = s->rx[i];
+			process_burst(w, in, k, false); /* flushes the decided ones too */
+			ports &= ports - 1;
+		}
+		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
+	}
+	return total;
+}
+
 /* Flow table housekeeping (expiry, flush and snapshot requests), bounded
  * work; fragments held too long come back to be freed. */
 static void housekeep(struct dp_worker *w, uint64_t now)
@@ -454,11 +599,13 @@ unsigned int dp_worker_poll(struct dp_worker *w, bool force_housekeep)
 
 		if (n > 0) {
 			w->st.port_rx[in] += n;
-			process_burst(w, in, n);
+			process_burst(w, in, n, w->steer != NULL);
 			total += n;
 		}
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 	}
+	if (unlikely(w->steer != NULL))
+		total += steer_poll(w);
 	w->st.polls++;
 	w->st.busy_polls += total > 0;
 	if (w->ct != NULL) {

@@ -20,6 +20,7 @@
 #include <rte_thash.h>
 
 #include "cunit_main.h"
+#include "ct_frames.h"
 #include "npgw_dataplane.h"
 #include "npgw_k8s.h"
 
@@ -394,24 +395,76 @@ static void test_non_ip_dropped_when_configured(void)
 	teardown();
 }
 
-static void test_ipv6_neighbour_discovery_passes_like_arp(void)
+/* An ICMPv6 message of type from c to b with hop limit hlim, through
+ * port 0; returns 1 when it came out of port 1, 0 when it was dropped by
+ * policy (any other outcome fails). */
+static unsigned int icmpv6_from_c_to_b(uint8_t type, uint8_t hlim)
+{
+	uint64_t denied = drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS);
+	uint8_t b[128];
+	size_t len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+	unsigned int out;
+
+	b[14 + 7] = hlim;
+	b[14 + 40] = type;
+	inject_bytes(0, b, len);
+	poll_all();
+	out = collect(1, NULL, 0);
+	CU_ASSERT_EQUAL(out + drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS) -
+				denied,
+			1);
+	return out;
+}
+
+/* b isolates ingress (TCP 80 from a only), c egress (to a only): ND and
+ * MLD from c still reach b when they carry the hop limit their receivers
+ * require (ND 255, MLD 1); with any other they are classified like any
+ * ICMPv6 and denied, as an echo request is. */
+static void test_ipv6_nd_and_mld_pass_only_with_the_hop_limit_receivers_require(void)
 {
 	char *y = with_policies();
-	uint8_t b[128];
-	size_t len;
+	struct npgw_dp_stats st;
 
 	setup(2, false, true);
 	publish(y);
-	/* b isolates ingress (TCP 80 from a only): a neighbour solicitation
-	 * from c still reaches it, an echo request does not */
-	len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+	for (uint8_t t = 133; t <= 137; t++) {
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 255), 1);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 64), 0);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 254), 0);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(t, 1), 0);
+	}
+	static const uint8_t mld[] = {130, 131, 132, 143};
+
+	for (size_t i = 0; i < NPGW_ARRAY_SIZE(mld); i++) {
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(mld[i], 1), 1);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(mld[i], 255), 0);
+		CU_ASSERT_EQUAL(icmpv6_from_c_to_b(mld[i], 2), 0);
+	}
+	/* neither family of link control, whatever the hop limit */
+	CU_ASSERT_EQUAL(icmpv6_from_c_to_b(128, 255), 0);
+	CU_ASSERT_EQUAL(icmpv6_from_c_to_b(138, 255), 0);
+	CU_ASSERT_EQUAL(icmpv6_from_c_to_b(129, 1), 0);
+	/* a fragmented neighbour solicitation (RFC 6980: never accepted) */
+	uint64_t denied = drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS);
+	uint8_t b[160], f[160];
+	size_t len = build_ip(b, mac_b, mac_c, "fd00::1:3", "fd00::1:2", NPGW_PROTO_ICMPV6, 0);
+
+	b[14 + 7] = 255;
 	b[14 + 40] = 135;
-	inject_bytes(0, b, len);
-	b[14 + 40] = 128;
-	inject_bytes(0, b, len);
+	memcpy(f, b, 14 + 40);
+	f[14 + 5] = (uint8_t)(b[14 + 5] + 8); /* payload length */
+	f[14 + 6] = 44;                       /* a fragment header */
+	memset(f + 54, 0, 8);
+	f[54] = NPGW_PROTO_ICMPV6;
+	f[57] = 1; /* offset 0, M */
+	f[61] = 7; /* id */
+	memcpy(f + 62, b + 54, len - 54);
+	inject_bytes(0, f, len + 8);
 	poll_all();
-	CU_ASSERT_EQUAL(collect(1, NULL, 0), 1);
-	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS), 1);
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(drops(NPGW_DROP_POLICY_EGRESS) + drops(NPGW_DROP_POLICY_INGRESS), denied + 1);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.non_ip, 5 + NPGW_ARRAY_SIZE(mld));
 	free(y);
 	teardown();
 }
@@ -881,6 +934,352 @@ static void test_four_workers_both_directions_meet_the_same_worker(void)
 	several_workers(4, 10000);
 }
 
+/* ---- several workers: software steering ---- */
+
+/*
+ * Four workers on net_ring ports, the test playing the NIC's RSS as
+ * several_workers does: a frame goes to queue Toeplitz(key, tuple) % 4,
+ * the tuple with ports for TCP and UDP that are not fragments, the
+ * address pair alone for fragments and ICMP (what NICs hash them on). An
+ * independent model: DPDK's rte_thash_load_v6_addrs and tuple layouts.
+ */
+#define MW_WORKERS 4
+
+struct mw {
+	struct rte_ring *rx[2][MW_WORKERS], *tx[2][MW_WORKERS];
+	struct npgw_config_worker workers[MW_WORKERS];
+	struct npgw_config_port ports[2];
+	struct npgw_config_bridge bridge;
+	uint16_t bports[2];
+	char names[2][RTE_ETH_NAME_MAX_LEN];
+	struct npgw_config cfg;
+	uint8_t be_key[64];
+};
+
+static struct mw mw;
+
+/* UDP to port 80 allowed both ways for every pod of x, on top of
+ * ct_policies (a -> b TCP 80 only). */
+static const char udp80_policy[] =
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+	"metadata: {namespace: x, name: udp}\n"
+	"spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n"
+	"  ingress: [{ports: [{port: 80, protocol: UDP}]}]\n"
+	"  egress: [{ports: [{port: 80, protocol: UDP}]}]\n";
+
+static void mw_setup(void)
+{
+	size_t klen;
+	const uint8_t *key = npgw_dp_rss_key(&klen);
+	char *y = NULL;
+	int err = 0;
+
+	memset(&mw, 0, sizeof(mw));
+	CU_ASSERT_FATAL(klen <= sizeof(mw.be_key));
+	rte_convert_rss_key((const uint32_t *)key, (uint32_t *)mw.be_key, (int)klen);
+	for (unsigned int p = 0; p < 2; p++) {
+		char rn[32];
+		int pid;
+
+		for (unsigned int q = 0; q < MW_WORKERS; q++) {
+			ring_seq++;
+			snprintf(rn, sizeof(rn), "srx%u", ring_seq);
+			mw.rx[p][q] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(rn, sizeof(rn), "stx%u", ring_seq);
+			mw.tx[p][q] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			CU_ASSERT_FATAL(mw.rx[p][q] != NULL && mw.tx[p][q] != NULL);
+		}
+		snprintf(rn, sizeof(rn), "sring%u", ring_seq);
+		pid = rte_eth_from_rings(rn, mw.rx[p], MW_WORKERS, mw.tx[p], MW_WORKERS, 0);
+		CU_ASSERT_FATAL(pid >= 0);
+		CU_ASSERT_FATAL(rte_eth_dev_get_name_by_port((uint16_t)pid, mw.names[p]) == 0);
+		mw.ports[p].name = mw.names[p];
+		mw.ports[p].device = mw.names[p];
+		mw.ports[p].rx_descriptors = 512;
+		mw.ports[p].tx_descriptors = 512;
+		mw.bports[p] = (uint16_t)p;
+	}
+	for (unsigned int w = 0; w < MW_WORKERS; w++)
+		mw.workers[w].lcore = w + 1; /* never launched: polled by this thread */
+	mw.bridge = (struct npgw_config_bridge){.name = br_name, .ports = mw.bports, .n_ports = 2,
+						.mac_age_seconds = 300};
+	mw.cfg.ports = mw.ports;
+	mw.cfg.n_ports = 2;
+	mw.cfg.bridges = &mw.bridge;
+	mw.cfg.n_bridges = 1;
+	mw.cfg.workers = mw.workers;
+	mw.cfg.n_workers = MW_WORKERS;
+	mw.cfg.mbufs = 2047;
+	mw.cfg.mbuf_cache = 0;
+	mw.cfg.burst = 32;
+	mw.cfg.non_ip_pass = true;
+	mw.cfg.conntrack = ct_config(NPGW_CONNTRACK_REVOKE_DROP, 1024);
+	memset(&fx, 0, sizeof(fx));
+	fx.dp = npgw_dp_create(&mw.cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.dp);
+	fx.mp = npgw_dp_mempool(fx.dp);
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s%s", cluster, ct_policies, udp80_policy) > 0);
+	publish(y);
+	free(y);
+}
+
+static void mw_teardown(void)
+{
+	struct rte_mbuf *m;
+
+	for (unsigned int p = 0; p < 2; p++)
+		for (unsigned int q = 0; q < MW_WORKERS; q++)
+			while (rte_ring_dequeue(mw.tx[p][q], (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+	npgw_dp_drain(fx.dp);
+	CU_ASSERT_EQUAL(rte_mempool_avail_count(fx.mp), mw.cfg.mbufs);
+	npgw_dp_free(fx.dp);
+	for (unsigned int p = 0; p < 2; p++)
+		for (unsigned int q = 0; q < MW_WORKERS; q++) {
+			rte_ring_free(mw.rx[p][q]);
+			rte_ring_free(mw.tx[p][q]);
+		}
+	memset(&fx, 0, sizeof(fx));
+}
+
+/* Poll every worker until none has anything left (steering rings too). */
+static void mw_poll(void)
+{
+	bool more;
+
+	do {
+		more = false;
+		for (unsigned int w = 0; w < MW_WORKERS; w++)
+			while (npgw_dp_poll_once(fx.dp, w) > 0)
+				more = true;
+	} while (more);
+}
+
+/* Frames port p sent, over all its queues. */
+static unsigned int mw_collect(unsigned int p)
+{
+	struct rte_mbuf *m;
+	unsigned int n = 0;
+
+	for (unsigned int q = 0; q < MW_WORKERS; q++)
+		while (rte_ring_dequeue(mw.tx[p][q], (void **)&m) == 0) {
+			rte_pktmbuf_free(m);
+			n++;
+		}
+	return n;
+}
+
+/* The queue RSS gives src -> dst, with the ports when l4. */
+static unsigned int mw_rss(const char *src, const char *dst, bool l4, uint16_t sport,
+			   uint16_t dport)
+{
+	struct npgw_addr s, d;
+	union rte_thash_tuple t;
+	uint32_t len;
+
+	npgw_addr_parse(src, &s);
+	npgw_addr_parse(dst, &d);
+	memset(&t, 0, sizeof(t));
+	if (s.family == 4) {
+		t.v4.src_addr = (uint32_t)s.bytes[0] << 24 | (uint32_t)s.bytes[1] << 16 |
+				(uint32_t)s.bytes[2] << 8 | s.bytes[3];
+		t.v4.dst_addr = (uint32_t)d.bytes[0] << 24 | (uint32_t)d.bytes[1] << 16 |
+				(uint32_t)d.bytes[2] << 8 | d.bytes[3];
+		t.v4.sport = sport;
+		t.v4.dport = dport;
+		len = l4 ? RTE_THASH_V4_L4_LEN : RTE_THASH_V4_L3_LEN;
+	} else {
+		struct rte_ipv6_hdr h;
+
+		memset(&h, 0, sizeof(h));
+		memcpy(&h.src_addr, s.bytes, 16);
+		memcpy(&h.dst_addr, d.bytes, 16);
+		rte_thash_load_v6_addrs(&h, &t);
+		t.v6.sport = sport;
+		t.v6.dport = dport;
+		len = l4 ? RTE_THASH_V6_L4_LEN : RTE_THASH_V6_L3_LEN;
+	}
+	return rte_softrss_be((uint32_t *)&t, len, mw.be_key) % MW_WORKERS;
+}
+
+static void mw_inject(unsigned int port, unsigned int q, const uint8_t *b, size_t len)
+{
+	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(mw.rx[port][q], mk_frame(b, len)), 0);
+}
+
+/* Fragment [off, off + n) of the UDP datagram in l4 (l4len bytes), from
+ * src to dst. */
+static size_t mw_frag(const char *src, const char *dst, uint32_t id, const uint8_t *l4,
+		      size_t l4len, size_t off, size_t n, uint8_t *out)
+{
+	struct ctf_ip o = {.src = src, .dst = dst, .proto = NPGW_PROTO_UDP, .frag = true,
+			   .frag_id = id, .frag_off = (uint16_t)off, .mf = off + n < l4len};
+
+	return ctf_wrap(&o, l4 + off, n, out);
+}
+
+/*
+ * The reply of an allowed UDP flow, fragmented in three, every fragment on
+ * a queue RSS would not have put it on for npgw's sake (the first away from
+ * its flow's worker, the later ones away from their datagram's home, the
+ * RSS worker of the address pair): all three pass, as the reply they are.
+ * A denied datagram spread the same way: all three dropped by policy.
+ */
+static void steer_fragments(int fam)
+{
+	const char *a = fam == 4 ? "10.0.1.1" : "fd00::1:1", *b = fam == 4 ? "10.0.1.2" : "fd00::1:2";
+	uint8_t payload[40], l4[64], f[CTF_MAX];
+	uint16_t sport = 40000;
+	unsigned int owner, home, q[3];
+	struct npgw_dp_stats st;
+	size_t len, l4len;
+
+	mw_setup();
+	/* a flow whose worker is not its address pair's: the first fragment
+	 * is decided on one and recorded on the other */
+	home = mw_rss(a, b, false, 0, 0);
+	while ((owner = mw_rss(a, b, true, sport, 80)) == home)
+		sport++;
+	len = ctf_udp(a, sport, b, 80, f);
+	mw_inject(0, owner, f, len);
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(1), 1);
+
+	memset(payload, 0x5a, sizeof(payload));
+	struct ctf_l4 u = {.proto = NPGW_PROTO_UDP, .sport = 80, .dport = sport,
+			   .payload = payload, .plen = sizeof(payload)};
+
+	l4len = ctf_l4_build(&u, l4); /* 48 bytes: three fragments of 16 */
+	q[0] = (owner + 1) % MW_WORKERS == home ? (owner + 2) % MW_WORKERS : (owner + 1) % MW_WORKERS;
+	q[1] = (home + 1) % MW_WORKERS;
+	q[2] = (home + 2) % MW_WORKERS;
+	/* a later fragment first (held at the home), then the first, then the last */
+	mw_inject(1, q[1], f, mw_frag(b, a, 4242, l4, l4len, 16, 16, f));
+	mw_inject(1, q[0], f, mw_frag(b, a, 4242, l4, l4len, 0, 16, f));
+	mw_inject(1, q[2], f, mw_frag(b, a, 4242, l4, l4len, 32, 16, f));
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(0), 3);
+	npgw_dp_get_stats(fx.dp, &st);
+	/* first: to its flow's worker, then to its home; two later ones home */
+	CU_ASSERT_EQUAL(st.steered, 4);
+	CU_ASSERT_EQUAL(st.drops_total, 0);
+
+	/* a -> b UDP 81: denied (b admits UDP 80 only), its fragments too */
+	u = (struct ctf_l4){.proto = NPGW_PROTO_UDP, .sport = sport, .dport = 81,
+			    .payload = payload, .plen = sizeof(payload)};
+	l4len = ctf_l4_build(&u, l4);
+	for (unsigned int i = 0; i < 3; i++)
+		mw_inject(0, (home + 1 + i) % MW_WORKERS, f,
+			  mw_frag(a, b, 4343, l4, l4len, 16 * i, 16, f));
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(1), 0);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.drops[NPGW_DROP_POLICY_EGRESS] + st.drops[NPGW_DROP_POLICY_INGRESS], 3);
+	CU_ASSERT_EQUAL(st.drops_total, 3);
+	CU_ASSERT_EQUAL(st.drops[NPGW_DROP_STEER_FULL], 0);
+	printf("\n  IPv%d: %lu frames steered to the worker of their flow\n", fam,
+	       (unsigned long)st.steered);
+	mw_teardown();
+}
+
+static void test_four_workers_fragments_on_any_queue_follow_their_flow_ipv4(void)
+{
+	steer_fragments(4);
+}
+
+static void test_four_workers_fragments_on_any_queue_follow_their_flow_ipv6(void)
+{
+	steer_fragments(6);
+}
+
+/*
+ * A router's ICMP error about a connection a opened, arriving on another
+ * worker's queue than the connection's: related, it passes (a admits
+ * nothing by policy). The same error about a connection that does not
+ * exist is steered too, and dropped as unrelated.
+ */
+static void steer_icmp_error(int fam)
+{
+	const char *a = fam == 4 ? "10.0.1.1" : "fd00::1:1", *b = fam == 4 ? "10.0.1.2" : "fd00::1:2";
+	const char *r = fam == 4 ? "10.9.9.9" : "fd00::99";
+	const uint8_t type = fam == 4 ? 3 : 2, code = fam == 4 ? 4 : 0; /* frag needed / too big */
+	uint8_t syn[CTF_MAX], e[CTF_MAX];
+	unsigned int owner, q;
+	struct npgw_dp_stats st;
+	size_t len, el;
+
+	mw_setup();
+	len = ctf_tcp(a, 40000, b, 80, 0x02, syn);
+	owner = mw_rss(a, b, true, 40000, 80);
+	mw_inject(0, owner, syn, len);
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(1), 1);
+	el = ctf_icmp_error(r, a, type, code, syn, len, 64, e);
+	q = (owner + 1) % MW_WORKERS;
+	mw_inject(1, q, e, el);
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(0), 1);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.steered, 1);
+	CU_ASSERT_EQUAL(st.drops_total, 0);
+	/* about a connection nobody opened */
+	len = ctf_tcp(a, 40001, b, 80, 0x02, syn);
+	owner = mw_rss(a, b, true, 40001, 80);
+	el = ctf_icmp_error(r, a, type, code, syn, len, 64, e);
+	mw_inject(1, (owner + 1) % MW_WORKERS, e, el);
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(0), 0);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.steered, 2);
+	CU_ASSERT_EQUAL(st.drops[NPGW_DROP_ICMP_UNRELATED], 1);
+	CU_ASSERT_EQUAL(st.drops_total, 1);
+	mw_teardown();
+}
+
+static void test_four_workers_icmp_error_on_another_queue_is_related_ipv4(void)
+{
+	steer_icmp_error(4);
+}
+
+static void test_four_workers_icmp_error_on_another_queue_is_related_ipv6(void)
+{
+	steer_icmp_error(6);
+}
+
+/* The ring to a worker that does not poll holds DP_STEER_RING_SIZE - 1
+ * frames: the rest are dropped and counted as steer-full, never lost;
+ * what the ring held passes once the owner polls. */
+static void test_four_workers_full_steering_ring_drops_and_counts(void)
+{
+	uint8_t syn[CTF_MAX], e[CTF_MAX];
+	unsigned int owner, q;
+	struct npgw_dp_stats st;
+	size_t len, el;
+
+	mw_setup();
+	len = ctf_tcp("10.0.1.1", 40000, "10.0.1.2", 80, 0x02, syn);
+	owner = mw_rss("10.0.1.1", "10.0.1.2", true, 40000, 80);
+	mw_inject(0, owner, syn, len);
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(1), 1);
+	el = ctf_icmp_error("10.9.9.9", "10.0.1.1", 3, 4, syn, len, 64, e);
+	q = (owner + 1) % MW_WORKERS;
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 600; i++)
+			mw_inject(1, q, e, el);
+		while (npgw_dp_poll_once(fx.dp, q) > 0)
+			;
+	}
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.drops[NPGW_DROP_STEER_FULL], 1200 - 1023);
+	CU_ASSERT_EQUAL(st.steered, 1023);
+	mw_poll();
+	CU_ASSERT_EQUAL(mw_collect(0), 1023);
+	npgw_dp_get_stats(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.drops_total, 1200 - 1023);
+	mw_teardown();
+}
+
 /* ---- hot swap under load ---- */
 
 static const char gen_a_extra[] = "";
@@ -1147,8 +1546,8 @@ int npgw_test_register(void)
 		{"fail_open_forwards_until_first_generation",
 		 test_fail_open_forwards_until_first_generation},
 		{"non_ip_dropped_when_configured", test_non_ip_dropped_when_configured},
-		{"ipv6_neighbour_discovery_passes_like_arp",
-		 test_ipv6_neighbour_discovery_passes_like_arp},
+		{"ipv6_nd_and_mld_pass_only_with_the_hop_limit_receivers_require",
+		 test_ipv6_nd_and_mld_pass_only_with_the_hop_limit_receivers_require},
 		{"frames_that_carry_ip_never_pass_as_non_ip",
 		 test_frames_that_carry_ip_never_pass_as_non_ip},
 		{"malformed_frames_are_dropped_by_reason", test_malformed_frames_are_dropped_by_reason},
@@ -1169,6 +1568,16 @@ int npgw_test_register(void)
 		 test_two_workers_both_directions_meet_the_same_worker},
 		{"four_workers_both_directions_meet_the_same_worker",
 		 test_four_workers_both_directions_meet_the_same_worker},
+		{"four_workers_fragments_on_any_queue_follow_their_flow_ipv4",
+		 test_four_workers_fragments_on_any_queue_follow_their_flow_ipv4},
+		{"four_workers_fragments_on_any_queue_follow_their_flow_ipv6",
+		 test_four_workers_fragments_on_any_queue_follow_their_flow_ipv6},
+		{"four_workers_icmp_error_on_another_queue_is_related_ipv4",
+		 test_four_workers_icmp_error_on_another_queue_is_related_ipv4},
+		{"four_workers_icmp_error_on_another_queue_is_related_ipv6",
+		 test_four_workers_icmp_error_on_another_queue_is_related_ipv6},
+		{"four_workers_full_steering_ring_drops_and_counts",
+		 test_four_workers_full_steering_ring_drops_and_counts},
 		{"swap_1000_generations_under_traffic_loses_nothing",
 		 test_swap_1000_generations_under_traffic_loses_nothing},
 		{"swap_1000_generations_with_flows_tracked_loses_nothing",

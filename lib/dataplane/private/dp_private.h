@@ -12,6 +12,7 @@
 #include <rte_common.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "npgw_conntrack.h"
 #include "npgw_dataplane.h"
@@ -56,6 +57,7 @@ struct worker_stats {
 	uint64_t drops[NPGW_DROP_MAX];
 	uint64_t allowed;
 	uint64_t non_ip;
+	uint64_t steered; /* handed to the worker of their flow (steer.c) */
 	uint64_t polls; /* rounds over the rx queues */
 	uint64_t busy_polls; /* rounds that received something */
 } __rte_cache_aligned;
@@ -65,6 +67,26 @@ enum dp_action {
 	DP_FORWARD,
 	DP_DROP,
 	DP_CLASSIFY,
+	DP_STEERED, /* handed to the worker that owns its flow (steer.c) */
+};
+
+/*
+ * Software steering (steer.c): with several workers and flow tracking, a
+ * fragment or an ICMP error that RSS put on a worker that does not own its
+ * flow is handed to the owner over a ring of that pair of workers (single
+ * producer, single consumer, DP_STEER_RING_SIZE mbufs). NULL in a worker
+ * when there is one worker or no flow tracking: the fast path then pays
+ * one test per burst.
+ */
+#define DP_STEER_RING_SIZE 1024
+
+struct dp_steer {
+	unsigned int n_pending; /* staged in out_buf, over all peers */
+	struct rte_ring *in[NPGW_CONFIG_MAX_WORKERS];  /* from worker j; NULL for itself */
+	struct rte_ring *out[NPGW_CONFIG_MAX_WORKERS]; /* to worker j; NULL for itself */
+	uint16_t n_out[NPGW_CONFIG_MAX_WORKERS];
+	struct rte_mbuf *rx[DP_MAX_BURST] __rte_cache_aligned; /* taken from a ring */
+	struct rte_mbuf *out_buf[NPGW_CONFIG_MAX_WORKERS][DP_MAX_BURST] __rte_cache_aligned;
 };
 
 struct dp_worker {
@@ -82,6 +104,7 @@ struct dp_worker {
 
 	struct npgw_conntrack *ct; /* this worker's flow table, NULL when off */
 	struct dp_ev_ring *ev; /* drop/verdict events, NULL when off (dp_events.h) */
+	struct dp_steer *steer; /* NULL: one worker, or flows not tracked */
 
 	uint64_t next_housekeep; /* TSC of the next flow table housekeeping */
 
@@ -132,6 +155,17 @@ struct npgw_dp {
 	bool fail_open;
 	enum npgw_conntrack_revoke revoke;
 
+	/* The RSS model software steering follows (steer.c), per config port:
+	 * the hash types (those in effect, or on a device without RSS, such
+	 * as net_ring in tests, those asked for), the rx queues, the
+	 * redirection table size (0: queue = hash % queues) and which worker
+	 * polls each queue (-1: none). Read-only once the workers run. */
+	uint64_t rss_hf[NPGW_CONFIG_MAX_PORTS];
+	uint16_t rss_nq[NPGW_CONFIG_MAX_PORTS];
+	uint16_t rss_reta[NPGW_CONFIG_MAX_PORTS];
+	int16_t *q_worker[NPGW_CONFIG_MAX_PORTS];
+	uint8_t rss_key_be[64]; /* the RSS key, for rte_softrss_be */
+
 	struct dp_worker **workers; /* each on its lcore's NUMA socket */
 	unsigned int n_workers;
 	struct rte_rcu_qsbr *rcu;
@@ -178,6 +212,53 @@ bool dp_bridge_forward(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, uin
 /* Queue m for transmission on config port out (sending the port's queue
  * first when it is full). Worker only. */
 void dp_queue_tx(struct dp_worker *w, uint16_t out, struct rte_mbuf *m);
+
+/* Drop m, which entered config port in, for reason: counted now, freed
+ * at the end of the burst. Worker only. */
+void dp_drop(struct dp_worker *w, struct rte_mbuf *m, uint16_t in, unsigned int reason);
+
+/* ---- software steering (steer.c) ---- */
+
+/* Create the rings between every pair of workers and each worker's
+ * steering state, when there are several workers and flow tracking is
+ * on. Returns 0 or a negative errno. Control thread, before start. */
+int dp_steer_setup(struct npgw_dp *dp);
+
+/* Free what dp_steer_setup made; the rings must be empty (dp_steer_drain).
+ * Control thread. */
+void dp_steer_free(struct npgw_dp *dp);
+
+/* Free every mbuf a stopped data plane still has in its steering rings
+ * and staging buffers. Control thread, workers stopped. */
+void dp_steer_drain(struct npgw_dp *dp);
+
+/* The worker that owns the flow of IP packet m (parsed into info), which
+ * entered config port in: where RSS puts the flow's packets that are not
+ * fragments. For a later fragment: where RSS puts the fragments of its
+ * address pair (its datagram's home). For an ICMP error: the owner of the
+ * flow it quotes; w's own index when the quote says nothing. Worker. */
+unsigned int dp_steer_owner(const struct dp_worker *w, const struct rte_mbuf *m,
+			    const struct npgw_pkt_info *info, uint16_t in);
+
+/* The worker that records the fragments of a datagram (its address
+ * pair's RSS worker): where its first fragment's verdict goes. Worker. */
+unsigned int dp_steer_frag_home(const struct dp_worker *w, const struct npgw_pkt_info *info,
+				uint16_t in);
+
+/* Stage m (entered config port in) for worker owner; with decided, m is a
+ * first fragment whose verdict is why, for its datagram's home to record.
+ * Sent at the end of the burst (dp_steer_flush). Worker only. */
+void dp_steer_stage(struct dp_worker *w, unsigned int owner, struct rte_mbuf *m, uint16_t in,
+		    bool decided, uint8_t why);
+
+/* Send what is staged; what a full ring refuses is dropped (steer-full).
+ * Worker only. */
+void dp_steer_flush(struct dp_worker *w);
+
+/* The input config port of an mbuf that came over a steering ring; and
+ * whether it is a decided first fragment (then *why is its verdict). */
+uint16_t dp_steer_tag_port(const struct rte_mbuf *m);
+bool dp_steer_tag_decided(const struct rte_mbuf *m, uint8_t *why);
 
 /* The worker loop, as run by rte_eal_remote_launch. */
 int dp_worker_main(void *arg);
