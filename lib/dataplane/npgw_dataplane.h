@@ -254,7 +254,8 @@ void npgw_dp_print_stats(const struct npgw_dp *dp, FILE *out);
 
 /*
  * Run one poll round of worker w on the calling thread (every rx queue it
- * owns, one burst each) and return the number of packets received. For
+ * owns, one burst each, then one burst from each steering ring other
+ * workers hand it packets on) and return the number of packets taken. For
  * functional tests that drive the data path deterministically; never while
  * the workers run.
  */

@@ -946,6 +946,7 @@ static void test_four_workers_both_directions_meet_the_same_worker(void)
 #define MW_WORKERS 4
 
 struct mw {
+	unsigned int n; /* workers, and rx/tx queues per port */
 	struct rte_ring *rx[2][MW_WORKERS], *tx[2][MW_WORKERS];
 	struct npgw_config_worker workers[MW_WORKERS];
 	struct npgw_config_port ports[2];
@@ -967,7 +968,7 @@ static const char udp80_policy[] =
 	"  ingress: [{ports: [{port: 80, protocol: UDP}]}]\n"
 	"  egress: [{ports: [{port: 80, protocol: UDP}]}]\n";
 
-static void mw_setup(void)
+static void mw_setup_n(unsigned int n_workers, uint32_t frag_hold)
 {
 	size_t klen;
 	const uint8_t *key = npgw_dp_rss_key(&klen);
@@ -975,13 +976,14 @@ static void mw_setup(void)
 	int err = 0;
 
 	memset(&mw, 0, sizeof(mw));
+	mw.n = n_workers;
 	CU_ASSERT_FATAL(klen <= sizeof(mw.be_key));
 	rte_convert_rss_key((const uint32_t *)key, (uint32_t *)mw.be_key, (int)klen);
 	for (unsigned int p = 0; p < 2; p++) {
 		char rn[32];
 		int pid;
 
-		for (unsigned int q = 0; q < MW_WORKERS; q++) {
+		for (unsigned int q = 0; q < mw.n; q++) {
 			ring_seq++;
 			snprintf(rn, sizeof(rn), "srx%u", ring_seq);
 			mw.rx[p][q] = rte_ring_create(rn, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -990,7 +992,7 @@ static void mw_setup(void)
 			CU_ASSERT_FATAL(mw.rx[p][q] != NULL && mw.tx[p][q] != NULL);
 		}
 		snprintf(rn, sizeof(rn), "sring%u", ring_seq);
-		pid = rte_eth_from_rings(rn, mw.rx[p], MW_WORKERS, mw.tx[p], MW_WORKERS, 0);
+		pid = rte_eth_from_rings(rn, mw.rx[p], mw.n, mw.tx[p], mw.n, 0);
 		CU_ASSERT_FATAL(pid >= 0);
 		CU_ASSERT_FATAL(rte_eth_dev_get_name_by_port((uint16_t)pid, mw.names[p]) == 0);
 		mw.ports[p].name = mw.names[p];
@@ -999,7 +1001,7 @@ static void mw_setup(void)
 		mw.ports[p].tx_descriptors = 512;
 		mw.bports[p] = (uint16_t)p;
 	}
-	for (unsigned int w = 0; w < MW_WORKERS; w++)
+	for (unsigned int w = 0; w < mw.n; w++)
 		mw.workers[w].lcore = w + 1; /* never launched: polled by this thread */
 	mw.bridge = (struct npgw_config_bridge){.name = br_name, .ports = mw.bports, .n_ports = 2,
 						.mac_age_seconds = 300};
@@ -1008,12 +1010,13 @@ static void mw_setup(void)
 	mw.cfg.bridges = &mw.bridge;
 	mw.cfg.n_bridges = 1;
 	mw.cfg.workers = mw.workers;
-	mw.cfg.n_workers = MW_WORKERS;
+	mw.cfg.n_workers = mw.n;
 	mw.cfg.mbufs = 2047;
 	mw.cfg.mbuf_cache = 0;
 	mw.cfg.burst = 32;
 	mw.cfg.non_ip_pass = true;
 	mw.cfg.conntrack = ct_config(NPGW_CONNTRACK_REVOKE_DROP, 1024);
+	mw.cfg.conntrack.frag_hold = frag_hold;
 	memset(&fx, 0, sizeof(fx));
 	fx.dp = npgw_dp_create(&mw.cfg, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fx.dp);
@@ -1023,19 +1026,24 @@ static void mw_setup(void)
 	free(y);
 }
 
+static void mw_setup(void)
+{
+	mw_setup_n(MW_WORKERS, 8);
+}
+
 static void mw_teardown(void)
 {
 	struct rte_mbuf *m;
 
 	for (unsigned int p = 0; p < 2; p++)
-		for (unsigned int q = 0; q < MW_WORKERS; q++)
+		for (unsigned int q = 0; q < mw.n; q++)
 			while (rte_ring_dequeue(mw.tx[p][q], (void **)&m) == 0)
 				rte_pktmbuf_free(m);
 	npgw_dp_drain(fx.dp);
 	CU_ASSERT_EQUAL(rte_mempool_avail_count(fx.mp), mw.cfg.mbufs);
 	npgw_dp_free(fx.dp);
 	for (unsigned int p = 0; p < 2; p++)
-		for (unsigned int q = 0; q < MW_WORKERS; q++) {
+		for (unsigned int q = 0; q < mw.n; q++) {
 			rte_ring_free(mw.rx[p][q]);
 			rte_ring_free(mw.tx[p][q]);
 		}
@@ -1049,7 +1057,7 @@ static void mw_poll(void)
 
 	do {
 		more = false;
-		for (unsigned int w = 0; w < MW_WORKERS; w++)
+		for (unsigned int w = 0; w < mw.n; w++)
 			while (npgw_dp_poll_once(fx.dp, w) > 0)
 				more = true;
 	} while (more);
@@ -1061,7 +1069,7 @@ static unsigned int mw_collect(unsigned int p)
 	struct rte_mbuf *m;
 	unsigned int n = 0;
 
-	for (unsigned int q = 0; q < MW_WORKERS; q++)
+	for (unsigned int q = 0; q < mw.n; q++)
 		while (rte_ring_dequeue(mw.tx[p][q], (void **)&m) == 0) {
 			rte_pktmbuf_free(m);
 			n++;
@@ -1099,12 +1107,12 @@ static unsigned int mw_rss(const char *src, const char *dst, bool l4, uint16_t s
 		t.v6.dport = dport;
 		len = l4 ? RTE_THASH_V6_L4_LEN : RTE_THASH_V6_L3_LEN;
 	}
-	return rte_softrss_be((uint32_t *)&t, len, mw.be_key) % MW_WORKERS;
+	return rte_softrss_be((uint32_t *)&t, len, mw.be_key) % mw.n;
 }
 
 static void mw_inject(unsigned int port, unsigned int q, const uint8_t *b, size_t len)
 {
-	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(mw.rx[port][q], mk_frame(b, len)), 0);
+	CU_ASSERT_EQUAL_FATAL(rte_ring_enqueue(mw.rx[port][q % mw.n], mk_frame(b, len)), 0);
 }
 
 /* Fragment [off, off + n) of the UDP datagram in l4 (l4len bytes), from
@@ -1278,6 +1286,176 @@ static void test_four_workers_full_steering_ring_drops_and_counts(void)
 	npgw_dp_get_stats(fx.dp, &st);
 	CU_ASSERT_EQUAL(st.drops_total, 1200 - 1023);
 	mw_teardown();
+}
+
+/*
+ * The same frames through four workers, each fragment and ICMP error on a
+ * random queue, and through one worker: what leaves each port and every
+ * drop counter must be the same (steering makes four workers one table's
+ * worth of state). Per round: six TCP connections a -> b:80 and six UDP
+ * flows a -> b:80 set up on their RSS queues (either family), then for
+ * each UDP flow b's reply in three fragments in a random order, a denied
+ * datagram (UDP 81) in two, a router's error about the connection (quotes
+ * of the least, 64 bytes and all of the SYN) and one about a connection
+ * nobody opened.
+ */
+struct mw_frame {
+	uint8_t port, q;
+	bool poll_after;
+	uint16_t len;
+	uint8_t b[160];
+};
+
+#define MW_ROUNDS 20
+#define MW_SCRIPT_MAX (MW_ROUNDS * 64)
+static struct mw_frame mw_script[MW_SCRIPT_MAX];
+static unsigned int mw_script_n;
+static uint64_t mw_seed;
+
+static uint32_t mw_rnd(void)
+{
+	mw_seed ^= mw_seed << 13;
+	mw_seed ^= mw_seed >> 7;
+	mw_seed ^= mw_seed << 17;
+	return (uint32_t)(mw_seed >> 16);
+}
+
+static void script_add(unsigned int port, unsigned int q, const uint8_t *b, size_t len)
+{
+	struct mw_frame *f = &mw_script[mw_script_n++];
+
+	CU_ASSERT_FATAL(mw_script_n <= MW_SCRIPT_MAX && len <= sizeof(f->b));
+	f->port = (uint8_t)port;
+	f->q = (uint8_t)q;
+	f->len = (uint16_t)len;
+	f->poll_after = false;
+	memcpy(f->b, b, len);
+}
+
+/* Make the script (queues as RSS gives them with MW_WORKERS workers). */
+static void script_make(void)
+{
+	uint8_t payload[40], l4[64], f[CTF_MAX], e[CTF_MAX];
+
+	memset(payload, 0xa5, sizeof(payload));
+	mw_script_n = 0;
+	for (unsigned int r = 0; r < MW_ROUNDS; r++) {
+		int fam[6];
+		uint16_t sport[6];
+
+		for (unsigned int i = 0; i < 6; i++) {
+			const char *a, *b;
+			size_t len;
+
+			fam[i] = mw_rnd() & 1 ? 4 : 6;
+			sport[i] = (uint16_t)(2000 + r * 20 + i * 2); /* sport + 1: no flow */
+			a = fam[i] == 4 ? "10.0.1.1" : "fd00::1:1";
+			b = fam[i] == 4 ? "10.0.1.2" : "fd00::1:2";
+			len = ctf_tcp(a, sport[i], b, 80, 0x02, f);
+			script_add(0, mw_rss(a, b, true, sport[i], 80), f, len);
+			len = ctf_tcp(b, 80, a, sport[i], 0x12, f);
+			script_add(1, mw_rss(b, a, true, 80, sport[i]), f, len);
+			len = ctf_udp(a, sport[i], b, 80, f);
+			script_add(0, mw_rss(a, b, true, sport[i], 80), f, len);
+		}
+		mw_script[mw_script_n - 1].poll_after = true;
+		for (unsigned int i = 0; i < 6; i++) {
+			const char *a = fam[i] == 4 ? "10.0.1.1" : "fd00::1:1";
+			const char *b = fam[i] == 4 ? "10.0.1.2" : "fd00::1:2";
+			const char *rt = fam[i] == 4 ? "10.9.9.9" : "fd00::99";
+			const uint8_t type = fam[i] == 4 ? 3 : 2, code = fam[i] == 4 ? 4 : 0;
+			const size_t quotes[3] = {fam[i] == 4 ? 28 : 48, 64, 200};
+			unsigned int order[3] = {0, 1, 2};
+			size_t l4len, len;
+
+			/* b's reply, three fragments in a random order */
+			struct ctf_l4 u = {.proto = NPGW_PROTO_UDP, .sport = 80, .dport = sport[i],
+					   .payload = payload, .plen = sizeof(payload)};
+
+			l4len = ctf_l4_build(&u, l4);
+			for (unsigned int k = 2; k > 0; k--) {
+				unsigned int j = mw_rnd() % (k + 1), t = order[k];
+
+				order[k] = order[j];
+				order[j] = t;
+			}
+			for (unsigned int k = 0; k < 3; k++)
+				script_add(1, mw_rnd() % MW_WORKERS, f,
+					   mw_frag(b, a, r * 100 + i, l4, l4len, 16 * order[k], 16, f));
+			/* a denied datagram, two fragments, the later first */
+			u = (struct ctf_l4){.proto = NPGW_PROTO_UDP, .sport = sport[i], .dport = 81,
+					    .payload = payload, .plen = 24};
+			l4len = ctf_l4_build(&u, l4);
+			script_add(0, mw_rnd() % MW_WORKERS, f,
+				   mw_frag(a, b, r * 100 + 50 + i, l4, l4len, 16, 16, f));
+			script_add(0, mw_rnd() % MW_WORKERS, f,
+				   mw_frag(a, b, r * 100 + 50 + i, l4, l4len, 0, 16, f));
+			/* a router's errors: about the connection, about none */
+			len = ctf_tcp(a, sport[i], b, 80, 0x02, f);
+			script_add(1, mw_rnd() % MW_WORKERS, e,
+				   ctf_icmp_error(rt, a, type, code, f, len, quotes[mw_rnd() % 3], e));
+			len = ctf_tcp(a, (uint16_t)(sport[i] + 1), b, 80, 0x02, f);
+			script_add(1, mw_rnd() % MW_WORKERS, e,
+				   ctf_icmp_error(rt, a, type, code, f, len, 64, e));
+		}
+		mw_script[mw_script_n - 1].poll_after = true;
+	}
+}
+
+/* Play the script on the data plane of mw; out[p]: frames port p sent. */
+static void script_run(uint64_t out[2], struct npgw_dp_stats *st)
+{
+	out[0] = out[1] = 0;
+	for (unsigned int i = 0; i < mw_script_n; i++) {
+		const struct mw_frame *f = &mw_script[i];
+
+		mw_inject(f->port, f->q, f->b, f->len);
+		if (f->poll_after) {
+			mw_poll();
+			out[0] += mw_collect(0);
+			out[1] += mw_collect(1);
+		}
+	}
+	npgw_dp_get_stats(fx.dp, st);
+}
+
+static void test_four_workers_forward_what_one_worker_forwards(void)
+{
+	uint64_t out4[2], out1[2];
+	struct npgw_dp_stats st4, st1;
+	const uint64_t flows = MW_ROUNDS * 6;
+
+	mw_seed = 0x243f6a8885a308d3ull;
+	mw_setup_n(MW_WORKERS, 64);
+	script_make();
+	script_run(out4, &st4);
+	mw_teardown();
+	mw_setup_n(1, 64);
+	script_run(out1, &st1);
+	mw_teardown();
+	CU_ASSERT_EQUAL(out4[0], out1[0]);
+	CU_ASSERT_EQUAL(out4[1], out1[1]);
+	for (unsigned int r = 0; r < NPGW_DROP_MAX; r++)
+		if (st4.drops[r] != st1.drops[r]) {
+			printf("\n  drop %s: %lu with %u workers, %lu with one", npgw_drop_name(r),
+			       (unsigned long)st4.drops[r], MW_WORKERS, (unsigned long)st1.drops[r]);
+			CU_FAIL("a drop counter differs");
+		}
+	/* and what that is: to b every SYN and UDP datagram; to a every
+	 * SYN-ACK, reply fragment and related error; denied fragments and
+	 * unrelated errors dropped */
+	CU_ASSERT_EQUAL(out1[1], 2 * flows);
+	CU_ASSERT_EQUAL(out1[0], flows * (1 + 3 + 1));
+	CU_ASSERT_EQUAL(st1.drops[NPGW_DROP_POLICY_EGRESS] + st1.drops[NPGW_DROP_POLICY_INGRESS],
+			2 * flows);
+	CU_ASSERT_EQUAL(st1.drops[NPGW_DROP_ICMP_UNRELATED], flows);
+	CU_ASSERT_EQUAL(st1.drops_total, 3 * flows);
+	CU_ASSERT_EQUAL(st1.steered, 0);
+	CU_ASSERT(st4.steered > 0);
+	printf("\n  %u frames: %u workers and one forward %lu and %lu, drop %lu and %lu; %lu steered\n",
+	       mw_script_n, MW_WORKERS, (unsigned long)(out4[0] + out4[1]),
+	       (unsigned long)(out1[0] + out1[1]), (unsigned long)st4.drops_total,
+	       (unsigned long)st1.drops_total, (unsigned long)st4.steered);
 }
 
 /* ---- hot swap under load ---- */
@@ -1578,6 +1756,8 @@ int npgw_test_register(void)
 		 test_four_workers_icmp_error_on_another_queue_is_related_ipv6},
 		{"four_workers_full_steering_ring_drops_and_counts",
 		 test_four_workers_full_steering_ring_drops_and_counts},
+		{"four_workers_forward_what_one_worker_forwards",
+		 test_four_workers_forward_what_one_worker_forwards},
 		{"swap_1000_generations_under_traffic_loses_nothing",
 		 test_swap_1000_generations_under_traffic_loses_nothing},
 		{"swap_1000_generations_with_flows_tracked_loses_nothing",
