@@ -389,7 +389,10 @@ static void hit_to_json(const struct npgw_compile_meta *m, uint64_t hits, void *
 	cJSON_AddStringToObject(o, "direction", m->dir == NPGW_COMPILE_EGRESS ? "egress" : "ingress");
 	if (m->rule >= 0)
 		cJSON_AddNumberToObject(o, "rule", m->rule);
-	cJSON_AddStringToObject(o, "action", m->action == NPGW_COMPILE_ALLOW ? "allow" : "deny");
+	cJSON_AddStringToObject(o, "action", m->action == NPGW_COMPILE_ALLOW  ? "allow"
+					     : m->action == NPGW_COMPILE_PASS ? "pass"
+									      : "deny");
+	cJSON_AddStringToObject(o, "tier", npgw_k8s_tier_name(m->tier));
 	cJSON_AddNumberToObject(o, "hits", (double)hits);
 	cJSON_AddItemToArray(arr, o);
 }

@@ -45,7 +45,7 @@ static const double apply_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0
 struct obs_hit {
 	char ns[64];
 	char name[256];
-	uint8_t dir, action;
+	uint8_t dir, action, tier;
 	int32_t rule;
 	uint64_t hits;
 };
@@ -130,6 +130,7 @@ static void snap_hit(const struct npgw_compile_meta *m, uint64_t hits, void *arg
 	snprintf(h->name, sizeof(h->name), "%s", m->policy_name);
 	h->dir = m->dir;
 	h->action = m->action;
+	h->tier = m->tier;
 	h->rule = m->rule;
 	h->hits = hits;
 }
@@ -343,7 +344,9 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 
 	npgw_metrics_family(f, "npgw_policy_rule_hits_total", "counter",
 			    "new flows (or untracked packets) each rule decided, over every "
-			    "generation; rule \"default\" is the policy's default deny");
+			    "generation; rule \"default\" is the policy's default deny; tier "
+			    "NetworkPolicy, Admin or Baseline (a tier policy's namespace label is "
+			    "its kind)");
 	for (size_t i = 0; i < s->n_hits; i++) {
 		const struct obs_hit *h = &s->hits[i];
 
@@ -357,9 +360,10 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 						       h->dir == NPGW_COMPILE_EGRESS ? "egress"
 										     : "ingress",
 						       "rule", num, "action",
-						       h->action == NPGW_COMPILE_ALLOW ? "allow"
-										       : "deny",
-						       NULL},
+						       h->action == NPGW_COMPILE_ALLOW	 ? "allow"
+						       : h->action == NPGW_COMPILE_PASS ? "pass"
+											 : "deny",
+						       "tier", npgw_k8s_tier_name(h->tier), NULL},
 				 h->hits);
 	}
 

@@ -101,7 +101,8 @@ static int apply_main(int argc, char **argv)
 	return documents_main(
 		"apply",
 		"usage: npgwctl apply -f PATH [-f PATH ...] [--dry-run] [-o text|json|yaml]\n\n"
-		"Create or update NetworkPolicy, Pod and Namespace objects in the running\n"
+		"Create or update NetworkPolicy, Pod, Namespace, Node, AdminNetworkPolicy,\n"
+		"BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects in the running\n"
 		"gateway (YAML or JSON, multi-document, kubectl get -o yaml|json output).\n"
 		"Atomic: the whole set is validated, compiled and built, then swapped in;\n"
 		"or refused with the validator's messages, and nothing changes. The reply\n"
@@ -148,8 +149,10 @@ static const char delete_help[] =
 	"       npgwctl delete KIND NAMESPACE/NAME ... | KIND/NAMESPACE/NAME ...\n"
 	"       npgwctl delete -f PATH [-f PATH ...] [-o text|json|yaml]\n\n"
 	"Remove objects from the running gateway, atomically (all or none). KIND is\n"
-	"networkpolicy (networkpolicies, netpol), pod (pods, po) or namespace\n"
-	"(namespaces, ns). A NAME without a namespace is in -n's, else in\n"
+	"networkpolicy (networkpolicies, netpol), pod (pods, po), namespace\n"
+	"(namespaces, ns), adminnetworkpolicy (anp), baselineadminnetworkpolicy\n"
+	"(banp), clusternetworkpolicy (cnp) or node (nodes, no); the last four and\n"
+	"namespaces are cluster-scoped. A NAME without a namespace is in -n's, else in\n"
 	"\"default\", as kubectl reads it. With -f, the objects the files name are\n"
 	"removed (the gateway reads them; their content beyond kind, namespace and\n"
 	"name does not matter).\n\n"
@@ -167,8 +170,15 @@ static int add_object(cJSON *objs, const struct npgwctl_kind *k, const char *arg
 		return -1;
 	o = cJSON_CreateObject();
 	cJSON_AddItemToArray(objs, o);
-	if (o == NULL || !cJSON_AddStringToObject(o, "kind", k->k8s) ||
+	/* a tier policy or a Node is held in the policy or pod list, under
+	 * its pseudo-namespace */
+	if (o == NULL ||
+	    !cJSON_AddStringToObject(o, "kind",
+				     k->scope == NULL		     ? k->k8s
+				     : strcmp(k->get, "pods") == 0 ? "Pod"
+								   : "NetworkPolicy") ||
 	    (k->namespaced && !cJSON_AddStringToObject(o, "namespace", ons ? ons : "default")) ||
+	    (k->scope != NULL && !cJSON_AddStringToObject(o, "namespace", k->scope)) ||
 	    !cJSON_AddStringToObject(o, "name", name)) {
 		free(copy);
 		fprintf(stderr, "npgwctl delete: out of memory\n");

@@ -23,6 +23,8 @@
 
 int npgwctl_fetch_cluster(const char *cmd, struct npgw_k8s_cluster **out)
 {
+	/* the gateway's pod and policy lists hold the Nodes and tier
+	 * policies too */
 	static const char *const kinds[] = {"namespaces", "pods", "policies"};
 	struct npgw_k8s_cluster *c = npgw_k8s_cluster_new();
 	struct npgw_diags d = {0};
@@ -256,6 +258,39 @@ static cJSON *direction_json(const struct npgw_k8s_cluster *c, const struct npgw
 	return d;
 }
 
+/* The tier policies whose subject holds p, in the order they are
+ * evaluated: tier (Admin, then Baseline), priority, kind and name. */
+static cJSON *tiers_json(const struct npgw_k8s_cluster *c, const struct npgw_k8s_pod *p)
+{
+	struct npgw_k8s_label tmp;
+	struct npgw_k8s_labels tmp_set;
+	const struct npgw_k8s_labels *nsl =
+		npgw_k8s_namespace_labels(c, p->namespace, &tmp, &tmp_set);
+	cJSON *a = cJSON_CreateArray();
+
+	for (unsigned int tier = NPGW_K8S_TIER_ADMIN; tier <= NPGW_K8S_TIER_BASELINE; tier++)
+		for (int prio = 0; prio <= NPGW_K8S_BANP_PRIORITY; prio++)
+			for (size_t i = 0; i < c->n_policies; i++) {
+				const struct npgw_k8s_policy *pol = c->policies[i];
+				char name[512];
+				cJSON *o;
+
+				if (pol->tier != tier || pol->priority != prio ||
+				    !npgw_k8s_policy_selects(pol, p, nsl))
+					continue;
+				o = cJSON_CreateObject();
+				snprintf(name, sizeof(name), "%s/%s", pol->namespace, pol->name);
+				cJSON_AddStringToObject(o, "policy", name);
+				cJSON_AddStringToObject(o, "tier", npgw_k8s_tier_name(tier));
+				if (pol->kind != NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY)
+					cJSON_AddNumberToObject(o, "priority", pol->priority);
+				cJSON_AddNumberToObject(o, "ingress_rules", (double)pol->n_ingress);
+				cJSON_AddNumberToObject(o, "egress_rules", (double)pol->n_egress);
+				cJSON_AddItemToArray(a, o);
+			}
+	return a;
+}
+
 static cJSON *endpoint_json(const struct npgw_k8s_cluster *c, const struct npgw_k8s_pod *p)
 {
 	cJSON *o = cJSON_CreateObject(), *addrs, *labels;
@@ -271,6 +306,7 @@ static cJSON *endpoint_json(const struct npgw_k8s_cluster *c, const struct npgw_
 	for (size_t i = 0; i < p->labels.n; i++)
 		cJSON_AddStringToObject(labels, p->labels.v[i].key, p->labels.v[i].value);
 	cJSON_AddBoolToObject(o, "policy_target", npgw_k8s_pod_is_policy_target(p));
+	cJSON_AddItemToObject(o, "tiers", tiers_json(c, p));
 	cJSON_AddItemToObject(o, "ingress", direction_json(c, p, true));
 	cJSON_AddItemToObject(o, "egress", direction_json(c, p, false));
 	return o;
@@ -357,6 +393,19 @@ static void print_endpoint(const cJSON *e, FILE *out)
 	fputs(first ? "-\n" : "\n", out);
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "policy_target")))
 		fputs("Note:        hostNetwork or finished: policies do not apply to it\n", out);
+	fputs("Tiers:       ", out);
+	first = true;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "tiers")) {
+		const cJSON *prio = cJSON_GetObjectItemCaseSensitive(x, "priority");
+
+		fprintf(out, "%s%s %s", first ? "" : ", ",
+			cJSON_GetObjectItemCaseSensitive(x, "tier")->valuestring,
+			cJSON_GetObjectItemCaseSensitive(x, "policy")->valuestring);
+		if (cJSON_IsNumber(prio))
+			fprintf(out, " (priority %d)", (int)prio->valuedouble);
+		first = false;
+	}
+	fputs(first ? "- (no Admin or Baseline policy selects it)\n" : "\n", out);
 	print_direction("Ingress", cJSON_GetObjectItemCaseSensitive(e, "ingress"), out);
 	print_direction("Egress", cJSON_GetObjectItemCaseSensitive(e, "egress"), out);
 }
@@ -424,6 +473,8 @@ int npgwctl_endpoints_main(const char *cmd, int n, char **names, int describe, c
 			const struct npgw_k8s_pod *p = c->pods[k];
 			cJSON *labels;
 
+			if (npgw_k8s_pod_is_node(p))
+				continue; /* a Node, held in the pod list: no endpoint */
 			if ((want != NULL && strcmp(p->name, want) != 0) ||
 			    (want_ns != NULL && strcmp(p->namespace, want_ns) != 0))
 				continue;
@@ -503,8 +554,9 @@ int npgwctl_endpoints_main(const char *cmd, int n, char **names, int describe, c
 static const char describe_help[] =
 	"usage: npgwctl describe pod|endpoint NAME|NAMESPACE/NAME ... [-n NS]\n"
 	"                        [-l SELECTOR] [-o text|json|yaml]\n\n"
-	"The endpoint view of a pod: its addresses and labels, the policies that\n"
-	"select it for ingress and for egress, whether it is isolated in each\n"
+	"The endpoint view of a pod: its addresses and labels, the Admin and\n"
+	"Baseline tier policies whose subject holds it (in evaluation order), the\n"
+	"policies that select it for ingress and for egress, whether it is isolated in each\n"
 	"direction, and for each rule of those policies the peers it admits (with\n"
 	"the pods each peer selects now) and the ports. Computed here from the\n"
 	"gateway's objects (npgwctl get), with the gateway's own loader and\n"

@@ -83,13 +83,25 @@ static struct obj_ref *objects(const struct npgw_k8s_cluster *c, size_t *n)
 	for (size_t i = 0; i < c->n_namespaces; i++)
 		v[k++] = (struct obj_ref){"namespace", NULL, c->namespaces[i]->name,
 					  npgw_k8s_namespace_to_json(c->namespaces[i])};
-	for (size_t i = 0; i < c->n_pods; i++)
-		v[k++] = (struct obj_ref){"pod", c->pods[i]->namespace, c->pods[i]->name,
+	/* Nodes and the tier policies are cluster-scoped, held in the pod and
+	 * policy lists under their kind as a pseudo-namespace */
+	for (size_t i = 0; i < c->n_pods; i++) {
+		bool node = npgw_k8s_pod_is_node(c->pods[i]);
+
+		v[k++] = (struct obj_ref){node ? "node" : "pod",
+					  node ? NULL : c->pods[i]->namespace, c->pods[i]->name,
 					  npgw_k8s_pod_to_json(c->pods[i])};
-	for (size_t i = 0; i < c->n_policies; i++)
-		v[k++] = (struct obj_ref){"networkpolicy", c->policies[i]->namespace,
-					  c->policies[i]->name,
-					  npgw_k8s_policy_to_json(c->policies[i])};
+	}
+	for (size_t i = 0; i < c->n_policies; i++) {
+		static const char *const kinds[] = {"networkpolicy", "adminnetworkpolicy",
+						    "baselineadminnetworkpolicy",
+						    "clusternetworkpolicy"};
+		const struct npgw_k8s_policy *p = c->policies[i];
+
+		v[k++] = (struct obj_ref){kinds[p->kind & 3],
+					  p->tier == NPGW_K8S_TIER_NETPOL ? p->namespace : NULL,
+					  p->name, npgw_k8s_policy_to_json(p)};
+	}
 	*n = k;
 	return v;
 }

@@ -153,7 +153,53 @@ static cJSON *table_rows(const struct npgwctl_kind *k, const cJSON *items, bool 
 		if (k->namespaced)
 			add_str(row, "namespace", str_at(meta, "namespace", NULL));
 		add_str(row, "name", str_at(meta, "name", NULL));
-		if (strcmp(k->get, "pods") == 0) {
+		if (k->scope != NULL && strcmp(k->get, "pods") == 0) { /* Node */
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status"), *a;
+			cJSON *list = cJSON_CreateArray();
+
+			cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(st, "addresses"))
+				if (str_at(a, "address", NULL) != NULL)
+					cJSON_AddItemToArray(
+						list, cJSON_CreateString(str_at(a, "address", NULL)));
+			cJSON_AddItemToObject(row, "ips", list);
+			add_owned(row, "labels",
+				  labels_text(cJSON_GetObjectItemCaseSensitive(meta, "labels")));
+		} else if (k->scope != NULL) { /* a tier policy */
+			const cJSON *subj = cJSON_GetObjectItemCaseSensitive(spec, "subject");
+			const cJSON *pods = cJSON_GetObjectItemCaseSensitive(subj, "pods");
+			const cJSON *prio = cJSON_GetObjectItemCaseSensitive(spec, "priority");
+			char buf[32];
+
+			add_str(row, "tier", str_at(spec, "tier", NULL) ? str_at(spec, "tier", NULL)
+					      : strcmp(k->k8s, "AdminNetworkPolicy") == 0 ? "Admin"
+											 : "Baseline");
+			snprintf(buf, sizeof(buf), "%d", cJSON_IsNumber(prio) ? (int)prio->valuedouble : 0);
+			add_str(row, "priority", cJSON_IsNumber(prio) ? buf : "-");
+			if (cJSON_IsObject(pods)) {
+				char *a = selector_text(
+					cJSON_GetObjectItemCaseSensitive(pods, "namespaceSelector"));
+				char *b = selector_text(
+					cJSON_GetObjectItemCaseSensitive(pods, "podSelector"));
+				char *t = NULL;
+
+				if (asprintf(&t, "namespaces %s, pods %s", a ? a : "?", b ? b : "?") < 0)
+					t = NULL;
+				free(a);
+				free(b);
+				add_owned(row, "subject", t);
+			} else {
+				char *a = selector_text(
+					cJSON_GetObjectItemCaseSensitive(subj, "namespaces"));
+				char *t = NULL;
+
+				if (asprintf(&t, "namespaces %s", a ? a : "?") < 0)
+					t = NULL;
+				free(a);
+				add_owned(row, "subject", t);
+			}
+			cJSON_AddNumberToObject(row, "ingress_rules", count(o, "spec", "ingress"));
+			cJSON_AddNumberToObject(row, "egress_rules", count(o, "spec", "egress"));
+		} else if (strcmp(k->get, "pods") == 0) {
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
 			const cJSON *ips = cJSON_GetObjectItemCaseSensitive(st, "podIPs"), *ip;
 			cJSON *list = cJSON_CreateArray();
@@ -269,6 +315,10 @@ static int filter(const struct npgwctl_kind *k, cJSON *list, char **names, int n
 			const char *oname = str_at(meta, "name", NULL);
 
 			next = o->next;
+			/* the gateway's policy and pod lists also hold the tiers
+			 * and the Nodes: keep the kind asked for */
+			if (str_at(o, "kind", NULL) != NULL && strcmp(str_at(o, "kind", NULL), k->k8s) != 0)
+				continue;
 			if (want != NULL && (oname == NULL || strcmp(oname, want) != 0))
 				continue;
 			if (want_ns != NULL && (ons == NULL || strcmp(ons, want_ns) != 0))
@@ -296,12 +346,15 @@ static const char get_help[] =
 	"usage: npgwctl get KIND [NAME ...] [-n NAMESPACE | -A] [-l SELECTOR]\n"
 	"                   [-o text|wide|json|yaml|name] [-w [--interval S]]\n\n"
 	"The objects the gateway holds, as applied. The text table shows names, pod\n"
-	"addresses and labels, policy selectors and types; -o wide adds pod ports and\n"
-	"phase and policy rule counts; -o yaml and -o json give the objects whole (a\n"
+	"addresses and labels, policy selectors and types, a tier policy's tier,\n"
+	"priority, subject and rule counts; -o wide adds pod ports and phase and\n"
+	"policy rule counts; -o yaml and -o json give the objects whole (a\n"
 	"List that npgwctl apply reads back; one object when one NAME is given);\n"
 	"-o name prints KIND/NAMESPACE/NAME lines that delete and describe take.\n\n"
 	"  KIND              networkpolicies (networkpolicy, netpol), pods (pod, po),\n"
-	"                    namespaces (namespace, ns) or endpoints (endpoint, ep:\n"
+	"                    namespaces (namespace, ns), adminnetworkpolicies (anp),\n"
+	"                    baselineadminnetworkpolicies (banp), clusternetworkpolicies\n"
+	"                    (cnp), nodes (node, no) or endpoints (endpoint, ep:\n"
 	"                    see npgwctl describe); KIND/NAME and KIND/NS/NAME too\n"
 	"  NAME              NAME or NAMESPACE/NAME; without a namespace, NAME is\n"
 	"                    looked for in every namespace (or in -n's)\n"
@@ -429,7 +482,8 @@ static int get_main(int argc, char **argv)
 
 		/* the namespace of NS/NAME narrows the question too */
 		if (args == NULL || !cJSON_AddStringToObject(args, "kind", k->get) ||
-		    (ns != NULL && !cJSON_AddStringToObject(args, "namespace", ns))) {
+		    (ns != NULL && !cJSON_AddStringToObject(args, "namespace", ns)) ||
+		    (k->scope != NULL && !cJSON_AddStringToObject(args, "namespace", k->scope))) {
 			cJSON_Delete(args);
 			rc = NPGWCTL_EXIT_USAGE;
 			break;

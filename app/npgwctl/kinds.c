@@ -9,14 +9,24 @@
 #include <string.h>
 #include <strings.h>
 
+#include "npgw_k8s.h"
 #include "npgwctl.h"
 
 const struct npgwctl_kind npgwctl_kinds[] = {
 	{"policies", "NetworkPolicy", "networkpolicy",
 	 {"networkpolicies", "networkpolicy", "netpol", "netpols", "policies", "policy", NULL},
-	 true},
-	{"pods", "Pod", "pod", {"pods", "pod", "po", NULL}, true},
-	{"namespaces", "Namespace", "namespace", {"namespaces", "namespace", "ns", NULL}, false},
+	 true, NULL},
+	{"pods", "Pod", "pod", {"pods", "pod", "po", NULL}, true, NULL},
+	{"namespaces", "Namespace", "namespace", {"namespaces", "namespace", "ns", NULL}, false,
+	 NULL},
+	{"policies", "AdminNetworkPolicy", "adminnetworkpolicy",
+	 {"adminnetworkpolicies", "adminnetworkpolicy", "anp", NULL}, false, NPGW_K8S_NS_ANP},
+	{"policies", "BaselineAdminNetworkPolicy", "baselineadminnetworkpolicy",
+	 {"baselineadminnetworkpolicies", "baselineadminnetworkpolicy", "banp", NULL}, false,
+	 NPGW_K8S_NS_BANP},
+	{"policies", "ClusterNetworkPolicy", "clusternetworkpolicy",
+	 {"clusternetworkpolicies", "clusternetworkpolicy", "cnp", NULL}, false, NPGW_K8S_NS_CNP},
+	{"pods", "Node", "node", {"nodes", "node", "no", NULL}, false, NPGW_K8S_NS_NODE},
 };
 const size_t npgwctl_n_kinds = NPGW_ARRAY_SIZE(npgwctl_kinds);
 

@@ -135,6 +135,9 @@ struct npgwctl_kind {
 	const char *singular; /* for -o name and messages: "networkpolicy" */
 	const char *names[8]; /* every accepted spelling, NULL-terminated */
 	bool namespaced;
+	/* Cluster-scoped kinds the gateway keeps in its policy or pod list
+	 * (the tiers, Node): the pseudo-namespace they live under there. */
+	const char *scope;
 };
 
 /* The kind named s (singular, plural or short, any case), or NULL. */

@@ -1,5 +1,6 @@
 /*
- * validate.c: npgwctl validate: read NetworkPolicy, Pod and Namespace
+ * validate.c: npgwctl validate: read NetworkPolicy, Pod, Namespace, Node and
+ * the cluster-wide tier
  * objects from files or directories, as the gateway would, and print every
  * error and warning (FILE:LINE:COL: field.path: message) without touching a
  * running gateway.
@@ -17,7 +18,9 @@ static void validate_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: npgwctl %s\n\n"
-		"Read Kubernetes NetworkPolicy (networking.k8s.io/v1), Pod and Namespace (v1)\n"
+		"Read Kubernetes NetworkPolicy (networking.k8s.io/v1), Pod, Namespace and Node\n"
+		"(v1), AdminNetworkPolicy and BaselineAdminNetworkPolicy\n"
+		"(policy.networking.k8s.io/v1alpha1) and ClusterNetworkPolicy (v1alpha2)\n"
 		"objects and report what npgw would refuse. Checks each object as the API server\n"
 		"does (and stricter: unknown or mistyped fields in a NetworkPolicy spec, except\n"
 		"outside its cidr, endPort below port...), then checks across all the objects:\n"
@@ -153,6 +156,6 @@ const struct npgwctl_command npgwctl_cmd_validate = {
 	.name = "validate",
 	.usage = "validate -f PATH [-f PATH ...] [-o text|json|yaml]",
 	.options = "-f --filename -o --output -h --help",
-	.summary = "check NetworkPolicy, Pod and Namespace files; print every error",
+	.summary = "check policy, Pod, Namespace and Node files; print every error",
 	.handler = validate_main,
 };

@@ -302,9 +302,14 @@ void compile_behaviour_key(struct ctx *x, const struct npgw_k8s_pod *pod, uint8_
 	for (uint32_t p = 0; p < x->n_pol; p++) {
 		const struct npgw_k8s_policy *pol = x->c->policies[p];
 
-		if (strcmp(pol->namespace, pod->namespace) == 0 &&
-		    npgw_k8s_selector_matches(&pol->pod_selector, &pod->labels))
+		if (pol->tier != NPGW_K8S_TIER_NETPOL) {
+			/* a tier policy's subject: namespaces and pods anywhere */
+			if (npgw_k8s_policy_selects(pol, pod, ns_labels))
+				bit_set(vec, p);
+		} else if (strcmp(pol->namespace, pod->namespace) == 0 &&
+			   npgw_k8s_selector_matches(&pol->pod_selector, &pod->labels)) {
 			bit_set(vec, p);
+		}
 	}
 	for (uint32_t i = 0; i < x->peer_keys.n; i++)
 		if (peer_matches(x->cols[i].policy, x->cols[i].peer, pod, ns_labels))
@@ -729,6 +734,15 @@ static int add_meta(struct ctx *x, uint8_t action, uint8_t dir, uint32_t policy,
 	m->dir = dir;
 	m->policy = policy;
 	m->rule = rule;
+	m->tier = pol->tier;
+	m->kind = pol->kind;
+	m->priority = pol->priority;
+	if (rule >= 0) {
+		const char *rn = (dir == NPGW_COMPILE_INGRESS ? pol->ingress : pol->egress)[rule].name;
+
+		if (rn != NULL && (m->rule_name = strdup(rn)) == NULL)
+			return -ENOMEM;
+	}
 	m->policy_ns = strdup(pol->namespace);
 	m->policy_name = strdup(pol->name);
 	if (pol->origin.file != NULL)
@@ -1014,11 +1028,71 @@ static int emit_policy_rule(struct ctx *x, const struct npgw_k8s_rule *r, uint8_
 	return rc;
 }
 
+/* The order of the tier policies: (tier, priority, cluster order), which
+ * is (kind, name) (see npgw_k8s.h); rank[p] for each, others 0. */
+static const struct ctx *rank_ctx;
+
+static int cmp_tier_order(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct npgw_k8s_policy *p = rank_ctx->c->policies[i], *q = rank_ctx->c->policies[j];
+
+	if (p->tier != q->tier)
+		return p->tier < q->tier ? -1 : 1;
+	if (p->priority != q->priority)
+		return p->priority < q->priority ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static int tier_ranks(struct ctx *x, uint32_t **out)
+{
+	uint32_t *order = calloc(x->n_pol ? x->n_pol : 1, sizeof(*order));
+	uint32_t *rank = calloc(x->n_pol ? x->n_pol : 1, sizeof(*rank));
+	uint32_t n = 0;
+
+	if (order == NULL || rank == NULL) {
+		free(order);
+		free(rank);
+		return -ENOMEM;
+	}
+	for (uint32_t p = 0; p < x->n_pol; p++)
+		if (x->c->policies[p]->tier != NPGW_K8S_TIER_NETPOL)
+			order[n++] = p;
+	rank_ctx = x;
+	qsort(order, n, sizeof(*order), cmp_tier_order);
+	rank_ctx = NULL;
+	for (uint32_t k = 0; k < n; k++)
+		rank[order[k]] = k;
+	free(order);
+	*out = rank;
+	/* every tier rule needs its own priority below the default deny */
+	return (uint64_t)n * NPGW_COMPILE_TIER_RULES >= NPGW_COMPILE_PRIO_DENY - 1 ? -E2BIG : 0;
+}
+
+/* The category, ACL priority and action of rule r of tier policy p. */
+static void tier_emit(const struct npgw_k8s_policy *pol, const struct npgw_k8s_rule *rule,
+		      uint32_t rank, size_t r, bool egress, struct emit *e, uint8_t *action)
+{
+	uint32_t seq = rank * NPGW_COMPILE_TIER_RULES + (uint32_t)r;
+
+	if (pol->tier == NPGW_K8S_TIER_ADMIN) {
+		e->categories = 1u << (egress ? NPGW_COMPILE_CAT_ADMIN_EGRESS
+					      : NPGW_COMPILE_CAT_ADMIN_INGRESS);
+		e->priority = NPGW_COMPILE_PRIO_ALLOW_MAX - seq;
+	} else {
+		e->categories = 1u << (egress ? NPGW_COMPILE_CAT_EGRESS : NPGW_COMPILE_CAT_INGRESS);
+		e->priority = NPGW_COMPILE_PRIO_DENY - 1 - seq;
+	}
+	*action = rule->action == NPGW_K8S_ACTION_DENY	 ? NPGW_COMPILE_DENY
+		  : rule->action == NPGW_K8S_ACTION_PASS ? NPGW_COMPILE_PASS
+							 : NPGW_COMPILE_ALLOW;
+}
+
 static int emit_allow(struct ctx *x)
 {
 	struct cset sel, nonbit, full, one, all;
 	size_t peer_i = 0;
-	uint32_t seq = 0;
+	uint32_t seq = 0, *rank = NULL;
 	int rc;
 
 	memset(&sel, 0, sizeof(sel));
@@ -1033,7 +1107,7 @@ static int emit_allow(struct ctx *x)
 		goto out;
 	}
 	memset(all.w, 0xff, all.n_words * 8);
-	rc = 0;
+	rc = tier_ranks(x, &rank);
 	for (uint32_t p = 0; p < x->n_pol && rc == 0; p++) {
 		const struct npgw_k8s_policy *pol = x->c->policies[p];
 
@@ -1048,14 +1122,22 @@ static int emit_allow(struct ctx *x)
 			 * collect_columns still counts their peers). */
 			bool active = d == 0 ? pol->isolates_egress : pol->isolates_ingress;
 
+			bool tier = pol->tier != NPGW_K8S_TIER_NETPOL;
+
 			for (size_t r = 0; r < n_rules && rc == 0; r++) {
-				struct emit e = {
-					.categories = 1u << (d == 0 ? NPGW_COMPILE_CAT_EGRESS
-								    : NPGW_COMPILE_CAT_INGRESS),
-					.priority = NPGW_COMPILE_PRIO_ALLOW_MAX - seq++,
-				};
-				int ud = add_meta(x, NPGW_COMPILE_ALLOW, dir, p, (int32_t)r);
+				struct emit e = {0};
+				uint8_t action = NPGW_COMPILE_ALLOW;
 				uint32_t bits = 0;
+				int ud;
+
+				if (tier) {
+					tier_emit(pol, &rules[r], rank[p], r, d == 0, &e, &action);
+				} else {
+					e.categories = 1u << (d == 0 ? NPGW_COMPILE_CAT_EGRESS
+								     : NPGW_COMPILE_CAT_INGRESS);
+					e.priority = NPGW_COMPILE_PRIO_ALLOW_MAX - seq++;
+				}
+				ud = add_meta(x, action, dir, p, (int32_t)r);
 
 				if (ud < 0) {
 					rc = ud;
@@ -1064,7 +1146,10 @@ static int emit_allow(struct ctx *x)
 				e.userdata = (uint32_t)ud;
 				memset(nonbit.w, 0, nonbit.n_words * 8);
 				memset(full.w, 0, full.n_words * 8);
-				if (rules[r].n_peers == 0) {
+				/* no peers: every peer in a NetworkPolicy; a tier rule
+				 * always has peers, unless its nodes peers matched no
+				 * address (then it matches nothing) */
+				if (rules[r].n_peers == 0 && !tier) {
 					memset(nonbit.w, 0xff, nonbit.n_words * 8);
 					memset(full.w, 0xff, full.n_words * 8);
 				}
@@ -1082,7 +1167,7 @@ static int emit_allow(struct ctx *x)
 					for (size_t w = 0; w < one.n_words; w++)
 						nonbit.w[w] |= one.w[w];
 				}
-				if (!active || cset_empty(&sel) || cset_empty(&full))
+				if ((!active && !tier) || cset_empty(&sel) || cset_empty(&full))
 					continue;
 				rc = emit_policy_rule(x, &rules[r], dir, &sel, &nonbit, bits, &full, &all,
 						      &e);
@@ -1090,6 +1175,7 @@ static int emit_allow(struct ctx *x)
 		}
 	}
 out:
+	free(rank);
 	free(sel.w);
 	free(nonbit.w);
 	free(full.w);
@@ -1170,6 +1256,70 @@ static void sort_rules(struct npgw_compile_result *res)
 		if (n == 0 || memcmp(&res->rules[n - 1], &res->rules[i], sizeof(res->rules[i])) != 0)
 			res->rules[n++] = res->rules[i];
 	res->n_rules = n;
+}
+
+/* ---- nodes peers ---- */
+
+/*
+ * Replace, in the compiler's model, every nodes peer of a tier rule by one
+ * host ipBlock peer per address of the Nodes of in it selects: from then
+ * on it is an address set like networks. A rule left without peers
+ * matches nothing (emit_allow knows tier rules). Returns 0 or -ENOMEM.
+ */
+static int nodes_to_blocks(struct npgw_k8s_cluster *model, const struct npgw_k8s_cluster *in)
+{
+	for (size_t p = 0; p < model->n_policies; p++) {
+		struct npgw_k8s_policy *pol = model->policies[p];
+
+		for (size_t r = 0; r < pol->n_egress && pol->tier != NPGW_K8S_TIER_NETPOL; r++) {
+			struct npgw_k8s_rule *rule = &pol->egress[r];
+			struct npgw_k8s_peer *v = NULL;
+			size_t n = 0, cap = 0;
+			bool any = false;
+
+			for (size_t k = 0; k < rule->n_peers; k++)
+				any |= rule->peers[k].has_node_selector;
+			if (!any)
+				continue;
+			for (size_t k = 0; k < rule->n_peers; k++) {
+				struct npgw_k8s_peer *pr = &rule->peers[k];
+
+				if (!pr->has_node_selector) {
+					if (grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0)
+						goto nomem;
+					v[n++] = *pr;
+					continue;
+				}
+				for (size_t i = 0; i < in->n_pods; i++) {
+					const struct npgw_k8s_pod *node = in->pods[i];
+
+					if (!npgw_k8s_pod_is_node(node) ||
+					    !npgw_k8s_selector_matches(&pr->node_selector,
+								       &node->labels))
+						continue;
+					for (size_t a = 0; a < node->n_addrs; a++) {
+						if (grow((void **)&v, &cap, n + 1, sizeof(*v)) < 0)
+							goto nomem;
+						memset(&v[n], 0, sizeof(*v));
+						v[n].has_ip_block = true;
+						compile_host_prefix(&node->addrs[a], &v[n].cidr);
+						n++;
+					}
+				}
+			}
+			for (size_t k = 0; k < rule->n_peers; k++)
+				if (rule->peers[k].has_node_selector)
+					npgw_k8s_selector_clear(&rule->peers[k].node_selector);
+			free(rule->peers);
+			rule->peers = v;
+			rule->n_peers = n;
+			continue;
+nomem:
+			free(v);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /* ---- entry points ---- */
@@ -1262,6 +1412,7 @@ void compile_state_put(struct npgw_compile_state *s)
 		free(s->metas[i].policy_ns);
 		free(s->metas[i].policy_name);
 		free(s->metas[i].file);
+		free(s->metas[i].rule_name);
 	}
 	free(s->metas);
 	free(s->class_bits);
@@ -1301,7 +1452,9 @@ struct npgw_compile_result *npgw_compile_with(const struct npgw_k8s_cluster *c,
 		goto fail;
 	}
 	x.c = x.model;
-	rc = collect_columns(&x);
+	rc = nodes_to_blocks(x.model, c);
+	if (rc == 0)
+		rc = collect_columns(&x);
 	if (rc < 0)
 		goto fail;
 	/* Behaviour 0: selected by nothing, matched by no selector, no named
@@ -1357,6 +1510,7 @@ void npgw_compile_free(struct npgw_compile_result *r)
 			free(r->metas[i].policy_ns);
 			free(r->metas[i].policy_name);
 			free(r->metas[i].file);
+			free(r->metas[i].rule_name);
 		}
 		free(r->metas);
 	}

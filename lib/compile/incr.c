@@ -455,6 +455,15 @@ struct npgw_compile_result *npgw_compile_update_pods(const struct npgw_compile_r
 		rc = -EAGAIN;
 		goto fail;
 	}
+	/* a Node's addresses are what nodes peers match: compile in full */
+	for (size_t i = 0; i < n_removed; i++)
+		if (npgw_k8s_pod_is_node(removed[i]))
+			rc = -EAGAIN;
+	for (size_t i = 0; i < n_added; i++)
+		if (npgw_k8s_pod_is_node(added[i]))
+			rc = -EAGAIN;
+	if (rc < 0)
+		goto fail;
 	u.x = s->x; /* a view: its pointers stay the state's */
 	u.x.scratch = calloc(NPGW_MAX(u.x.beh_len, u.x.class_len) / 8 + 2, 8);
 	u.dirty = calloc(prev->n_classes ? prev->n_classes : 1, sizeof(*u.dirty));

@@ -18,10 +18,15 @@
  *     class_bits of both classes) against
  *     `rules` with NPGW_COMPILE_N_CATEGORIES categories. Category
  *     NPGW_COMPILE_CAT_EGRESS gives the egress side's result, category
- *     NPGW_COMPILE_CAT_INGRESS the ingress side's. A result of 0 means
- *     "not isolated" on that side; otherwise it is a meta index + 1 and the
- *     meta says allow or deny and which policy and rule decided.
- *  3. The packet is allowed iff neither side's meta says deny.
+ *     NPGW_COMPILE_CAT_INGRESS the ingress side's: the NetworkPolicy tier,
+ *     and below it (only where no NetworkPolicy isolates the pod) the
+ *     Baseline tier. NPGW_COMPILE_CAT_ADMIN_EGRESS / _INGRESS give the
+ *     Admin tier's first matching rule. A result of 0 means "nothing
+ *     decided" on that side; otherwise it is a meta index + 1 and the
+ *     meta says allow, deny or pass and which policy and rule it is.
+ *  3. Per side, the Admin result decides when it allows or denies; after a
+ *     Pass or no Admin match, the NetworkPolicy / Baseline result does.
+ *     The packet is allowed iff neither side's deciding meta says deny.
  *
  * Threads: control thread only. The result is immutable once returned and
  * may be read from any thread.
@@ -37,11 +42,16 @@
 #include "npgw_k8s.h"
 
 /* ACL categories. The count must be a multiple of
- * RTE_ACL_RESULTS_MULTIPLIER (4 on x86); the spare ones are where
- * AdminNetworkPolicy tiers fit later. */
+ * RTE_ACL_RESULTS_MULTIPLIER (4 on x86). The Admin tier needs categories
+ * of its own because a Pass must reveal what the tiers below say; the
+ * Baseline tier shares the NetworkPolicy ones, below every NetworkPolicy
+ * rule (a pod a NetworkPolicy isolates has its default deny there, so
+ * Baseline rules only ever decide for pods no NetworkPolicy selects). */
 enum {
 	NPGW_COMPILE_CAT_EGRESS = 0,
 	NPGW_COMPILE_CAT_INGRESS = 1,
+	NPGW_COMPILE_CAT_ADMIN_EGRESS = 2,
+	NPGW_COMPILE_CAT_ADMIN_INGRESS = 3,
 	NPGW_COMPILE_N_CATEGORIES = 4,
 };
 
@@ -52,16 +62,23 @@ enum npgw_compile_dir {
 
 enum npgw_compile_action {
 	NPGW_COMPILE_ALLOW = 1,
-	/* The per-pod default deny of a pod isolated in that direction. */
+	/* The per-pod default deny of a pod isolated in that direction, or a
+	 * tier rule's Deny. */
 	NPGW_COMPILE_DENY = 2,
+	/* An Admin (or v1alpha2 Baseline) rule's Pass: the tiers below decide
+	 * (after a Baseline Pass: allowed). */
+	NPGW_COMPILE_PASS = 3,
 };
 
-/* Priority bands: every allow rule outranks every default deny. Within the
- * allow band, earlier (policy, direction, rule) ranks higher, so the policy
- * and rule reported for an allowed packet are the first that allow it in
- * cluster order (policies sorted by namespace/name). */
-#define NPGW_COMPILE_PRIO_DENY 1u
+/* Priority bands: every allow rule outranks every default deny, which
+ * outranks every Baseline rule. Within the allow band, earlier (policy,
+ * direction, rule) ranks higher, so the policy and rule reported for an
+ * allowed packet are the first that allow it in cluster order (policies
+ * sorted by namespace/name). Tier rules rank by (priority, kind, name,
+ * rule): NPGW_COMPILE_TIER_RULES slots a policy. */
+#define NPGW_COMPILE_PRIO_DENY (1u << 24)
 #define NPGW_COMPILE_PRIO_ALLOW_MAX 0x1fffffffu /* RTE_ACL_MAX_PRIORITY */
+#define NPGW_COMPILE_TIER_RULES 128u
 
 /* What an ACL result means. */
 struct npgw_compile_meta {
@@ -70,7 +87,11 @@ struct npgw_compile_meta {
 	uint32_t policy; /* index into the cluster's policies at compile time */
 	char *policy_ns;
 	char *policy_name;
-	int32_t rule; /* rule index within its direction; -1 for a deny */
+	int32_t rule; /* rule index within its direction; -1 for a default deny */
+	uint8_t tier; /* enum npgw_k8s_tier of the policy */
+	uint8_t kind; /* enum npgw_k8s_policy_kind */
+	uint16_t priority; /* tier policies: spec.priority */
+	char *rule_name; /* tier rules: the rule's name, or NULL */
 	/* Where the rule (a deny: the policy) is written: the policy's origin
 	 * file and the rule's line; NULL and 0 when unknown. */
 	char *file;

@@ -108,6 +108,8 @@ int dp_hitmap_add(struct dp_hitmap *m, const struct npgw_compile_meta *meta, uin
 	h->id.dir = meta->dir;
 	h->id.action = meta->action;
 	h->id.rule = meta->rule;
+	h->id.tier = meta->tier; /* the identity decides it (the policy's) */
+	h->id.kind = meta->kind;
 	h->id.policy_ns = strdup(meta->policy_ns);
 	h->id.policy_name = strdup(meta->policy_name);
 	if (h->id.policy_ns == NULL || h->id.policy_name == NULL) {

@@ -123,8 +123,9 @@ static void side_of(const struct npgw_ruleset *rs, uint32_t result, struct npgw_
 	if (s->meta == NULL)
 		s->verdict = NPGW_EXPLAIN_NOT_ISOLATED;
 	else
-		s->verdict = s->meta->action == NPGW_COMPILE_ALLOW ? NPGW_EXPLAIN_ALLOW
-								  : NPGW_EXPLAIN_DENY;
+		/* a Baseline Pass decides nothing below it: allowed */
+		s->verdict = s->meta->action == NPGW_COMPILE_DENY ? NPGW_EXPLAIN_DENY
+								 : NPGW_EXPLAIN_ALLOW;
 }
 
 int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_tuple *t,
@@ -133,13 +134,26 @@ int npgw_explain_burst(const struct npgw_ruleset *rs, const struct npgw_ruleset_
 	struct npgw_ruleset_verdict v[NPGW_RULESET_MAX_BURST];
 	int rc = npgw_ruleset_classify_burst(rs, t, n, v);
 
+	const struct npgw_compile_result *cr = npgw_ruleset_compiled(rs);
+	bool admin = false;
+
 	if (rc < 0)
 		return rc;
+	for (uint32_t m = 0; m < cr->n_metas && !admin; m++)
+		admin = cr->metas[m].tier == NPGW_K8S_TIER_ADMIN;
 	for (unsigned int i = 0; i < n; i++) {
 		out[i].tuple = t[i];
 		out[i].verdict = v[i];
 		side_of(rs, v[i].egress, &out[i].egress);
 		side_of(rs, v[i].ingress, &out[i].ingress);
+		out[i].egress.pass = v[i].admin_egress != v[i].egress
+					     ? npgw_ruleset_meta(rs, v[i].admin_egress)
+					     : NULL;
+		out[i].ingress.pass = v[i].admin_ingress != v[i].ingress
+					      ? npgw_ruleset_meta(rs, v[i].admin_ingress)
+					      : NULL;
+		out[i].egress.admin_no_match = admin && v[i].admin_egress == 0;
+		out[i].ingress.admin_no_match = admin && v[i].admin_ingress == 0;
 		out[i].allowed = v[i].allowed;
 	}
 	return (int)n;
@@ -216,33 +230,63 @@ int npgw_explain_query_from_json(const cJSON *args, struct npgw_explain_query *q
 	return 0;
 }
 
+/* The tier fields of a tier rule's meta into o; true when done. */
+static bool tier_json(const struct npgw_compile_meta *m, cJSON *o)
+{
+	static const char *const kinds[] = {"NetworkPolicy", "AdminNetworkPolicy",
+					    "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy"};
+
+	if (m->tier == NPGW_K8S_TIER_NETPOL)
+		return true;
+	if (!cJSON_AddStringToObject(o, "tier", npgw_k8s_tier_name(m->tier)) ||
+	    !cJSON_AddStringToObject(o, "kind", kinds[m->kind & 3]) ||
+	    !cJSON_AddStringToObject(o, "action", m->action == NPGW_COMPILE_DENY   ? "deny"
+						  : m->action == NPGW_COMPILE_PASS ? "pass"
+										   : "allow"))
+		return false;
+	if (m->kind != NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY &&
+	    !cJSON_AddNumberToObject(o, "priority", m->priority))
+		return false;
+	return m->rule_name == NULL || cJSON_AddStringToObject(o, "rule_name", m->rule_name);
+}
+
+/* policy, rule, rule_path, file, line and the tier fields of m into o. */
+static bool meta_json(const struct npgw_compile_meta *m, cJSON *o)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s/%s", m->policy_ns, m->policy_name);
+	if (!cJSON_AddStringToObject(o, "policy", buf))
+		return false;
+	if (m->rule >= 0) {
+		snprintf(buf, sizeof(buf), "spec.%s[%d]",
+			 m->dir == NPGW_COMPILE_INGRESS ? "ingress" : "egress", m->rule);
+		if (!cJSON_AddNumberToObject(o, "rule", m->rule) ||
+		    !cJSON_AddStringToObject(o, "rule_path", buf))
+			return false;
+	}
+	if (m->file != NULL && (!cJSON_AddStringToObject(o, "file", m->file) ||
+				!cJSON_AddNumberToObject(o, "line", m->line)))
+		return false;
+	return tier_json(m, o);
+}
+
 static cJSON *side_json(const struct npgw_explain_side *s)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *p;
 
 	if (o == NULL)
 		return NULL;
 	if (!cJSON_AddStringToObject(o, "verdict", npgw_explain_verdict_name(s->verdict)))
 		goto fail;
-	if (s->meta != NULL) {
-		char buf[512];
-
-		snprintf(buf, sizeof(buf), "%s/%s", s->meta->policy_ns, s->meta->policy_name);
-		if (!cJSON_AddStringToObject(o, "policy", buf))
-			goto fail;
-		if (s->meta->rule >= 0) {
-			snprintf(buf, sizeof(buf), "spec.%s[%d]",
-				 s->meta->dir == NPGW_COMPILE_INGRESS ? "ingress" : "egress",
-				 s->meta->rule);
-			if (!cJSON_AddNumberToObject(o, "rule", s->meta->rule) ||
-			    !cJSON_AddStringToObject(o, "rule_path", buf))
-				goto fail;
-		}
-		if (s->meta->file != NULL &&
-		    (!cJSON_AddStringToObject(o, "file", s->meta->file) ||
-		     !cJSON_AddNumberToObject(o, "line", s->meta->line)))
-			goto fail;
-	}
+	if (s->pass != NULL &&
+	    (!cJSON_AddItemToObject(o, "pass", p = cJSON_CreateObject()) || p == NULL ||
+	     !meta_json(s->pass, p)))
+		goto fail;
+	if (s->admin_no_match && !cJSON_AddStringToObject(o, "admin", "no rule matched"))
+		goto fail;
+	if (s->meta != NULL && !meta_json(s->meta, o))
+		goto fail;
 	return o;
 fail:
 	cJSON_Delete(o);
@@ -324,13 +368,53 @@ static void print_rule(FILE *out, const char *dir, const cJSON *side)
 		fprintf(out, " (%s:%d)", file, (int)line->valuedouble);
 }
 
+/* "AdminNetworkPolicy/guard priority 10 rule "no-metadata" spec.egress[0]
+ * (admin.yaml:12)" */
+static void print_tier_rule(FILE *out, const cJSON *side)
+{
+	const cJSON *prio = cJSON_GetObjectItemCaseSensitive(side, "priority");
+	const cJSON *line = cJSON_GetObjectItemCaseSensitive(side, "line");
+	const char *name = str_of(side, "rule_name", NULL), *file = str_of(side, "file", NULL);
+
+	fprintf(out, "%s", str_of(side, "policy", "?"));
+	if (cJSON_IsNumber(prio))
+		fprintf(out, " priority %d", (int)prio->valuedouble);
+	if (name != NULL)
+		fprintf(out, " rule \"%s\"", name);
+	fprintf(out, " %s", str_of(side, "rule_path", "?"));
+	if (file != NULL && cJSON_IsNumber(line) && line->valuedouble > 0)
+		fprintf(out, " (%s:%d)", file, (int)line->valuedouble);
+}
+
 static void print_side(FILE *out, const char *dir, const char *who, const char *what,
 		       const cJSON *side)
 {
 	const char *verdict = str_of(side, "verdict", "?");
+	const char *tier = str_of(side, "tier", NULL);
+	const cJSON *pass = cJSON_GetObjectItemCaseSensitive(side, "pass");
 
+	if (cJSON_IsObject(pass)) {
+		fprintf(out, "  %-7s %s: Admin tier passed it on: ", dir, who);
+		print_tier_rule(out, pass);
+		fputc('\n', out);
+	} else if (str_of(side, "admin", NULL) != NULL) {
+		fprintf(out, "  %-7s %s: Admin tier: no rule matched (or no Admin policy selects it)\n",
+			dir, who);
+	}
 	fprintf(out, "  %-7s %s: ", dir, who);
-	if (strcmp(verdict, "not-isolated") == 0) {
+	if (tier != NULL) {
+		const char *action = str_of(side, "action", "?");
+
+		fprintf(out, "%s by %s tier: ",
+			strcmp(action, "deny") == 0   ? "denied"
+			: strcmp(action, "pass") == 0 ? "allowed (passed, no tier below)"
+						      : "allowed",
+			tier);
+		print_tier_rule(out, side);
+		fputc('\n', out);
+	} else if (strcmp(verdict, "not-isolated") == 0 && cJSON_IsObject(pass)) {
+		fprintf(out, "no NetworkPolicy or Baseline rule decides %s: allowed\n", dir);
+	} else if (strcmp(verdict, "not-isolated") == 0) {
 		fprintf(out, "not isolated: no policy selects it for %s\n", dir);
 	} else if (strcmp(verdict, "allow") == 0) {
 		fputs("allowed by ", out);

@@ -41,6 +41,11 @@ enum npgw_explain_side_verdict {
 struct npgw_explain_side {
 	enum npgw_explain_side_verdict verdict;
 	const struct npgw_compile_meta *meta; /* NULL when not isolated */
+	/* The Admin tier rule whose Pass sent this side on to NetworkPolicy
+	 * and Baseline, or NULL. */
+	const struct npgw_compile_meta *pass;
+	/* The generation has Admin tier rules and none matched this side. */
+	bool admin_no_match;
 };
 
 struct npgw_explain_answer {
@@ -84,8 +89,14 @@ int npgw_explain_query_from_json(const cJSON *args, struct npgw_explain_query *q
  * Add the answer's fields to a JSON object (which already holds the input
  * fields): "allowed", "egress", "ingress" (each {"verdict", "policy",
  * "rule", "rule_path" ("spec.ingress[1]"), "file", "line"} as far as
- * known), "generation", "src" and "dst" (the addresses the endpoints
- * resolved to). Returns 0 or -ENOMEM.
+ * known; a tier rule adds "tier" ("Admin" or "Baseline"), "kind",
+ * "priority" (not for a BaselineAdminNetworkPolicy), "action" ("allow",
+ * "deny", "pass") and "rule_name" when it has one; a side an Admin Pass
+ * sent on adds "pass", the same fields of that rule; where the generation
+ * has Admin rules and none matched, "admin": "no rule matched"),
+ * "generation", "src"
+ * and "dst" (the addresses the endpoints resolved to). Returns 0 or
+ * -ENOMEM.
  */
 int npgw_explain_to_json(const struct npgw_ruleset *rs, const struct npgw_explain_answer *a,
 			 cJSON *obj);
@@ -98,7 +109,10 @@ cJSON *npgw_explain_answer_json(const struct npgw_explain_query *q, const struct
 /* Print an answer (npgw_explain_answer_json's, or the gateway's reply)
  * for people: the verdict line, then one line per side, naming where the
  * deciding rule is written: "allowed by policy y/web spec.ingress[1]
- * (policies/web.yaml:14)". */
+ * (policies/web.yaml:14)"; a tier rule with its tier, priority and name:
+ * "denied by Admin tier: AdminNetworkPolicy/guard priority 10 rule
+ * \"no-metadata\" spec.egress[0] (admin.yaml:12)"; a Pass on the way as
+ * "Admin tier passed it on: ..." before the rule that decided. */
 void npgw_explain_print_json(const cJSON *answer, FILE *out);
 
 /* Print the answer for people (npgw_explain_print_json of its JSON). */

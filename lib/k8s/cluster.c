@@ -19,9 +19,11 @@ static void rules_free(struct npgw_k8s_rule *r, size_t n)
 		for (size_t k = 0; k < r[i].n_peers; k++) {
 			k8s_selector_free(&r[i].peers[k].pod_selector);
 			k8s_selector_free(&r[i].peers[k].ns_selector);
+			k8s_selector_free(&r[i].peers[k].node_selector);
 			free(r[i].peers[k].except);
 		}
 		free(r[i].peers);
+		free(r[i].name);
 		for (size_t k = 0; k < r[i].n_ports; k++)
 			free(r[i].ports[k].name);
 		free(r[i].ports);
@@ -37,6 +39,7 @@ void k8s_policy_free(struct npgw_k8s_policy *p)
 	free(p->name);
 	free(p->origin.file);
 	k8s_selector_free(&p->pod_selector);
+	k8s_selector_free(&p->ns_selector);
 	rules_free(p->ingress, p->n_ingress);
 	rules_free(p->egress, p->n_egress);
 	free(p);
@@ -177,6 +180,7 @@ static void rules_sort(struct npgw_k8s_rule *r, size_t n)
 		for (size_t k = 0; k < r[i].n_peers; k++) {
 			k8s_selector_sort(&r[i].peers[k].pod_selector);
 			k8s_selector_sort(&r[i].peers[k].ns_selector);
+			k8s_selector_sort(&r[i].peers[k].node_selector);
 		}
 }
 
@@ -196,6 +200,7 @@ void npgw_k8s_cluster_sort(struct npgw_k8s_cluster *c)
 		struct npgw_k8s_policy *p = c->policies[i];
 
 		k8s_selector_sort(&p->pod_selector);
+		k8s_selector_sort(&p->ns_selector);
 		rules_sort(p->ingress, p->n_ingress);
 		rules_sort(p->egress, p->n_egress);
 	}
@@ -266,6 +271,44 @@ bool npgw_k8s_pod_is_policy_target(const struct npgw_k8s_pod *p)
 		return false;
 	return p->phase == NULL ||
 	       (strcmp(p->phase, "Succeeded") != 0 && strcmp(p->phase, "Failed") != 0);
+}
+
+bool npgw_k8s_pod_is_node(const struct npgw_k8s_pod *p)
+{
+	return p->namespace != NULL && strcmp(p->namespace, NPGW_K8S_NS_NODE) == 0;
+}
+
+const char *npgw_k8s_policy_kind_name(const struct npgw_k8s_policy *p)
+{
+	switch (p->kind) {
+	case NPGW_K8S_ADMIN_NETWORK_POLICY:
+		return "AdminNetworkPolicy";
+	case NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY:
+		return "BaselineAdminNetworkPolicy";
+	case NPGW_K8S_CLUSTER_NETWORK_POLICY:
+		return "ClusterNetworkPolicy";
+	default:
+		return "NetworkPolicy";
+	}
+}
+
+const char *npgw_k8s_tier_name(unsigned int tier)
+{
+	return tier == NPGW_K8S_TIER_ADMIN	  ? "Admin"
+	       : tier == NPGW_K8S_TIER_BASELINE ? "Baseline"
+						 : "NetworkPolicy";
+}
+
+bool npgw_k8s_policy_selects(const struct npgw_k8s_policy *p, const struct npgw_k8s_pod *pod,
+			     const struct npgw_k8s_labels *ns_labels)
+{
+	if (!npgw_k8s_pod_is_policy_target(pod))
+		return false;
+	if (p->tier == NPGW_K8S_TIER_NETPOL)
+		return nstrcmp(pod->namespace, p->namespace) == 0 &&
+		       npgw_k8s_selector_matches(&p->pod_selector, &pod->labels);
+	return (!p->has_ns_selector || npgw_k8s_selector_matches(&p->ns_selector, ns_labels)) &&
+	       npgw_k8s_selector_matches(&p->pod_selector, &pod->labels);
 }
 
 /* ---- checks across objects ---- */
@@ -365,6 +408,39 @@ static const char *proto_name(uint8_t proto)
 }
 
 /*
+ * Two policies of one tier with the same priority: upstream leaves their
+ * order to the implementation. npgw evaluates them in (kind, name) order
+ * (the model's order: ClusterNetworkPolicy after AdminNetworkPolicy, then
+ * by name), deterministic but not portable: say so. Returns 0 or -ENOMEM.
+ */
+static int warn_priorities(const struct npgw_k8s_cluster *c, struct npgw_diags *d)
+{
+	for (size_t i = 0; i < c->n_policies; i++) {
+		const struct npgw_k8s_policy *p = c->policies[i];
+
+		if (p->tier == NPGW_K8S_TIER_NETPOL)
+			continue;
+		for (size_t k = 0; k < i; k++) {
+			const struct npgw_k8s_policy *q = c->policies[k];
+
+			if (q->tier != p->tier || q->priority != p->priority)
+				continue;
+			if (npgw_diags_add(d, NPGW_SEV_WARNING, p->origin.file, p->origin.line,
+					   p->origin.col, "spec.priority",
+					   "%s %s has the same priority (%u) in the %s tier as %s %s: "
+					   "npgw evaluates %s %s first (kind, then name order); "
+					   "other implementations may not",
+					   npgw_k8s_policy_kind_name(p), p->name, p->priority,
+					   npgw_k8s_tier_name(p->tier), npgw_k8s_policy_kind_name(q),
+					   q->name, npgw_k8s_policy_kind_name(q), q->name) < 0)
+				return -ENOMEM;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
  * Warnings, when the cluster holds pods (policy files checked alone say
  * nothing): a policy that selects no pod, an ingress rule's named port that
  * no pod the policy selects has, and an egress rule's named port that no
@@ -375,12 +451,17 @@ int npgw_k8s_cluster_warn(const struct npgw_k8s_cluster *c, struct npgw_diags *d
 {
 	char path[96];
 
+	if (warn_priorities(c, d) < 0)
+		return -ENOMEM;
 	if (c->n_pods == 0)
 		return 0;
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const struct npgw_k8s_policy *p = c->policies[i];
 		const struct npgw_k8s_origin *o = &p->origin;
 		size_t n_sel = 0;
+
+		if (p->tier != NPGW_K8S_TIER_NETPOL)
+			continue;
 
 		for (size_t k = 0; k < c->n_pods; k++)
 			n_sel += selects(p, c->pods[k]);
@@ -453,15 +534,17 @@ int npgw_k8s_cluster_validate(const struct npgw_k8s_cluster *c, struct npgw_diag
 		    nstrcmp(pods[i]->name, pods[f]->name) != 0)
 			f = i;
 		else
-			dup_error(diags, "Pod", pods[i]->namespace, pods[i]->name, &pods[f]->origin,
-				  &pods[i]->origin);
+			dup_error(diags, npgw_k8s_pod_is_node(pods[i]) ? "Node" : "Pod",
+				  npgw_k8s_pod_is_node(pods[i]) ? NULL : pods[i]->namespace,
+				  pods[i]->name, &pods[f]->origin, &pods[i]->origin);
 	}
 	for (size_t i = 1, f = 0; i < c->n_policies; i++) {
 		if (nstrcmp(pols[i]->namespace, pols[f]->namespace) != 0 ||
 		    nstrcmp(pols[i]->name, pols[f]->name) != 0)
 			f = i;
 		else
-			dup_error(diags, "NetworkPolicy", pols[i]->namespace, pols[i]->name,
+			dup_error(diags, npgw_k8s_policy_kind_name(pols[i]),
+				  pols[i]->tier ? NULL : pols[i]->namespace, pols[i]->name,
 				  &pols[f]->origin, &pols[i]->origin);
 	}
 	rc = check_addresses(c, diags);

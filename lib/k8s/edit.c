@@ -84,6 +84,8 @@ static void copy_selector(struct npgw_k8s_selector *d, const struct npgw_k8s_sel
 
 static void copy_peer(struct npgw_k8s_peer *d, const struct npgw_k8s_peer *s, bool *ok)
 {
+	d->has_node_selector = s->has_node_selector;
+	copy_selector(&d->node_selector, &s->node_selector, ok);
 	d->has_pod_selector = s->has_pod_selector;
 	copy_selector(&d->pod_selector, &s->pod_selector, ok);
 	d->has_ns_selector = s->has_ns_selector;
@@ -111,6 +113,8 @@ static struct npgw_k8s_rule *copy_rules(const struct npgw_k8s_rule *s, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		d[i].line = s[i].line;
 		d[i].col = s[i].col;
+		d[i].action = s[i].action;
+		d[i].name = dup_str(s[i].name, ok);
 		d[i].peers = dup_array(s[i].peers, s[i].n_peers, sizeof(*d[i].peers), ok);
 		if (d[i].peers != NULL)
 			for (; d[i].n_peers < s[i].n_peers; d[i].n_peers++)
@@ -137,6 +141,11 @@ static struct npgw_k8s_policy *copy_policy(const struct npgw_k8s_policy *s)
 	d->namespace = dup_str(s->namespace, &ok);
 	d->name = dup_str(s->name, &ok);
 	copy_origin(&d->origin, &s->origin, &ok);
+	d->kind = s->kind;
+	d->tier = s->tier;
+	d->priority = s->priority;
+	d->has_ns_selector = s->has_ns_selector;
+	copy_selector(&d->ns_selector, &s->ns_selector, &ok);
 	copy_selector(&d->pod_selector, &s->pod_selector, &ok);
 	d->isolates_ingress = s->isolates_ingress;
 	d->isolates_egress = s->isolates_egress;

@@ -238,8 +238,168 @@ static bool add_rules(cJSON *spec, const char *key, const struct npgw_k8s_rule *
 	return ok;
 }
 
+/* ---- AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy ---- */
+
+/* A v1alpha1 port or a v1alpha2 protocol; NULL with *skip for the UDP and
+ * SCTP entries of a named port of any protocol (written once). */
+static cJSON *tier_port_json(const struct npgw_k8s_port *p, bool v1alpha2, bool *skip)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *b;
+	char buf[16];
+	bool ok = o != NULL;
+
+	*skip = false;
+	if (ok && p->name != NULL) {
+		if (p->any_proto && p->protocol != NPGW_PROTO_TCP) {
+			*skip = true;
+			cJSON_Delete(o);
+			return NULL;
+		}
+		ok = add_str(o, v1alpha2 ? "destinationNamedPort" : "namedPort", p->name);
+	} else if (ok && v1alpha2) {
+		char *l = strdup(npgw_proto_name(p->protocol, buf, sizeof(buf)));
+
+		for (char *c = l; c != NULL && *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+		ok = l != NULL && attach(o, l, a = cJSON_CreateObject()) &&
+		     attach(a, "destinationPort", b = cJSON_CreateObject());
+		free(l);
+		if (ok && p->end_port != 0)
+			ok = attach(b, "range", a = cJSON_CreateObject()) &&
+			     add_num(a, "start", p->port) && add_num(a, "end", p->end_port);
+		else if (ok)
+			ok = add_num(b, "number", p->port);
+	} else if (ok && p->end_port != 0) {
+		ok = attach(o, "portRange", a = cJSON_CreateObject()) &&
+		     add_proto(a, "protocol", p->protocol) && add_num(a, "start", p->port) &&
+		     add_num(a, "end", p->end_port);
+	} else if (ok) {
+		ok = attach(o, "portNumber", a = cJSON_CreateObject()) &&
+		     add_proto(a, "protocol", p->protocol) && add_num(a, "port", p->port);
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {pods: {namespaceSelector, podSelector}} or {namespaces: sel} into o. */
+static bool add_pods_or_namespaces(cJSON *o, bool has_pod, const struct npgw_k8s_selector *ns,
+				   const struct npgw_k8s_selector *pod)
+{
+	cJSON *a;
+
+	if (!has_pod)
+		return attach(o, "namespaces", selector_json(ns));
+	return attach(o, "pods", a = cJSON_CreateObject()) &&
+	       attach(a, "namespaceSelector", selector_json(ns)) &&
+	       attach(a, "podSelector", selector_json(pod));
+}
+
+/* Whether the networks list arr already holds prefix p. */
+static bool networks_has(const cJSON *arr, const struct npgw_prefix *p)
+{
+	char buf[64];
+	const cJSON *e;
+
+	npgw_prefix_format(p, buf, sizeof(buf));
+	cJSON_ArrayForEach(e, arr)
+		if (cJSON_IsString(e) && strcmp(e->valuestring, buf) == 0)
+			return true;
+	return false;
+}
+
+static cJSON *tier_rule_json(const struct npgw_k8s_rule *r, bool ingress, bool v1alpha2)
+{
+	static const char *const actions[2][3] = {{"Allow", "Deny", "Pass"},
+						  {"Accept", "Deny", "Pass"}};
+	cJSON *o = cJSON_CreateObject(), *a, *e, *nets = NULL;
+	bool ok = o != NULL, skip;
+
+	if (ok && r->name != NULL)
+		ok = add_str(o, "name", r->name);
+	ok = ok && add_str(o, "action", actions[v1alpha2][r->action > 2 ? 1 : r->action]) &&
+	     attach(o, ingress ? "from" : "to", a = cJSON_CreateArray());
+	for (size_t i = 0; ok && i < r->n_peers; i++) {
+		const struct npgw_k8s_peer *p = &r->peers[i];
+
+		/* consecutive networks peers: one list (as written), unless
+		 * that would list a CIDR twice or pass the limit of 25 */
+		if (p->has_ip_block && nets != NULL && cJSON_GetArraySize(nets) < 25 &&
+		    !networks_has(nets, &p->cidr)) {
+			ok = push(nets, prefix_json(&p->cidr));
+			continue;
+		}
+		nets = NULL;
+		ok = push(a, e = cJSON_CreateObject());
+		if (ok && p->has_ip_block)
+			ok = attach(e, "networks", nets = cJSON_CreateArray()) &&
+			     push(nets, prefix_json(&p->cidr));
+		else if (ok && p->has_node_selector)
+			ok = attach(e, "nodes", selector_json(&p->node_selector));
+		else if (ok)
+			ok = add_pods_or_namespaces(e, p->has_pod_selector, &p->ns_selector,
+						    &p->pod_selector);
+	}
+	if (ok && r->n_ports > 0) {
+		ok = attach(o, v1alpha2 ? "protocols" : "ports", a = cJSON_CreateArray());
+		for (size_t i = 0; ok && i < r->n_ports; i++) {
+			e = tier_port_json(&r->ports[i], v1alpha2, &skip);
+			ok = skip || push(a, e);
+		}
+	}
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool add_tier_rules(cJSON *spec, const char *key, const struct npgw_k8s_rule *r, size_t n,
+			   bool ingress, bool v1alpha2)
+{
+	cJSON *a;
+	bool ok;
+
+	if (n == 0)
+		return true;
+	ok = attach(spec, key, a = cJSON_CreateArray());
+	for (size_t i = 0; ok && i < n; i++)
+		ok = push(a, tier_rule_json(&r[i], ingress, v1alpha2));
+	return ok;
+}
+
+static cJSON *tier_policy_json(const struct npgw_k8s_policy *p)
+{
+	bool v1alpha2 = p->kind == NPGW_K8S_CLUSTER_NETWORK_POLICY;
+	cJSON *meta, *spec = NULL, *subj = NULL;
+	cJSON *o = object_head(v1alpha2 ? "policy.networking.k8s.io/v1alpha2"
+					: "policy.networking.k8s.io/v1alpha1",
+			       npgw_k8s_policy_kind_name(p), NULL, p->name, &meta);
+	bool ok = o != NULL && attach(o, "spec", spec = cJSON_CreateObject());
+
+	if (ok && v1alpha2)
+		ok = add_str(spec, "tier", npgw_k8s_tier_name(p->tier));
+	if (ok && p->kind != NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY)
+		ok = add_num(spec, "priority", p->priority);
+	ok = ok && attach(spec, "subject", subj = cJSON_CreateObject()) &&
+	     add_pods_or_namespaces(subj, p->pod_selector.match_labels.n > 0 ||
+					  p->pod_selector.n_exprs > 0 || !p->has_ns_selector,
+				    &p->ns_selector, &p->pod_selector) &&
+	     add_tier_rules(spec, "ingress", p->ingress, p->n_ingress, true, v1alpha2) &&
+	     add_tier_rules(spec, "egress", p->egress, p->n_egress, false, v1alpha2);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 cJSON *npgw_k8s_policy_to_json(const struct npgw_k8s_policy *p)
 {
+	if (p->kind != NPGW_K8S_NETWORK_POLICY)
+		return tier_policy_json(p);
 	cJSON *meta, *spec = NULL, *types = NULL;
 	cJSON *o = object_head("networking.k8s.io/v1", "NetworkPolicy", p->namespace, p->name,
 			       &meta);
@@ -323,8 +483,30 @@ static cJSON *containers_json(const struct npgw_k8s_pod *p)
 	return a;
 }
 
+/* A Node: name, labels, status.addresses (as InternalIP). */
+static cJSON *node_json(const struct npgw_k8s_pod *p)
+{
+	cJSON *meta, *status, *a = NULL, *e;
+	cJSON *o = object_head("v1", "Node", NULL, p->name, &meta);
+	bool ok = o != NULL && attach(meta, "labels", labels_json(&p->labels)) &&
+		  attach(o, "status", status = cJSON_CreateObject()) &&
+		  attach(status, "addresses", a = cJSON_CreateArray());
+	char buf[64];
+
+	for (size_t i = 0; ok && i < p->n_addrs; i++)
+		ok = push(a, e = cJSON_CreateObject()) && add_str(e, "type", "InternalIP") &&
+		     add_str(e, "address", npgw_addr_format(&p->addrs[i], buf, sizeof(buf)));
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 cJSON *npgw_k8s_pod_to_json(const struct npgw_k8s_pod *p)
 {
+	if (npgw_k8s_pod_is_node(p))
+		return node_json(p);
 	cJSON *meta, *spec, *status, *ips = NULL, *e;
 	cJSON *o = object_head("v1", "Pod", p->namespace, p->name, &meta);
 	bool ok = o != NULL;

@@ -36,8 +36,9 @@ static int load_buffer(struct npgw_k8s_cluster *c, const char *name, const char 
 	rc = npgw_doc_parse(&sink, buf, len, on_doc, &x);
 	if (x.skipped > 0 &&
 	    npgw_diags_add(diags, NPGW_SEV_WARNING, name, 0, 0, "",
-			   "skipped %zu document%s: kind%s %s (npgw reads NetworkPolicy, Pod and "
-			   "Namespace)", x.skipped, x.skipped == 1 ? "" : "s",
+			   "skipped %zu document%s: kind%s %s (npgw reads NetworkPolicy, Pod, "
+			   "Namespace, Node, AdminNetworkPolicy, BaselineAdminNetworkPolicy and "
+			   "ClusterNetworkPolicy)", x.skipped, x.skipped == 1 ? "" : "s",
 			   strchr(x.skipped_kinds, ',') ? "s" : "", x.skipped_kinds) < 0)
 		return -ENOMEM;
 	if (rc == -ENOMEM || x.rd.nomem || sink.nomem)

@@ -166,6 +166,21 @@ bool k8s_get_meta(struct k8s_ctx *x, const struct npgw_doc_node *root, const cha
 	return ok && *ns != NULL;
 }
 
+bool k8s_get_cluster_meta(struct k8s_ctx *x, const struct npgw_doc_node *root, const char *prefix,
+			  const char *kind, char **name)
+{
+	const struct npgw_doc_node *m = get_metadata(x, root, prefix), *n;
+	char p[NPGW_DOC_PATH_MAX];
+
+	*name = NULL;
+	if (m == NULL)
+		return false;
+	if ((n = npgw_doc_get(m, "namespace")) != NULL)
+		npgw_doc_warn(&x->rd, n, npgw_doc_path(p, prefix, "metadata.namespace"),
+			      "a %s is cluster-scoped: its namespace is ignored", kind);
+	return get_name(x, m, prefix, false, name);
+}
+
 bool k8s_set_origin(struct k8s_ctx *x, struct npgw_k8s_origin *o, const struct npgw_doc_node *root)
 {
 	o->file = strdup(x->rd.file);
@@ -424,21 +439,40 @@ static struct npgw_k8s_pod *pod_object(struct k8s_ctx *x, const struct npgw_doc_
 
 /* ---- dispatch ---- */
 
+/* What an object becomes in the model. */
+enum obj_type { OBJ_POLICY, OBJ_POD, OBJ_NAMESPACE, OBJ_TIER, OBJ_NODE };
+
 struct kind_info {
 	const char *kind;
 	const char *api_version;
 	const char *item_kind; /* lists: kind of the items, NULL for any */
 	bool is_list;
+	enum obj_type type;
+	unsigned int policy_kind; /* OBJ_TIER: enum npgw_k8s_policy_kind */
 };
 
+#define NPAPI "policy.networking.k8s.io/"
 static const struct kind_info kinds[] = {
-	{"NetworkPolicy", "networking.k8s.io/v1", NULL, false},
-	{"Pod", "v1", NULL, false},
-	{"Namespace", "v1", NULL, false},
-	{"List", "v1", NULL, true},
-	{"NetworkPolicyList", "networking.k8s.io/v1", "NetworkPolicy", true},
-	{"PodList", "v1", "Pod", true},
-	{"NamespaceList", "v1", "Namespace", true},
+	{"NetworkPolicy", "networking.k8s.io/v1", NULL, false, OBJ_POLICY, 0},
+	{"Pod", "v1", NULL, false, OBJ_POD, 0},
+	{"Namespace", "v1", NULL, false, OBJ_NAMESPACE, 0},
+	{"Node", "v1", NULL, false, OBJ_NODE, 0},
+	{"AdminNetworkPolicy", NPAPI "v1alpha1", NULL, false, OBJ_TIER,
+	 NPGW_K8S_ADMIN_NETWORK_POLICY},
+	{"BaselineAdminNetworkPolicy", NPAPI "v1alpha1", NULL, false, OBJ_TIER,
+	 NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY},
+	{"ClusterNetworkPolicy", NPAPI "v1alpha2", NULL, false, OBJ_TIER,
+	 NPGW_K8S_CLUSTER_NETWORK_POLICY},
+	{"List", "v1", NULL, true, OBJ_POLICY, 0},
+	{"NetworkPolicyList", "networking.k8s.io/v1", "NetworkPolicy", true, OBJ_POLICY, 0},
+	{"PodList", "v1", "Pod", true, OBJ_POLICY, 0},
+	{"NamespaceList", "v1", "Namespace", true, OBJ_POLICY, 0},
+	{"NodeList", "v1", "Node", true, OBJ_POLICY, 0},
+	{"AdminNetworkPolicyList", NPAPI "v1alpha1", "AdminNetworkPolicy", true, OBJ_POLICY, 0},
+	{"BaselineAdminNetworkPolicyList", NPAPI "v1alpha1", "BaselineAdminNetworkPolicy", true,
+	 OBJ_POLICY, 0},
+	{"ClusterNetworkPolicyList", NPAPI "v1alpha2", "ClusterNetworkPolicy", true, OBJ_POLICY,
+	 0},
 };
 
 static const struct kind_info *find_kind(const char *kind)
@@ -546,19 +580,22 @@ static void keep(struct k8s_ctx *x, size_t before, void *obj, const struct kind_
 
 	if (obj == NULL)
 		return;
+	bool policy = k->type == OBJ_POLICY || k->type == OBJ_TIER;
+	bool pod = k->type == OBJ_POD || k->type == OBJ_NODE;
+
 	if (x->rd.errors != before || x->rd.nomem || x->tainted) {
 		x->c->n_refused++;
-		if (strcmp(k->kind, "NetworkPolicy") == 0)
+		if (policy)
 			k8s_policy_free(obj);
-		else if (strcmp(k->kind, "Pod") == 0)
+		else if (pod)
 			k8s_pod_free(obj);
 		else
 			k8s_namespace_free(obj);
 		return;
 	}
-	if (strcmp(k->kind, "NetworkPolicy") == 0)
+	if (policy)
 		rc = k8s_cluster_add_policy(x->c, obj);
-	else if (strcmp(k->kind, "Pod") == 0)
+	else if (pod)
 		rc = k8s_cluster_add_pod(x->c, obj);
 	else
 		rc = k8s_cluster_add_namespace(x->c, obj);
@@ -632,6 +669,13 @@ void k8s_object(struct k8s_ctx *x, const struct npgw_doc_node *root, const char 
 	if (av != NULL) {
 		if (!npgw_doc_want(&x->rd, av, NPGW_DOC_STR, p))
 			goto refused;
+		if (strcmp(av->text, k->api_version) != 0 && k->type == OBJ_TIER &&
+		    strncmp(av->text, NPAPI, strlen(NPAPI)) != 0) {
+			/* another API's kind of that name (Antrea's
+			 * crd.antrea.io ClusterNetworkPolicy): not ours */
+			skip_kind(x, kind);
+			return;
+		}
 		if (strcmp(av->text, k->api_version) != 0) {
 			npgw_doc_err(&x->rd, av, p, "%s must be apiVersion %s, not \"%.64s\"",
 				     k->kind, k->api_version, av->text);
@@ -642,12 +686,23 @@ void k8s_object(struct k8s_ctx *x, const struct npgw_doc_node *root, const char 
 		list_items(x, root, prefix, k);
 		return;
 	}
-	if (strcmp(k->kind, "NetworkPolicy") == 0)
+	switch (k->type) {
+	case OBJ_POLICY:
 		obj = k8s_policy(x, root, prefix);
-	else if (strcmp(k->kind, "Pod") == 0)
+		break;
+	case OBJ_POD:
 		obj = pod_object(x, root, prefix);
-	else
+		break;
+	case OBJ_TIER:
+		obj = k8s_tier_policy(x, root, prefix, k->policy_kind);
+		break;
+	case OBJ_NODE:
+		obj = k8s_node(x, root, prefix);
+		break;
+	default:
 		obj = namespace_object(x, root, prefix);
+		break;
+	}
 	keep(x, before, obj, k);
 	return;
 refused:

@@ -11,6 +11,17 @@
  * present); a Namespace carries its implicit kubernetes.io/metadata.name
  * label.
  *
+ * The cluster-wide tiers (sigs.k8s.io/network-policy-api) share the policy
+ * model: AdminNetworkPolicy and BaselineAdminNetworkPolicy
+ * (policy.networking.k8s.io/v1alpha1) and ClusterNetworkPolicy (v1alpha2)
+ * are struct npgw_k8s_policy objects with kind, tier and priority set, and
+ * v1 Node objects are struct npgw_k8s_pod objects that are never policy
+ * targets. Both are cluster-scoped: they live in the namespaced lists under
+ * a pseudo-namespace that no Namespace can have (it is not a DNS label:
+ * upper case), the kind's name (NPGW_K8S_NS_ADMIN...). So every list
+ * keeps its (namespace, name) order and its identity, and what edits,
+ * journals and undoes the lists (lib/state) carries them unchanged.
+ *
  * Threads: every function here is for the control thread (or any single
  * thread that owns the cluster); nothing is shared.
  */
@@ -24,6 +35,38 @@
 #include "npgw_common.h"
 
 #define NPGW_K8S_NS_NAME_LABEL "kubernetes.io/metadata.name"
+
+/* The pseudo-namespaces of cluster-scoped objects (see above). */
+#define NPGW_K8S_NS_ANP "AdminNetworkPolicy"
+#define NPGW_K8S_NS_BANP "BaselineAdminNetworkPolicy"
+#define NPGW_K8S_NS_CNP "ClusterNetworkPolicy"
+#define NPGW_K8S_NS_NODE "Node"
+
+/* What kind of policy object a struct npgw_k8s_policy is. */
+enum npgw_k8s_policy_kind {
+	NPGW_K8S_NETWORK_POLICY = 0, /* networking.k8s.io/v1 */
+	NPGW_K8S_ADMIN_NETWORK_POLICY = 1, /* policy.networking.k8s.io/v1alpha1 */
+	NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY = 2, /* v1alpha1, only "default" */
+	NPGW_K8S_CLUSTER_NETWORK_POLICY = 3, /* policy.networking.k8s.io/v1alpha2 */
+};
+
+/* The tier a policy belongs to: evaluated Admin, NetworkPolicy, Baseline. */
+enum npgw_k8s_tier {
+	NPGW_K8S_TIER_NETPOL = 0,
+	NPGW_K8S_TIER_ADMIN = 1,
+	NPGW_K8S_TIER_BASELINE = 2,
+};
+
+/* The action of a tier rule (a NetworkPolicy rule always allows). */
+enum npgw_k8s_action {
+	NPGW_K8S_ACTION_ALLOW = 0, /* v1alpha1 Allow, v1alpha2 Accept */
+	NPGW_K8S_ACTION_DENY = 1,
+	NPGW_K8S_ACTION_PASS = 2,
+};
+
+/* The priority the one BaselineAdminNetworkPolicy is ordered by: after
+ * every Baseline ClusterNetworkPolicy (0..1000), should both be used. */
+#define NPGW_K8S_BANP_PRIORITY 1001
 
 /* Where an object came from, for messages and explain output. */
 struct npgw_k8s_origin {
@@ -65,12 +108,18 @@ struct npgw_k8s_selector {
 	size_t n_exprs;
 };
 
-/* A peer of a rule: either ipBlock, or pod and/or namespace selectors.
+/* A peer of a rule: either ipBlock, or pod and/or namespace selectors, or
+ * (tier policies, egress) a node selector.
  *  - pod selector only: pods of the policy's namespace matching it;
  *  - namespace selector only: every pod of the matching namespaces;
  *  - both: pods matching the pod selector in namespaces matching the
- *    namespace selector. */
+ *    namespace selector;
+ *  - node selector: every address of the matching Nodes.
+ * A tier policy's `networks: [a, b]` is read as one ipBlock peer per CIDR,
+ * without except. */
 struct npgw_k8s_peer {
+	bool has_node_selector;
+	struct npgw_k8s_selector node_selector;
 	bool has_pod_selector;
 	struct npgw_k8s_selector pod_selector;
 	bool has_ns_selector;
@@ -90,6 +139,10 @@ struct npgw_k8s_port {
 	uint16_t port;
 	uint16_t end_port; /* 0: no range */
 	char *name; /* named port, or NULL */
+	/* A tier policy's named port (v1alpha1 namedPort, v1alpha2
+	 * destinationNamedPort) names a port whatever its protocol: it is read
+	 * as three entries, TCP, UDP and SCTP, each with any_proto set. */
+	bool any_proto;
 };
 
 /* One ingress or egress rule. n_peers == 0: every peer. n_ports == 0: every
@@ -103,12 +156,29 @@ struct npgw_k8s_rule {
 	 * in a rule built by hand): explain names it. */
 	uint32_t line;
 	uint32_t col;
+	/* Tier policies: the action (NetworkPolicy rules: ALLOW), and the
+	 * rule's name, or NULL. */
+	uint8_t action; /* enum npgw_k8s_action */
+	char *name;
 };
 
+/*
+ * A NetworkPolicy, or a tier policy (kind != NPGW_K8S_NETWORK_POLICY): then
+ * namespace is the kind's pseudo-namespace, the subject is ns_selector
+ * (has_ns_selector: `namespaces`, or `pods.namespaceSelector`) AND
+ * pod_selector ({} for `namespaces`), isolates_* are false (selection by a
+ * tier policy isolates nothing), every rule has at least one peer, and
+ * rules carry their action.
+ */
 struct npgw_k8s_policy {
 	char *namespace;
 	char *name;
 	struct npgw_k8s_origin origin;
+	uint8_t kind; /* enum npgw_k8s_policy_kind */
+	uint8_t tier; /* enum npgw_k8s_tier */
+	uint16_t priority; /* 0..1000; NPGW_K8S_BANP_PRIORITY; 0 for NetworkPolicy */
+	bool has_ns_selector;
+	struct npgw_k8s_selector ns_selector;
 	struct npgw_k8s_selector pod_selector;
 	bool isolates_ingress; /* Ingress in policyTypes (explicit or inferred) */
 	bool isolates_egress; /* Egress in policyTypes (explicit or inferred) */
@@ -224,6 +294,9 @@ void npgw_k8s_cluster_sort(struct npgw_k8s_cluster *c);
 /* True when the selector matches the labels. */
 bool npgw_k8s_selector_matches(const struct npgw_k8s_selector *s, const struct npgw_k8s_labels *l);
 
+/* Free what a selector holds (not s itself) and empty it. */
+void npgw_k8s_selector_clear(struct npgw_k8s_selector *s);
+
 /* The value of key in l, or NULL. */
 const char *npgw_k8s_label_get(const struct npgw_k8s_labels *l, const char *key);
 
@@ -246,6 +319,23 @@ const struct npgw_k8s_labels *npgw_k8s_namespace_labels(const struct npgw_k8s_cl
 /* True when the pod takes part in policy: not hostNetwork, and not in a
  * terminal phase (Succeeded, Failed), whose addresses may be reused. */
 bool npgw_k8s_pod_is_policy_target(const struct npgw_k8s_pod *p);
+
+/* True when the "pod" is a v1 Node (namespace NPGW_K8S_NS_NODE; its
+ * addresses are status.addresses of type InternalIP and ExternalIP; it is
+ * hostNetwork, so never a policy target). */
+bool npgw_k8s_pod_is_node(const struct npgw_k8s_pod *p);
+
+/* The kind name of a policy ("NetworkPolicy", "AdminNetworkPolicy",
+ * "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy") and of a tier
+ * ("NetworkPolicy", "Admin", "Baseline"). */
+const char *npgw_k8s_policy_kind_name(const struct npgw_k8s_policy *p);
+const char *npgw_k8s_tier_name(unsigned int tier);
+
+/* True when the tier policy p selects pod (ns_labels: its namespace's):
+ * never a host-network pod. For NetworkPolicy objects: namespace equality
+ * and the pod selector, as always. */
+bool npgw_k8s_policy_selects(const struct npgw_k8s_policy *p, const struct npgw_k8s_pod *pod,
+			     const struct npgw_k8s_labels *ns_labels);
 
 /* ---- editing the desired state (edit.c) ---- */
 

@@ -7,7 +7,8 @@
  *    would widen a policy without a word);
  *  - a field of the wrong type is an error naming the field;
  *  - spec.podSelector is required (the server reads a missing one as {},
- *    selecting every pod; write {} to mean that);
+ *    selecting every pod; write {} to mean that); podSelector: null, which
+ *    upstream's manifests write, is read as {} with a warning;
  *  - a rule that is null (a bare "-") is an error rather than "allow all";
  *  - a CIDR with host bits set is read as the network it denotes, with a
  *    warning.
@@ -179,16 +180,28 @@ static const struct npgw_doc_field selector_fields[] = {
 static const struct npgw_doc_fields selector_table = {
 	"a label selector has", selector_fields, NPGW_ARRAY_SIZE(selector_fields), NULL, NULL};
 
+void k8s_selector_read(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
+		       struct npgw_k8s_selector *s)
+{
+	npgw_doc_read_fields(&x->rd, x, n, path, &selector_table, s, NULL);
+}
+
 static void selector(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		     struct npgw_k8s_selector *s)
 {
-	npgw_doc_read_fields(&x->rd, x, n, path, &selector_table, s, NULL);
+	k8s_selector_read(x, n, path, s);
 }
 
 /* ---- peers ---- */
 
 static bool cidr(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
 		 struct npgw_prefix *out)
+{
+	return k8s_get_cidr(x, n, path, out);
+}
+
+bool k8s_get_cidr(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
+		  struct npgw_prefix *out)
 {
 	char buf[64];
 	bool host_bits;
@@ -560,11 +573,26 @@ struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct npgw_doc_node
 	}
 	if (!npgw_doc_read_fields(&x->rd, x, spec, sp, &spec_table, &so, got))
 		return pol;
-	/* required, with a hint the table's message cannot give */
-	if (got[SPEC_POD_SELECTOR] == NULL)
-		npgw_doc_err(&x->rd, spec, npgw_doc_path(p, sp, "podSelector"),
-			     "missing required field (write podSelector: {} to select every pod of "
-			     "the namespace)");
+	/* required, with a hint the table's message cannot give; but null is
+	 * what upstream's own manifests write and the API server stores as {}
+	 * (every pod of the namespace): read it so, with a warning */
+	if (got[SPEC_POD_SELECTOR] == NULL) {
+		const struct npgw_doc_node *null_sel = NULL;
+
+		for (size_t i = 0; i < spec->n; i++)
+			if (strcmp(spec->kids[i].key, "podSelector") == 0)
+				null_sel = &spec->kids[i];
+		npgw_doc_path(p, sp, "podSelector");
+		if (null_sel != NULL)
+			npgw_doc_warn(&x->rd, null_sel, p,
+				      "podSelector is null: read as {} (every pod of namespace %s), "
+				      "as the API server stores it",
+				      pol->namespace ? pol->namespace : "default");
+		else
+			npgw_doc_err(&x->rd, spec, p,
+				     "missing required field (write podSelector: {} to select every "
+				     "pod of the namespace)");
+	}
 	if (so.have_types) {
 		pol->isolates_ingress = so.t_in;
 		pol->isolates_egress = so.t_eg;

@@ -113,3 +113,9 @@ void k8s_selector_free(struct npgw_k8s_selector *s)
 	s->exprs = NULL;
 	s->n_exprs = 0;
 }
+
+void npgw_k8s_selector_clear(struct npgw_k8s_selector *s)
+{
+	k8s_selector_free(s);
+	memset(s, 0, sizeof(*s));
+}

@@ -38,12 +38,17 @@ struct npgw_ruleset_tuple {
 } __attribute__((aligned(8)));
 
 /* The decision for one tuple. egress / ingress: meta index + 1 of the
- * deciding rule, 0 when that side is not isolated. */
+ * deciding rule (an Admin Allow or Deny, else the NetworkPolicy or
+ * Baseline result), 0 when nothing decided that side. admin_egress /
+ * admin_ingress: the Admin tier's result (0: no Admin rule matched), which
+ * is a Pass when it did not decide: what explain shows of the chain. */
 struct npgw_ruleset_verdict {
 	uint32_t src_class;
 	uint32_t dst_class;
 	uint32_t egress;
 	uint32_t ingress;
+	uint32_t admin_egress;
+	uint32_t admin_ingress;
 	bool allowed;
 };
 

@@ -93,6 +93,7 @@ struct npgw_ruleset {
 	struct stage1 s1;
 	struct acl_holder *acl;
 	uint8_t *deny; /* by userdata: 1 when that result denies */
+	uint8_t *decides; /* by userdata: 1 when an Admin result ends the side */
 	bool acl_shared;
 	double build_seconds;
 };
@@ -301,12 +302,15 @@ struct npgw_ruleset *npgw_ruleset_build(struct npgw_compile_result *cr, uint64_t
 	rs->cr = cr;
 	rs->generation = generation;
 	rs->deny = calloc(cr->n_metas + 1, 1);
-	if (rs->deny == NULL) {
+	rs->decides = calloc(cr->n_metas + 1, 1);
+	if (rs->deny == NULL || rs->decides == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	for (uint32_t i = 0; i < cr->n_metas; i++)
+	for (uint32_t i = 0; i < cr->n_metas; i++) {
 		rs->deny[i + 1] = cr->metas[i].action == NPGW_COMPILE_DENY;
+		rs->decides[i + 1] = cr->metas[i].action != NPGW_COMPILE_PASS;
+	}
 	rc = stage1_build(&rs->s1, cr, prev ? &prev->s1 : NULL, prev ? prev->cr : NULL);
 	if (rc < 0)
 		goto fail;
@@ -373,6 +377,7 @@ void npgw_ruleset_free(struct npgw_ruleset *rs)
 	stage1_free(&rs->s1);
 	npgw_compile_free(rs->cr);
 	free(rs->deny);
+	free(rs->decides);
 	free(rs);
 }
 
@@ -432,13 +437,19 @@ int npgw_ruleset_classify_burst(const struct npgw_ruleset *rs,
 	else
 		memset(res, 0, sizeof(res[0]) * n * NPGW_COMPILE_N_CATEGORIES);
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t e = res[i * NPGW_COMPILE_N_CATEGORIES + NPGW_COMPILE_CAT_EGRESS];
-		uint32_t g = res[i * NPGW_COMPILE_N_CATEGORIES + NPGW_COMPILE_CAT_INGRESS];
+		const uint32_t *r = &res[i * NPGW_COMPILE_N_CATEGORIES];
+		uint32_t ae = r[NPGW_COMPILE_CAT_ADMIN_EGRESS], ag = r[NPGW_COMPILE_CAT_ADMIN_INGRESS];
+		/* an Admin Allow or Deny decides its side; a Pass or no match
+		 * leaves it to NetworkPolicy, then Baseline */
+		uint32_t e = rs->decides[ae] ? ae : r[NPGW_COMPILE_CAT_EGRESS];
+		uint32_t g = rs->decides[ag] ? ag : r[NPGW_COMPILE_CAT_INGRESS];
 
 		out[i].src_class = cls[i * 2];
 		out[i].dst_class = cls[i * 2 + 1];
 		out[i].egress = e;
 		out[i].ingress = g;
+		out[i].admin_egress = ae;
+		out[i].admin_ingress = ag;
 		out[i].allowed = !rs->deny[e] && !rs->deny[g];
 	}
 	return (int)n;

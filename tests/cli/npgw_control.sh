@@ -115,6 +115,47 @@ else
 	cat "$tmp/out"
 fi
 
+# issue 16: the cluster-wide tiers and Nodes through the socket: apply,
+# get by their kinds (and not among NetworkPolicies), describe pod shows
+# the tiers that select it, explain names the tier, delete removes them
+cat >"$tmp/tiers.yaml" <<EOF
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: guard}
+spec:
+  priority: 7
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}
+  ingress:
+  - {name: no-y, action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: "y"}}}]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: base}
+spec:
+  tier: Baseline
+  priority: 3
+  subject: {namespaces: {}}
+  egress:
+  - {action: Deny, to: [{nodes: {matchLabels: {role: infra}}}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {role: infra}}
+status: {addresses: [{type: InternalIP, address: 192.168.60.1}]}
+EOF
+check "diff names tier policies and Nodes by their kinds" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock diff -f $tmp/tiers.yaml | grep -q 'adminnetworkpolicy/guard' && \"$ctl_bin\" --socket $tmp/npgw.sock diff -f $tmp/tiers.yaml | grep -q 'node/n1'"
+check "apply tier policies and a Node" ctl apply -f "$tmp/tiers.yaml"
+check "get adminnetworkpolicies" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get anp | grep -q 'guard.*Admin.*7'"
+check "get clusternetworkpolicies" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get clusternetworkpolicies | grep -q 'base.*Baseline.*3'"
+check "get nodes" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock get nodes | grep -q 'n1.*192.168.60.1'"
+check "tier policies are not NetworkPolicies" sh -c "! \"$ctl_bin\" --socket $tmp/npgw.sock get networkpolicies -A | grep -q guard"
+check "Nodes are not pods" sh -c "! \"$ctl_bin\" --socket $tmp/npgw.sock get pods -A | grep -q n1"
+check "describe pod shows the tiers that select it" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock describe pod x/b | grep -q 'Tiers: *Admin AdminNetworkPolicy/guard (priority 7), Baseline ClusterNetworkPolicy/base (priority 3)'"
+check "explain names the Admin tier rule" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from y/a --to x/b --port 80 | grep -q 'denied by Admin tier: AdminNetworkPolicy/guard priority 7 rule \"no-y\"'"
+check "explain from a pod to a Node's address names the Baseline tier" sh -c "\"$ctl_bin\" --socket $tmp/npgw.sock explain --from x/b --to 192.168.60.1 --port 22 | grep -q 'denied by Baseline tier: ClusterNetworkPolicy/base priority 3'"
+check "delete the tier policies and the Node" ctl delete anp/guard cnp/base node/n1
+check "deleted: none left" sh -c "! \"$ctl_bin\" --socket $tmp/npgw.sock get anp 2>&1 | grep -q guard"
+
 # issue 18: a second npgw on the running one's file prefix says why it
 # cannot start, not "(Success; ...)"
 sed "s/socket: npgw.sock/socket: npgw2.sock/; s/state_dir: state/state_dir: state2/" "$tmp/npgw.yaml" >"$tmp/second.yaml"

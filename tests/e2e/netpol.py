@@ -873,6 +873,93 @@ def nd_hop_limit(t):
 # ---------------------------------------------------------------------------
 
 
+# --- the cluster-wide tiers (issue 16) ----------------------------------
+
+
+@case("admin-deny", needs="conntrack (replies to x's connections)")
+def admin_deny(t):
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all, namespace: "y"}
+spec:
+  podSelector: {}
+  ingress: [{}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-x-to-y}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {ns: "y"}}}
+  ingress:
+  - name: deny-x
+    action: Deny
+    from: [{namespaces: {matchLabels: {ns: x}}}]
+""", "networkpolicy y/allow-all (every ingress) and adminnetworkpolicy no-x-to-y (Deny x -> y)")
+    r = t.reach(True).expect_peer(Peer("x"), Peer("y"), False).allow_loopback()
+    t.check("an Admin Deny wins over a NetworkPolicy that allows", r)
+    t.check("an Admin Deny wins over a NetworkPolicy that allows", r, "udp", 81, 6)
+
+
+@case("admin-pass", needs="conntrack (replies to z/a's connections)")
+def admin_pass(t):
+    t.apply_file(os.path.join(EXAMPLES, "01-default-deny-ingress.yaml"))
+    t.apply_yaml("""
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: pass-z-a}
+spec:
+  tier: Admin
+  priority: 1
+  subject: {namespaces: {}}
+  ingress:
+  - action: Pass
+    from: [{pods: {namespaceSelector: {matchLabels: {ns: z}}, podSelector: {matchLabels: {pod: a}}}}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: deny-z}
+spec:
+  tier: Admin
+  priority: 2
+  subject: {namespaces: {}}
+  ingress:
+  - action: Deny
+    from: [{namespaces: {matchLabels: {ns: z}}}]
+""", "clusternetworkpolicies pass-z-a (Admin 1: Pass from z/a) and deny-z (Admin 2: Deny from z)")
+    # z/a is passed on to NetworkPolicy: x denies it (default deny), y and
+    # z admit it (no NetworkPolicy); the rest of z meets the Admin Deny
+    r = t.reach(True).expect_peer(Peer("z"), Peer(), False)
+    r.expect_peer(Peer("z", "a"), Peer(), True)
+    r.expect_peer(Peer(), Peer("x"), False).allow_loopback()
+    t.check("a Pass goes on to NetworkPolicy; the next Admin policy denies the rest", r)
+
+
+@case("baseline-default-deny", needs="conntrack (replies to y's and z's connections)")
+def baseline_default_deny(t):
+    t.apply_yaml("""
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata: {name: default}
+spec:
+  subject: {namespaces: {}}
+  ingress:
+  - {name: isolate, action: Deny, from: [{namespaces: {}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all, namespace: x}
+spec:
+  podSelector: {}
+  ingress: [{}]
+""", "baselineadminnetworkpolicy default (Deny all ingress) and networkpolicy x/allow-all")
+    # Baseline decides only for pods no NetworkPolicy selects: x is open
+    r = t.reach(False).expect_peer(Peer(), Peer("x"), True).allow_loopback()
+    t.check("Baseline denies where no NetworkPolicy selects the pod", r)
+    t.check("Baseline denies where no NetworkPolicy selects the pod", r, "tcp", 80, 6)
+
+
 def sctp_note():
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)

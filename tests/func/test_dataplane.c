@@ -1571,6 +1571,56 @@ static void find_hit(const struct npgw_compile_meta *m, uint64_t hits, void *arg
 	}
 }
 
+/* An Admin tier Deny drops a flow NetworkPolicy allows, and its rule's
+ * hits carry the tier (what npgw_policy_rule_hits_total labels). */
+struct tier_hit {
+	uint64_t hits;
+	uint8_t tier, action;
+	int32_t rule;
+};
+
+static void find_tier_hit(const struct npgw_compile_meta *m, uint64_t hits, void *arg)
+{
+	struct tier_hit *h = arg;
+
+	if (strcmp(m->policy_name, "guard") != 0)
+		return;
+	h->hits += hits;
+	h->tier = m->tier;
+	h->action = m->action;
+	h->rule = m->rule;
+}
+
+static void test_admin_deny_drops_and_its_hits_carry_the_tier(void)
+{
+	static const char anp[] =
+		"---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+		"metadata: {name: guard}\nspec:\n  priority: 1\n  subject: {namespaces: {}}\n"
+		"  ingress:\n  - {action: Deny, from: [{pods: {namespaceSelector: {}, "
+		"podSelector: {matchLabels: {app: a}}}}], ports: [{portNumber: {port: 80}}]}\n";
+	struct tier_hit h = {0};
+	struct npgw_dp_stats st;
+	char *y = NULL;
+
+	CU_ASSERT_FATAL(asprintf(&y, "%s%s%s", cluster, policy_b, anp) > 0);
+	setup(2, false, true);
+	publish(y);
+	/* b-from-a allows a -> b TCP 80; the Admin Deny comes first */
+	inject_ip(0, mac_b, mac_a, "10.0.1.1", "10.0.1.2", NPGW_PROTO_TCP, 80);
+	inject_ip(0, mac_b, mac_a, "10.0.1.1", "10.0.1.2", NPGW_PROTO_TCP, 80);
+	poll_all();
+	CU_ASSERT_EQUAL(npgw_dp_rule_hits_total(fx.dp, find_tier_hit, &h), 0);
+	CU_ASSERT_EQUAL(h.hits, 2);
+	CU_ASSERT_EQUAL(h.tier, NPGW_K8S_TIER_ADMIN);
+	CU_ASSERT_EQUAL(h.action, NPGW_COMPILE_DENY);
+	CU_ASSERT_EQUAL(h.rule, 0);
+	npgw_dp_get_counters(fx.dp, &st);
+	CU_ASSERT_EQUAL(st.drops[NPGW_DROP_POLICY_INGRESS], 2);
+	CU_ASSERT_EQUAL(collect(1, NULL, 0), 0); /* nothing got through */
+	free(y);
+	teardown();
+}
+
 static void test_rule_hits_carry_over_generations_by_identity(void)
 {
 	char *y = with_policies();
@@ -1764,6 +1814,8 @@ int npgw_test_register(void)
 		 test_swap_1000_generations_with_flows_tracked_loses_nothing},
 		{"rule_hits_carry_over_generations_by_identity",
 		 test_rule_hits_carry_over_generations_by_identity},
+		{"admin_deny_drops_and_its_hits_carry_the_tier",
+		 test_admin_deny_drops_and_its_hits_carry_the_tier},
 		{"events_name_the_flows_decided_and_their_rules",
 		 test_events_name_the_flows_decided_and_their_rules},
 		CU_TEST_INFO_NULL,

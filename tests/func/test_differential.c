@@ -74,7 +74,9 @@ static struct {
 	unsigned int seeds_reported;
 	unsigned int reported;
 	bool dumped;
-	uint64_t verdicts[2][3];
+	uint64_t verdicts[2][4];
+	uint64_t by_tier[3]; /* sides decided by NetworkPolicy, Admin, Baseline */
+	uint64_t passes; /* sides an Admin Pass sent on */
 } st;
 
 static bool eal_ready;
@@ -150,30 +152,50 @@ static void tuple_of(const struct ref_query *q, struct npgw_ruleset_tuple *t)
 	memcpy(t->dst, q->dst.bytes, sizeof(t->dst));
 }
 
-static bool side_agrees(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
-			uint32_t res, const struct ref_side *ref, uint8_t dir)
+/* The meta of res is (policy, rule) of c with that action and direction. */
+static bool meta_is(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs, uint32_t res,
+		    uint8_t dir, uint8_t action, int32_t policy, int32_t rule)
 {
 	const struct npgw_compile_meta *m = npgw_ruleset_meta(rs, res);
 
-	if (ref->verdict == REF_NOT_ISOLATED)
-		return res == 0;
-	if (m == NULL || m->dir != dir || m->policy != (uint32_t)ref->policy)
+	if (m == NULL || m->dir != dir || m->policy != (uint32_t)policy)
 		return false;
 	if (m->policy >= c->n_policies || m->policy_name == NULL || m->policy_ns == NULL ||
 	    strcmp(m->policy_name, c->policies[m->policy]->name) != 0 ||
-	    strcmp(m->policy_ns, c->policies[m->policy]->namespace) != 0)
+	    strcmp(m->policy_ns, c->policies[m->policy]->namespace) != 0 ||
+	    m->tier != c->policies[m->policy]->tier)
 		return false;
-	if (ref->verdict == REF_ALLOW)
-		return m->action == NPGW_COMPILE_ALLOW && m->rule == ref->rule;
-	return m->action == NPGW_COMPILE_DENY && m->rule == -1;
+	return m->action == action && m->rule == rule;
+}
+
+/* res: the deciding result; admin: the Admin tier's result. */
+static bool side_agrees(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
+			uint32_t res, uint32_t admin, const struct ref_side *ref, uint8_t dir)
+{
+	static const uint8_t action[] = {[REF_ALLOW] = NPGW_COMPILE_ALLOW,
+					 [REF_DENY] = NPGW_COMPILE_DENY,
+					 [REF_PASS] = NPGW_COMPILE_PASS};
+	bool decided_by_admin;
+
+	/* the Pass chain: the Admin rule that passed, or none */
+	if (ref->pass_policy >= 0 &&
+	    !meta_is(c, rs, admin, dir, NPGW_COMPILE_PASS, ref->pass_policy, ref->pass_rule))
+		return false;
+	if (ref->verdict == REF_NOT_ISOLATED)
+		return res == 0 && (ref->pass_policy >= 0 || admin == 0);
+	decided_by_admin = c->policies[ref->policy]->tier == NPGW_K8S_TIER_ADMIN;
+	if (ref->pass_policy < 0 && admin != (decided_by_admin ? res : 0))
+		return false;
+	return meta_is(c, rs, res, dir, action[ref->verdict], ref->policy, ref->rule);
 }
 
 static bool agrees(const struct npgw_k8s_cluster *c, const struct npgw_ruleset *rs,
 		   const struct ref_result *ref, const struct npgw_ruleset_verdict *v)
 {
 	return v->allowed == ref->allowed &&
-	       side_agrees(c, rs, v->egress, &ref->egress, NPGW_COMPILE_EGRESS) &&
-	       side_agrees(c, rs, v->ingress, &ref->ingress, NPGW_COMPILE_INGRESS);
+	       side_agrees(c, rs, v->egress, v->admin_egress, &ref->egress, NPGW_COMPILE_EGRESS) &&
+	       side_agrees(c, rs, v->ingress, v->admin_ingress, &ref->ingress,
+			   NPGW_COMPILE_INGRESS);
 }
 
 static const char *impl_side_format(const struct npgw_ruleset *rs, uint32_t res, char *buf,
@@ -190,6 +212,9 @@ static const char *impl_side_format(const struct npgw_ruleset *rs, uint32_t res,
 			 m->policy_ns, m->policy_name, m->dir == NPGW_COMPILE_EGRESS ? "egress" : "ingress");
 	else if (m->action == NPGW_COMPILE_DENY)
 		snprintf(buf, len, "DENY policy %u rule %d (%s/%s, %s)", m->policy, (int)m->rule,
+			 m->policy_ns, m->policy_name, m->dir == NPGW_COMPILE_EGRESS ? "egress" : "ingress");
+	else if (m->action == NPGW_COMPILE_PASS)
+		snprintf(buf, len, "PASS policy %u rule %d (%s/%s, %s)", m->policy, (int)m->rule,
 			 m->policy_ns, m->policy_name, m->dir == NPGW_COMPILE_EGRESS ? "egress" : "ingress");
 	else
 		snprintf(buf, len, "meta action %u policy %u rule %d", m->action, m->policy,
@@ -341,6 +366,9 @@ static void report(uint64_t seed, const struct npgw_k8s_cluster *c,
 	fprintf(stderr, "  npgw:      allowed %d, egress [%s], ingress [%s] (classes src %u dst %u)\n",
 		v->allowed, impl_side_format(rs, v->egress, eg, sizeof(eg)),
 		impl_side_format(rs, v->ingress, in, sizeof(in)), v->src_class, v->dst_class);
+	fprintf(stderr, "  npgw admin: egress [%s], ingress [%s]\n",
+		impl_side_format(rs, v->admin_egress, eg, sizeof(eg)),
+		impl_side_format(rs, v->admin_ingress, in, sizeof(in)));
 	if (seed != 0)
 		fprintf(stderr, "  replay: NPGW_DIFF_SEED=%" PRIu64 " NPGW_DIFF_DUMP=cluster.yaml "
 				"tests/func/test_differential\n",
@@ -416,6 +444,13 @@ static uint64_t compare_built(uint64_t seed, const struct npgw_k8s_cluster *c,
 		tuple_of(&q[i], &t[i]);
 		st.verdicts[0][ref[i].egress.verdict]++;
 		st.verdicts[1][ref[i].ingress.verdict]++;
+		for (int k = 0; k < 2; k++) {
+			const struct ref_side *sd = k ? &ref[i].ingress : &ref[i].egress;
+
+			if (sd->policy >= 0)
+				st.by_tier[c->policies[sd->policy]->tier]++;
+			st.passes += sd->pass_policy >= 0;
+		}
 	}
 	st.queries += n;
 	for (size_t a = 0; a < NPGW_ARRAY_SIZE(algs); a++) {
@@ -531,6 +566,10 @@ static void test_random_clusters_agree_with_reference(void)
 	       " allow / %" PRIu64 " deny; ingress %" PRIu64 " / %" PRIu64 " / %" PRIu64 "\n",
 	       st.verdicts[0][0], st.verdicts[0][1], st.verdicts[0][2], st.verdicts[1][0],
 	       st.verdicts[1][1], st.verdicts[1][2]);
+	printf("  sides decided by NetworkPolicy %" PRIu64 ", Admin %" PRIu64 ", Baseline %" PRIu64
+	       "; Baseline passes %" PRIu64 "; Admin passes taken %" PRIu64 "\n",
+	       st.by_tier[0], st.by_tier[1], st.by_tier[2], st.verdicts[0][3] + st.verdicts[1][3],
+	       st.passes);
 	printf("  ACL rules that test peer bits (scattered peers): %" PRIu64 "\n", bit_rules);
 	printf("  mismatches: %" PRIu64 " verdict (in %u seeds), %" PRIu64 " class; failures: %" PRIu64 "\n",
 	       st.mismatches, st.seeds_reported, st.class_mismatches, st.failures);

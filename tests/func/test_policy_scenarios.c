@@ -1,7 +1,8 @@
 /*
  * test_policy_scenarios.c: one scenario per point of NetworkPolicy
- * semantics (DESIGN.md, "Semantics that must be exact"), each named after
- * the behaviour it covers. Every scenario loads YAML through the real
+ * semantics (DESIGN.md, "Semantics that must be exact"), and of the
+ * cluster-wide tiers (Admin, Baseline), each named after the behaviour it
+ * covers. Every scenario loads YAML through the real
  * loader, compiles, builds a generation with rte_acl, and asks the same
  * classify path the data plane uses (via explain), asserting the verdict
  * and which policy and rule decided each side.
@@ -103,10 +104,17 @@ static void load(const char *policies)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rs);
 }
 
-/* "-" (not isolated), "allow ns/name#rule" or "deny ns/name". */
+/* "-" (not isolated), "allow ns/name#rule" or "deny ns/name"; a tier
+ * rule "allow|deny|pass Kind/name#rule". */
 static void side_text(const struct npgw_explain_side *s, char *buf, size_t len)
 {
-	if (s->verdict == NPGW_EXPLAIN_NOT_ISOLATED)
+	if (s->meta != NULL && s->meta->tier != NPGW_K8S_TIER_NETPOL)
+		snprintf(buf, len, "%s %s/%s#%d",
+			 s->meta->action == NPGW_COMPILE_DENY	? "deny"
+			 : s->meta->action == NPGW_COMPILE_PASS ? "pass"
+								: "allow",
+			 s->meta->policy_ns, s->meta->policy_name, s->meta->rule);
+	else if (s->verdict == NPGW_EXPLAIN_NOT_ISOLATED)
 		snprintf(buf, len, "-");
 	else if (s->verdict == NPGW_EXPLAIN_ALLOW)
 		snprintf(buf, len, "allow %s/%s#%d", s->meta->policy_ns, s->meta->policy_name,
@@ -149,6 +157,34 @@ static void expect_at(int line, const char *from, const char *to, const char *pr
 #define ALLOW true
 #define DENY false
 #define NI "-"
+
+/* The Admin tier's result of from -> to on each side ("-": no Admin rule
+ * matched): a Pass that sent the side on shows here. */
+#define expect_admin(from, to, proto, port, eg, in) \
+	expect_admin_at(__LINE__, from, to, proto, port, eg, in)
+
+static void expect_admin_at(int line, const char *from, const char *to, const char *proto,
+			    int port, const char *eg, const char *in)
+{
+	struct npgw_explain_query q = {.from = from, .to = to, .port = (uint16_t)port};
+	struct npgw_explain_side se, si;
+	struct npgw_ruleset_tuple t;
+	struct npgw_explain_answer a;
+	char err[256], e[256], i[256];
+
+	q.proto = (uint8_t)npgw_proto_parse(proto);
+	CU_ASSERT_EQUAL_FATAL(npgw_explain_tuple(cl, &q, &t, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(npgw_explain_burst(rs, &t, 1, &a), 1);
+	se.meta = npgw_ruleset_meta(rs, a.verdict.admin_egress);
+	si.meta = npgw_ruleset_meta(rs, a.verdict.admin_ingress);
+	se.verdict = si.verdict = NPGW_EXPLAIN_NOT_ISOLATED;
+	side_text(&se, e, sizeof(e));
+	side_text(&si, i, sizeof(i));
+	if (strcmp(e, eg) != 0 || strcmp(i, in) != 0)
+		fprintf(stderr, "\nline %d: %s -> %s: Admin egress[%s] ingress[%s], want [%s] [%s]\n",
+			line, from, to, e, i, eg, in);
+	CU_ASSERT_TRUE(strcmp(e, eg) == 0 && strcmp(i, in) == 0);
+}
 
 static void test_no_policy_allows_everything(void)
 {
@@ -517,6 +553,213 @@ static void test_egress_to_ipblock(void)
 	expect("x/a", "fd00::2:1", "TCP", 80, DENY, "deny x/p", NI);
 }
 
+/* ---- the cluster-wide tiers (issue 16) ---- */
+
+#define ANP(name, prio) \
+	"---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n" \
+	"metadata: {name: " name "}\nspec:\n  priority: " #prio "\n"
+#define CNP(name, tier, prio) \
+	"---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\n" \
+	"metadata: {name: " name "}\nspec:\n  tier: " tier "\n  priority: " #prio "\n"
+#define BANP \
+	"---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\n" \
+	"metadata: {name: default}\nspec:\n"
+#define NP(ns, name) \
+	"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n" \
+	"metadata: {namespace: '" ns "', name: " name "}\nspec:\n"
+
+static void test_admin_deny_overrides_networkpolicy_allow(void)
+{
+	load(NP("y", "all") "  podSelector: {}\n  ingress: [{}]\n"
+	     ANP("no-red", 10) "  subject: {namespaces: {matchLabels: {team: blue}}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {matchLabels: {team: red}}}]\n");
+	expect("x/a", "y/a", "TCP", 80, DENY, NI, "deny AdminNetworkPolicy/no-red#0");
+	expect("z/c", "y/b", "UDP", 81, DENY, NI, "deny AdminNetworkPolicy/no-red#0");
+	/* not matched by the Admin rule: NetworkPolicy decides */
+	expect("y/b", "y/a", "TCP", 80, ALLOW, NI, "allow y/all#0");
+	expect_admin("y/b", "y/a", "TCP", 80, NI, NI);
+}
+
+static void test_admin_allow_overrides_networkpolicy_isolation(void)
+{
+	load(NP("y", "deny-all") "  podSelector: {}\n  policyTypes: [Ingress]\n"
+	     ANP("scrape", 3) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - name: monitoring\n    action: Allow\n"
+	     "    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}]\n"
+	     "    ports: [{portNumber: {port: 80}}]\n");
+	expect("x/a", "y/a", "TCP", 80, ALLOW, NI, "allow AdminNetworkPolicy/scrape#0");
+	expect("x/a", "y/a", "UDP", 81, DENY, NI, "deny y/deny-all");
+	expect("z/a", "y/a", "TCP", 80, DENY, NI, "deny y/deny-all");
+	/* selected by an Admin policy isolates nothing by itself */
+	expect("y/a", "z/a", "TCP", 9, ALLOW, NI, NI);
+}
+
+static void test_admin_pass_goes_to_networkpolicy(void)
+{
+	load(NP("y", "from-x") "  podSelector: {}\n"
+	     "  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: x}}}]}]\n"
+	     ANP("pass-red", 1) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Pass\n    from: [{namespaces: {matchLabels: {team: red}}}]\n"
+	     ANP("deny-rest", 2) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n");
+	/* passed, then NetworkPolicy allows x and isolates y from z */
+	expect("x/a", "y/a", "TCP", 80, ALLOW, NI, "allow y/from-x#0");
+	expect_admin("x/a", "y/a", "TCP", 80, NI, "pass AdminNetworkPolicy/pass-red#0");
+	expect("z/a", "y/a", "TCP", 80, DENY, NI, "deny y/from-x");
+	expect_admin("z/a", "y/a", "TCP", 80, NI, "pass AdminNetworkPolicy/pass-red#0");
+	/* not passed: the next Admin policy denies */
+	expect("y/b", "y/a", "TCP", 80, DENY, NI, "deny AdminNetworkPolicy/deny-rest#0");
+}
+
+static void test_admin_pass_goes_to_baseline_when_no_networkpolicy_selects(void)
+{
+	load(NP("x", "open") "  podSelector: {}\n  ingress: [{}]\n"
+	     ANP("pass-all", 0) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Pass\n    from: [{namespaces: {}}]\n"
+	     BANP "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n");
+	/* x/a is selected by a NetworkPolicy: it decides, Baseline never does */
+	expect("y/a", "x/a", "TCP", 80, ALLOW, NI, "allow x/open#0");
+	/* z/a is selected by none: Baseline's default deny */
+	expect("y/a", "z/a", "TCP", 80, DENY, NI, "deny BaselineAdminNetworkPolicy/default#0");
+	expect_admin("y/a", "z/a", "TCP", 80, NI, "pass AdminNetworkPolicy/pass-all#0");
+	/* egress has no Baseline rule: allowed */
+	expect("z/a", "10.9.9.9", "TCP", 80, ALLOW, NI, NI);
+}
+
+static void test_baseline_priorities_and_pass(void)
+{
+	/* v1alpha2 Baseline: priorities, and a Pass ends the tier (allowed) */
+	load(CNP("b-pass", "Baseline", 1) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Pass\n    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {pod: a}}}}]\n"
+	     CNP("b-deny", "Baseline", 2) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n");
+	expect("x/a", "y/b", "TCP", 80, ALLOW, NI, "pass ClusterNetworkPolicy/b-pass#0");
+	expect("x/b", "y/b", "TCP", 80, DENY, NI, "deny ClusterNetworkPolicy/b-deny#0");
+}
+
+/*
+ * Equal priorities: upstream leaves the order to the implementation. npgw
+ * evaluates them in (kind, name) order, AdminNetworkPolicy before
+ * ClusterNetworkPolicy, then by name: deterministic, the same on every
+ * node and every restart, and explain names the one that decided (the
+ * loader warns that the pair is ambiguous elsewhere).
+ */
+static void test_equal_priorities_in_kind_then_name_order(void)
+{
+	load(CNP("a-allow", "Admin", 5) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Accept\n    from: [{namespaces: {}}]\n"
+	     ANP("z-deny", 5) "  subject: {namespaces: {}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n"
+	     CNP("m-allow", "Admin", 6) "  subject: {namespaces: {}}\n"
+	     "  egress:\n  - action: Accept\n    to: [{namespaces: {}}]\n"
+	     CNP("n-deny", "Admin", 6) "  subject: {namespaces: {}}\n"
+	     "  egress:\n  - action: Deny\n    to: [{namespaces: {}}]\n");
+	/* the AdminNetworkPolicy comes first, whatever the names */
+	expect("x/a", "y/a", "TCP", 80, DENY, "allow ClusterNetworkPolicy/m-allow#0",
+	       "deny AdminNetworkPolicy/z-deny#0");
+	/* egress: two ClusterNetworkPolicies, by name (m-allow before n-deny) */
+	expect("z/b", "x/c", "UDP", 81, DENY, "allow ClusterNetworkPolicy/m-allow#0",
+	       "deny AdminNetworkPolicy/z-deny#0");
+}
+
+static void test_networks_match_pod_addresses(void)
+{
+	load(ANP("no-y4", 1) "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n"
+	     "  egress:\n  - action: Deny\n    to: [{networks: [10.0.2.0/24]}]\n");
+	expect("x/a", "y/a", "TCP", 80, DENY, "deny AdminNetworkPolicy/no-y4#0", NI);
+	expect("x/a", "10.0.2.77", "UDP", 53, DENY, "deny AdminNetworkPolicy/no-y4#0", NI);
+	expect("x/a", "z/a", "TCP", 80, ALLOW, NI, NI);
+	/* an IPv4 network says nothing of IPv6 */
+	expect("x/a", "fd00::2:1", "TCP", 80, ALLOW, NI, NI);
+}
+
+static void test_nodes_peer_matches_node_addresses(void)
+{
+	load("---\napiVersion: v1\nkind: Node\nmetadata: {name: n1, labels: {role: infra}}\n"
+	     "status: {addresses: [{type: InternalIP, address: 192.168.60.1}, "
+	     "{type: InternalIP, address: 'fd00:60::1'}, {type: Hostname, address: n1}]}\n"
+	     "---\napiVersion: v1\nkind: Node\nmetadata: {name: n2, labels: {role: worker}}\n"
+	     "status: {addresses: [{type: InternalIP, address: 192.168.60.2}]}\n"
+	     CNP("no-infra", "Admin", 1) "  subject: {namespaces: {}}\n"
+	     "  egress:\n  - action: Deny\n    to: [{nodes: {matchLabels: {role: infra}}}]\n");
+	expect("x/a", "192.168.60.1", "TCP", 22, DENY, "deny ClusterNetworkPolicy/no-infra#0", NI);
+	expect("x/a", "fd00:60::1", "TCP", 22, DENY, "deny ClusterNetworkPolicy/no-infra#0", NI);
+	expect("x/a", "192.168.60.2", "TCP", 22, ALLOW, NI, NI);
+}
+
+static void test_tier_peers_and_subjects_exclude_host_network_pods(void)
+{
+	load(ANP("iso-x", 1) "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n");
+	expect("y/a", "x/a", "TCP", 80, DENY, NI, "deny AdminNetworkPolicy/iso-x#0");
+	/* the hostNetwork pod x/host (192.168.50.1, label pod=a) is no peer */
+	expect("192.168.50.1", "x/a", "TCP", 80, ALLOW, NI, NI);
+	/* nor a subject */
+	expect("y/a", "192.168.50.1", "TCP", 80, ALLOW, NI, NI);
+}
+
+static void test_tier_named_ports_in_both_versions(void)
+{
+	load(ANP("http-in", 1) "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n"
+	     "  ingress:\n  - action: Allow\n    from: [{namespaces: {}}]\n"
+	     "    ports: [{namedPort: http}]\n"
+	     "  - action: Deny\n    from: [{namespaces: {}}]\n"
+	     CNP("udp-out", "Admin", 2) "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: 'y'}}}\n"
+	     "  egress:\n  - action: Accept\n    to: [{namespaces: {}}]\n"
+	     "    protocols: [{destinationNamedPort: serve-81-udp}]\n"
+	     "  - action: Deny\n    to: [{namespaces: {}}]\n");
+	/* v1alpha1 namedPort: http is 8080 on x/a, 8081 on x/b, absent on x/c */
+	expect("z/a", "x/a", "TCP", 8080, ALLOW, NI, "allow AdminNetworkPolicy/http-in#0");
+	expect("z/a", "x/b", "TCP", 8081, ALLOW, NI, "allow AdminNetworkPolicy/http-in#0");
+	expect("z/a", "x/b", "TCP", 8080, DENY, NI, "deny AdminNetworkPolicy/http-in#1");
+	expect("z/a", "x/c", "TCP", 8080, DENY, NI, "deny AdminNetworkPolicy/http-in#1");
+	/* v1alpha2 destinationNamedPort: the container port's protocol only */
+	expect("y/a", "z/a", "UDP", 81, ALLOW, "allow ClusterNetworkPolicy/udp-out#0", NI);
+	expect("y/a", "z/a", "TCP", 81, DENY, "deny ClusterNetworkPolicy/udp-out#1", NI);
+}
+
+static void test_tier_port_ranges_in_both_versions(void)
+{
+	load(ANP("r1", 1) "  subject: {namespaces: {}}\n"
+	     "  egress:\n  - action: Deny\n    to: [{namespaces: {}}]\n"
+	     "    ports: [{portRange: {protocol: UDP, start: 1000, end: 2000}}]\n"
+	     CNP("r2", "Admin", 2) "  subject: {namespaces: {}}\n"
+	     "  egress:\n  - action: Deny\n    to: [{namespaces: {}}]\n"
+	     "    protocols: [{sctp: {destinationPort: {range: {start: 5000, end: 5010}}}}]\n");
+	expect("x/a", "y/a", "UDP", 1000, DENY, "deny AdminNetworkPolicy/r1#0", NI);
+	expect("x/a", "y/a", "UDP", 2000, DENY, "deny AdminNetworkPolicy/r1#0", NI);
+	expect("x/a", "y/a", "UDP", 2001, ALLOW, NI, NI);
+	expect("x/a", "y/a", "TCP", 1500, ALLOW, NI, NI);
+	expect("x/a", "y/a", "SCTP", 5010, DENY, "deny ClusterNetworkPolicy/r2#0", NI);
+}
+
+static void test_tiers_apply_to_ipv6_alike(void)
+{
+	load(ANP("no-y6", 1) "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}\n"
+	     "  egress:\n  - action: Deny\n    to: [{networks: ['fd00::2:0/112']}]\n"
+	     "  ingress:\n  - action: Deny\n"
+	     "    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {pod: c}}}}]\n");
+	expect("x/a", "fd00::2:1", "TCP", 80, DENY, "deny AdminNetworkPolicy/no-y6#0", NI);
+	expect("x/a", "y/a", "TCP", 80, ALLOW, NI, NI); /* IPv4: 10.0.2.1 */
+	/* a pods peer matches both families of the pod */
+	expect("fd00::3:3", "x/a", "TCP", 80, DENY, NI, "deny AdminNetworkPolicy/no-y6#0");
+	expect("z/c", "x/a", "TCP", 80, DENY, NI, "deny AdminNetworkPolicy/no-y6#0");
+}
+
+static void test_both_sides_across_tiers(void)
+{
+	/* egress allowed by an Admin rule, ingress denied by Baseline: the
+	 * connection needs both */
+	load(ANP("out", 1) "  subject: {namespaces: {}}\n"
+	     "  egress:\n  - action: Allow\n    to: [{namespaces: {}}]\n"
+	     BANP "  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: z}}}\n"
+	     "  ingress:\n  - action: Deny\n    from: [{namespaces: {}}]\n");
+	expect("x/a", "z/a", "TCP", 80, DENY, "allow AdminNetworkPolicy/out#0",
+	       "deny BaselineAdminNetworkPolicy/default#0");
+	expect("x/a", "y/a", "TCP", 80, ALLOW, "allow AdminNetworkPolicy/out#0", NI);
+}
+
 static void cleanup(void)
 {
 	npgw_ruleset_free(rs);
@@ -579,6 +822,24 @@ int npgw_test_register(void)
 		 test_first_allowing_policy_and_rule_is_reported},
 		{"implicit_namespace_name_label", test_implicit_namespace_name_label},
 		{"egress_to_ipblock", test_egress_to_ipblock},
+		{"admin_deny_overrides_networkpolicy_allow",
+		 test_admin_deny_overrides_networkpolicy_allow},
+		{"admin_allow_overrides_networkpolicy_isolation",
+		 test_admin_allow_overrides_networkpolicy_isolation},
+		{"admin_pass_goes_to_networkpolicy", test_admin_pass_goes_to_networkpolicy},
+		{"admin_pass_goes_to_baseline_when_no_networkpolicy_selects",
+		 test_admin_pass_goes_to_baseline_when_no_networkpolicy_selects},
+		{"baseline_priorities_and_pass", test_baseline_priorities_and_pass},
+		{"equal_priorities_in_kind_then_name_order",
+		 test_equal_priorities_in_kind_then_name_order},
+		{"networks_match_pod_addresses", test_networks_match_pod_addresses},
+		{"nodes_peer_matches_node_addresses", test_nodes_peer_matches_node_addresses},
+		{"tier_peers_and_subjects_exclude_host_network_pods",
+		 test_tier_peers_and_subjects_exclude_host_network_pods},
+		{"tier_named_ports_in_both_versions", test_tier_named_ports_in_both_versions},
+		{"tier_port_ranges_in_both_versions", test_tier_port_ranges_in_both_versions},
+		{"tiers_apply_to_ipv6_alike", test_tiers_apply_to_ipv6_alike},
+		{"both_sides_across_tiers", test_both_sides_across_tiers},
 		CU_TEST_INFO_NULL,
 	};
 

@@ -33,16 +33,25 @@ enum ref_side_verdict {
 	REF_NOT_ISOLATED = 0,
 	REF_ALLOW = 1,
 	REF_DENY = 2,
+	REF_PASS = 3, /* a Baseline tier Pass: nothing below, allowed */
 };
 
-/* One side (egress of the source, ingress of the destination). For
- * REF_ALLOW: the first (policy, rule) in cluster order that allows. For
- * REF_DENY: the first policy that isolates the pod in that direction, and
- * rule -1. For REF_NOT_ISOLATED: policy and rule -1. */
+/* One side (egress of the source, ingress of the destination), the tiers
+ * in order: Admin, NetworkPolicy, Baseline.
+ *  - an Admin or Baseline rule that decides: its verdict, policy and rule
+ *    (rule index within its direction);
+ *  - NetworkPolicy, REF_ALLOW: the first (policy, rule) in cluster order
+ *    that allows; REF_DENY: the first policy that isolates the pod in that
+ *    direction, and rule -1;
+ *  - REF_NOT_ISOLATED: nothing decided; policy and rule -1.
+ * pass_policy / pass_rule: the Admin rule whose Pass sent the side on to
+ * the tiers below, or -1. */
 struct ref_side {
 	enum ref_side_verdict verdict;
 	int32_t policy;
 	int32_t rule;
+	int32_t pass_policy;
+	int32_t pass_rule;
 };
 
 struct ref_result {
@@ -201,6 +210,13 @@ struct ref_gen_realistic_params {
 	uint64_t seed;
 	size_t n_pods; /* about this many pods */
 	size_t n_policies; /* about this many policies */
+	/* cluster-wide tiers: Admin policies (AdminNetworkPolicy and
+	 * ClusterNetworkPolicy, priorities 10..), Baseline policies (the
+	 * BaselineAdminNetworkPolicy, then Baseline ClusterNetworkPolicies):
+	 * metadata guards, monitoring allows, team isolation, Passes, namespace
+	 * default denies */
+	size_t n_admin;
+	size_t n_baseline;
 };
 struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params *prm);
 

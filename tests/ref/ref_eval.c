@@ -198,6 +198,121 @@ static bool rule_allows(const struct npgw_k8s_cluster *c, const struct npgw_k8s_
 	return false;
 }
 
+/* ---- the cluster-wide tiers ---- */
+
+static bool is_node(const struct npgw_k8s_pod *p)
+{
+	return strcmp(p->namespace, NPGW_K8S_NS_NODE) == 0;
+}
+
+/* A tier rule's peer: an address set (networks, the addresses of selected
+ * Nodes) or pods by namespace and pod selectors, never host-network ones. */
+static bool tier_peer_matches(const struct npgw_k8s_cluster *c, const struct npgw_k8s_peer *peer,
+			      const struct npgw_addr *a)
+{
+	const struct npgw_k8s_pod *pod;
+
+	if (peer->has_ip_block)
+		return ref_addr_in_prefix(&peer->cidr, a);
+	if (peer->has_node_selector) {
+		for (size_t i = 0; i < c->n_pods; i++) {
+			const struct npgw_k8s_pod *n = c->pods[i];
+
+			if (!is_node(n) || !ref_selector_matches(&peer->node_selector, &n->labels))
+				continue;
+			for (size_t k = 0; k < n->n_addrs; k++)
+				if (addr_equal(&n->addrs[k], a))
+					return true;
+		}
+		return false;
+	}
+	pod = ref_pod_of(c, a);
+	if (pod == NULL || !ns_selector_matches(c, pod->namespace, &peer->ns_selector))
+		return false;
+	return !peer->has_pod_selector || ref_selector_matches(&peer->pod_selector, &pod->labels);
+}
+
+/* A tier rule matches: some peer (none: nothing) and some port (none: all). */
+static bool tier_rule_matches(const struct npgw_k8s_cluster *c, const struct npgw_k8s_rule *r,
+			      const struct npgw_addr *peer_addr, uint8_t proto, uint16_t dport,
+			      const struct npgw_k8s_pod *dst_pod)
+{
+	bool ok = false;
+
+	for (size_t i = 0; !ok && i < r->n_peers; i++)
+		ok = tier_peer_matches(c, &r->peers[i], peer_addr);
+	if (!ok)
+		return false;
+	if (r->n_ports == 0)
+		return true;
+	for (size_t i = 0; i < r->n_ports; i++)
+		if (port_matches(&r->ports[i], proto, dport, dst_pod))
+			return true;
+	return false;
+}
+
+/* The tier policy's subject holds pod (a policy target). */
+static bool tier_selects(const struct npgw_k8s_cluster *c, const struct npgw_k8s_policy *pol,
+			 const struct npgw_k8s_pod *pod)
+{
+	if (pol->has_ns_selector && !ns_selector_matches(c, pod->namespace, &pol->ns_selector))
+		return false;
+	return ref_selector_matches(&pol->pod_selector, &pod->labels);
+}
+
+/*
+ * Walk the policies of one tier that select pod, by ascending priority
+ * (equal priorities: cluster order), their rules in list order; the first
+ * matching rule decides. Returns true with out set when one matched.
+ */
+static bool eval_tier(const struct npgw_k8s_cluster *c, unsigned int tier,
+		      const struct npgw_k8s_pod *pod, bool egress, const struct npgw_addr *peer_addr,
+		      uint8_t proto, uint16_t dport, const struct npgw_k8s_pod *dst_pod,
+		      struct ref_side *out)
+{
+	int32_t done = -1; /* the last policy taken */
+	int last_prio = -1;
+
+	for (;;) {
+		int32_t best = -1;
+
+		/* the next policy in (priority, index) order after (last_prio, done) */
+		for (size_t i = 0; i < c->n_policies; i++) {
+			const struct npgw_k8s_policy *p = c->policies[i];
+
+			if (p->tier != tier)
+				continue;
+			if ((int)p->priority < last_prio ||
+			    ((int)p->priority == last_prio && (int32_t)i <= done))
+				continue;
+			if (best < 0 || p->priority < c->policies[best]->priority)
+				best = (int32_t)i;
+		}
+		if (best < 0)
+			return false;
+		done = best;
+		last_prio = c->policies[best]->priority;
+		{
+			const struct npgw_k8s_policy *pol = c->policies[best];
+			const struct npgw_k8s_rule *rules = egress ? pol->egress : pol->ingress;
+			size_t n = egress ? pol->n_egress : pol->n_ingress;
+
+			if (!tier_selects(c, pol, pod))
+				continue;
+			for (size_t j = 0; j < n; j++) {
+				if (!tier_rule_matches(c, &rules[j], peer_addr, proto, dport, dst_pod))
+					continue;
+				out->policy = best;
+				out->rule = (int32_t)j;
+				out->verdict = rules[j].action == NPGW_K8S_ACTION_ALLOW  ? REF_ALLOW
+					       : rules[j].action == NPGW_K8S_ACTION_DENY ? REF_DENY
+											 : REF_PASS;
+				return true;
+			}
+		}
+	}
+}
+
 /*
  * One side for pod (NULL: the address is no pod, not isolated).
  * egress: the rules of the policies isolating pod for egress, peer the
@@ -211,13 +326,26 @@ static void eval_side(const struct npgw_k8s_cluster *c, const struct npgw_k8s_po
 	out->verdict = REF_NOT_ISOLATED;
 	out->policy = -1;
 	out->rule = -1;
+	out->pass_policy = -1;
+	out->pass_rule = -1;
 	if (pod == NULL)
 		return;
+	/* Admin: an Allow or Deny decides; a Pass goes on below */
+	if (eval_tier(c, NPGW_K8S_TIER_ADMIN, pod, egress, peer_addr, proto, dport, dst_pod, out)) {
+		if (out->verdict != REF_PASS)
+			return;
+		out->pass_policy = out->policy;
+		out->pass_rule = out->rule;
+		out->verdict = REF_NOT_ISOLATED;
+		out->policy = out->rule = -1;
+	}
 	for (size_t i = 0; i < c->n_policies; i++) {
 		const struct npgw_k8s_policy *pol = c->policies[i];
 		const struct npgw_k8s_rule *rules = egress ? pol->egress : pol->ingress;
 		size_t n_rules = egress ? pol->n_egress : pol->n_ingress;
 
+		if (pol->tier != NPGW_K8S_TIER_NETPOL)
+			continue;
 		if (strcmp(pol->namespace, pod->namespace) != 0)
 			continue;
 		if (!(egress ? pol->isolates_egress : pol->isolates_ingress))
@@ -237,6 +365,11 @@ static void eval_side(const struct npgw_k8s_cluster *c, const struct npgw_k8s_po
 			}
 		}
 	}
+	/* Baseline: only where no NetworkPolicy selects the pod for this
+	 * direction */
+	if (out->verdict == REF_NOT_ISOLATED)
+		eval_tier(c, NPGW_K8S_TIER_BASELINE, pod, egress, peer_addr, proto, dport, dst_pod,
+			  out);
 }
 
 void ref_verdict(const struct npgw_k8s_cluster *c, const struct ref_query *q,
@@ -252,7 +385,8 @@ void ref_verdict(const struct npgw_k8s_cluster *c, const struct ref_query *q,
 
 static bool side_equal(const struct ref_side *a, const struct ref_side *b)
 {
-	return a->verdict == b->verdict && a->policy == b->policy && a->rule == b->rule;
+	return a->verdict == b->verdict && a->policy == b->policy && a->rule == b->rule &&
+	       a->pass_policy == b->pass_policy && a->pass_rule == b->pass_rule;
 }
 
 bool ref_result_equal(const struct ref_result *a, const struct ref_result *b)
@@ -268,11 +402,23 @@ const char *ref_side_format(const struct ref_side *s, char *buf, size_t len)
 		snprintf(buf, len, "ALLOW policy %d rule %d", (int)s->policy, (int)s->rule);
 		break;
 	case REF_DENY:
-		snprintf(buf, len, "DENY policy %d", (int)s->policy);
+		if (s->rule < 0)
+			snprintf(buf, len, "DENY policy %d", (int)s->policy);
+		else
+			snprintf(buf, len, "DENY policy %d rule %d", (int)s->policy, (int)s->rule);
+		break;
+	case REF_PASS:
+		snprintf(buf, len, "PASS policy %d rule %d", (int)s->policy, (int)s->rule);
 		break;
 	default:
 		snprintf(buf, len, "not-isolated");
 		break;
+	}
+	if (s->pass_policy >= 0) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, len - n, " (after Admin pass policy %d rule %d)",
+			 (int)s->pass_policy, (int)s->pass_rule);
 	}
 	return buf;
 }

@@ -502,6 +502,157 @@ static void gen_policy(struct npgw_k8s_cluster *c, struct ref_rng *rng, const ch
 	c->policies[c->n_policies++] = p;
 }
 
+/* ---- the cluster-wide tiers ---- */
+
+static const struct vocab node_vocab[] = {
+	{"role", {"infra", "worker", "worker"}},
+	{"zone", {"a", "b", "b"}},
+};
+
+static void gen_nodes(struct npgw_k8s_cluster *c, struct ref_rng *rng)
+{
+	uint32_t n = ref_rng_below(rng, 3);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct npgw_k8s_pod *p = ref_xcalloc(1, sizeof(*p));
+
+		p->namespace = ref_xstrdup(NPGW_K8S_NS_NODE);
+		p->name = fmt_name("node-", i);
+		p->host_network = true;
+		random_labels(rng, node_vocab, NPGW_ARRAY_SIZE(node_vocab), 70, &p->labels);
+		p->addrs = ref_xcalloc(2, sizeof(*p->addrs));
+		addr4(&p->addrs[p->n_addrs++], 0xc0a84d00u + 1 + i); /* 192.168.77.x */
+		if (ref_rng_pct(rng, 50))
+			addr6(&p->addrs[p->n_addrs++], 0x770000 + 1 + i);
+		c->pods = ref_xrealloc(c->pods, (c->n_pods + 1) * sizeof(p));
+		c->pods[c->n_pods++] = p;
+	}
+}
+
+static void gen_tier_peer(const struct npgw_k8s_cluster *c, struct ref_rng *rng, bool egress,
+			  struct npgw_k8s_peer *peer, bool *addr_peer)
+{
+	uint32_t r = ref_rng_below(rng, egress ? 100 : 60);
+
+	memset(peer, 0, sizeof(*peer));
+	if (r < 25) {
+		peer->has_ns_selector = true;
+		random_selector(rng, ns_vocab, NPGW_ARRAY_SIZE(ns_vocab), 40, &peer->ns_selector);
+	} else if (r < 60) {
+		peer->has_ns_selector = peer->has_pod_selector = true;
+		random_selector(rng, ns_vocab, NPGW_ARRAY_SIZE(ns_vocab), 60, &peer->ns_selector);
+		random_selector(rng, pod_vocab, NPGW_ARRAY_SIZE(pod_vocab), 30, &peer->pod_selector);
+	} else if (r < 85) {
+		/* networks: an ipBlock without except */
+		gen_ipblock(c, rng, peer);
+		free(peer->except);
+		peer->except = NULL;
+		peer->n_except = 0;
+		*addr_peer = true;
+	} else {
+		peer->has_node_selector = true;
+		random_selector(rng, node_vocab, NPGW_ARRAY_SIZE(node_vocab), 50,
+				&peer->node_selector);
+		*addr_peer = true;
+	}
+}
+
+static void gen_tier_ports(struct ref_rng *rng, bool named_ok, struct npgw_k8s_rule *r)
+{
+	uint32_t n = ref_rng_pct(rng, 40) ? 0 : 1 + ref_rng_below(rng, 2);
+
+	r->ports = ref_xcalloc(3 * n + 1, sizeof(*r->ports));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = ref_rng_below(rng, 100);
+
+		if (k < 25 && named_ok) {
+			static const uint8_t protos[] = {NPGW_PROTO_TCP, NPGW_PROTO_UDP,
+							 NPGW_PROTO_SCTP};
+			const char *name = PICK(rng, port_names);
+
+			for (size_t j = 0; j < 3; j++) {
+				struct npgw_k8s_port *pt = &r->ports[r->n_ports++];
+
+				pt->protocol = protos[j];
+				pt->has_port = true;
+				pt->any_proto = true;
+				pt->name = ref_xstrdup(name);
+			}
+			continue;
+		}
+		struct npgw_k8s_port *pt = &r->ports[r->n_ports++];
+
+		pt->protocol = PICK(rng, l4_protos);
+		pt->has_port = true;
+		pt->port = PICK(rng, port_pool);
+		if (k < 60 && pt->port < 65535)
+			pt->end_port = (uint16_t)(pt->port + 1 + ref_rng_below(rng, 100) >= 65535
+							  ? 65535
+							  : pt->port + 1 + ref_rng_below(rng, 100));
+	}
+}
+
+static void gen_tier_rules(const struct npgw_k8s_cluster *c, struct ref_rng *rng, bool egress,
+			   bool pass_ok, struct npgw_k8s_rule **out, size_t *n_out)
+{
+	uint32_t n = ref_rng_pct(rng, 30) ? 0 : 1 + ref_rng_below(rng, 3);
+
+	*out = n ? ref_xcalloc(n, sizeof(**out)) : NULL;
+	*n_out = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct npgw_k8s_rule *r = &(*out)[i];
+		uint32_t n_peers = 1 + ref_rng_below(rng, 2);
+		bool addr_peer = false;
+
+		r->action = (uint8_t)ref_rng_below(rng, pass_ok ? 3 : 2);
+		if (ref_rng_pct(rng, 30))
+			r->name = fmt_name("rule-", i);
+		r->peers = ref_xcalloc(n_peers, sizeof(*r->peers));
+		for (uint32_t j = 0; j < n_peers; j++)
+			gen_tier_peer(c, rng, egress, &r->peers[r->n_peers++], &addr_peer);
+		gen_tier_ports(rng, !(egress && addr_peer), r);
+	}
+}
+
+/* 0-5 tier policies of every kind, priorities chosen to tie now and then,
+ * and 0-2 Nodes. */
+static void gen_tiers(struct npgw_k8s_cluster *c, struct ref_rng *rng)
+{
+	static const uint16_t prios[] = {0, 1, 5, 5, 10, 1000};
+	uint32_t n = ref_rng_pct(rng, 30) ? 0 : 1 + ref_rng_below(rng, 5);
+	bool banp = false;
+
+	gen_nodes(c, rng);
+	for (uint32_t i = 0; i < n; i++) {
+		struct npgw_k8s_policy *p = ref_xcalloc(1, sizeof(*p));
+		uint32_t k = ref_rng_below(rng, banp ? 3 : 4);
+
+		p->kind = k == 0   ? NPGW_K8S_ADMIN_NETWORK_POLICY
+			  : k == 3 ? NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY
+				   : NPGW_K8S_CLUSTER_NETWORK_POLICY;
+		p->tier = k == 0 || k == 1 ? NPGW_K8S_TIER_ADMIN : NPGW_K8S_TIER_BASELINE;
+		p->priority = PICK(rng, prios);
+		if (k == 3) {
+			banp = true;
+			p->namespace = ref_xstrdup(NPGW_K8S_NS_BANP);
+			p->name = ref_xstrdup("default");
+			p->priority = NPGW_K8S_BANP_PRIORITY;
+		} else {
+			p->namespace = ref_xstrdup(k == 0 ? NPGW_K8S_NS_ANP : NPGW_K8S_NS_CNP);
+			p->name = fmt_name("tier-", i);
+		}
+		p->has_ns_selector = true;
+		random_selector(rng, ns_vocab, NPGW_ARRAY_SIZE(ns_vocab), 50, &p->ns_selector);
+		if (ref_rng_pct(rng, 40))
+			random_selector(rng, pod_vocab, NPGW_ARRAY_SIZE(pod_vocab), 30,
+					&p->pod_selector);
+		gen_tier_rules(c, rng, false, k != 3, &p->ingress, &p->n_ingress);
+		gen_tier_rules(c, rng, true, k != 3, &p->egress, &p->n_egress);
+		c->policies = ref_xrealloc(c->policies, (c->n_policies + 1) * sizeof(p));
+		c->policies[c->n_policies++] = p;
+	}
+}
+
 struct npgw_k8s_cluster *ref_gen_random(uint64_t seed)
 {
 	struct npgw_k8s_cluster *c = ref_cluster_new();
@@ -546,6 +697,14 @@ struct npgw_k8s_cluster *ref_gen_random(uint64_t seed)
 				   ? c->pods[ref_rng_below(&rng, (uint32_t)c->n_pods)]->namespace
 				   : ns_names[ref_rng_below(&rng, n_ns)],
 			   i);
+	/* the tiers from a stream of their own, so that the NetworkPolicy
+	 * part of a seed's cluster is what it was before the tiers */
+	{
+		struct ref_rng trng;
+
+		ref_rng_seed(&trng, seed * 0x9e3779b97f4a7c15ULL + 7);
+		gen_tiers(c, &trng);
+	}
 	ref_cluster_sort(c);
 	return c;
 }
@@ -751,6 +910,140 @@ static struct npgw_k8s_policy *new_policy(struct npgw_k8s_cluster *c, const char
 	return p;
 }
 
+/* ---- realistic tiers ---- */
+
+static struct npgw_k8s_policy *tier_new(struct npgw_k8s_cluster *c, unsigned int kind,
+					unsigned int tier, const char *name, uint16_t prio,
+					const char *ns_sel, const char *pod_sel)
+{
+	struct npgw_k8s_policy *p = ref_xcalloc(1, sizeof(*p));
+
+	p->kind = (uint8_t)kind;
+	p->tier = (uint8_t)tier;
+	p->priority = prio;
+	p->namespace = ref_xstrdup(kind == NPGW_K8S_ADMIN_NETWORK_POLICY	    ? NPGW_K8S_NS_ANP
+				   : kind == NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY ? NPGW_K8S_NS_BANP
+										    : NPGW_K8S_NS_CNP);
+	p->name = ref_xstrdup(name);
+	p->has_ns_selector = true;
+	ref_parse_selector(ns_sel, &p->ns_selector);
+	ref_parse_selector(pod_sel, &p->pod_selector);
+	c->policies = ref_xrealloc(c->policies, (c->n_policies + 1) * sizeof(p));
+	c->policies[c->n_policies++] = p;
+	return p;
+}
+
+static struct npgw_k8s_rule *tier_rule(struct npgw_k8s_policy *p, bool egress, uint8_t action)
+{
+	struct npgw_k8s_rule *r = ref_policy_add_rule(p, egress);
+
+	r->action = action;
+	return r;
+}
+
+static void tier_peer(struct npgw_k8s_rule *r, const char *ns_sel, const char *pod_sel)
+{
+	struct npgw_k8s_peer *pr;
+
+	r->peers = ref_xrealloc(r->peers, (r->n_peers + 1) * sizeof(*r->peers));
+	pr = &r->peers[r->n_peers++];
+	memset(pr, 0, sizeof(*pr));
+	pr->has_ns_selector = true;
+	ref_parse_selector(ns_sel, &pr->ns_selector);
+	if (pod_sel != NULL) {
+		pr->has_pod_selector = true;
+		ref_parse_selector(pod_sel, &pr->pod_selector);
+	}
+}
+
+/* A named port of any protocol, as the loader reads one: three entries. */
+static void tier_named(struct npgw_k8s_rule *r, const char *name)
+{
+	static const uint8_t protos[] = {NPGW_PROTO_TCP, NPGW_PROTO_UDP, NPGW_PROTO_SCTP};
+
+	for (size_t k = 0; k < 3; k++) {
+		ref_rule_add_port(r, protos[k], 0, 0, name);
+		r->ports[r->n_ports - 1].has_port = true;
+		r->ports[r->n_ports - 1].any_proto = true;
+	}
+}
+
+/* Tiers of a realistic cluster (see ref_gen_realistic_params). */
+static void realistic_tiers(struct npgw_k8s_cluster *c, struct ref_rng *rng, size_t n_ns,
+			    const struct deployment *deps, size_t n_deps,
+			    const struct ref_gen_realistic_params *prm)
+{
+	char name[96], sel[160], nsel[160];
+
+	for (size_t i = 0; i < prm->n_admin; i++) {
+		unsigned int kind = i % 2 ? NPGW_K8S_CLUSTER_NETWORK_POLICY
+					  : NPGW_K8S_ADMIN_NETWORK_POLICY;
+		uint16_t prio = (uint16_t)(10 + i);
+		struct npgw_k8s_policy *p;
+		struct npgw_k8s_rule *r;
+
+		switch (i % 5) {
+		case 0: /* no pod reaches the metadata service */
+			snprintf(name, sizeof(name), "no-metadata-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "env=prod", "");
+			ref_rule_add_ipblock(tier_rule(p, true, NPGW_K8S_ACTION_DENY),
+					     "169.254.169.254/32", "");
+			break;
+		case 1: /* monitoring may always scrape */
+			snprintf(name, sizeof(name), "allow-monitoring-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "", "");
+			r = tier_rule(p, false, NPGW_K8S_ACTION_ALLOW);
+			tier_peer(r, NPGW_K8S_NS_NAME_LABEL "=kube-system", NULL);
+			ref_rule_add_port(r, NPGW_PROTO_TCP, 9090, 9100, NULL);
+			break;
+		case 2: /* payments is closed to search */
+			snprintf(name, sizeof(name), "isolate-payments-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "team=payments", "");
+			tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_DENY), "team=search", NULL);
+			break;
+		case 3: { /* a service leaves its ingress from payments to NetworkPolicy */
+			const struct deployment *d = &deps[ref_rng_below(rng, (uint32_t)n_deps)];
+
+			snprintf(name, sizeof(name), "pass-%s-%zu", d->app, i);
+			snprintf(nsel, sizeof(nsel), NPGW_K8S_NS_NAME_LABEL "=%s", d->ns);
+			snprintf(sel, sizeof(sel), "app=%s", d->app);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, nsel, sel);
+			r = tier_rule(p, false, NPGW_K8S_ACTION_PASS);
+			tier_peer(r, "team=payments", NULL);
+			tier_named(r, "http");
+			break;
+		}
+		default: /* staging reaches DNS, and no private network */
+			snprintf(name, sizeof(name), "staging-egress-%zu", i);
+			p = tier_new(c, kind, NPGW_K8S_TIER_ADMIN, name, prio, "env=staging", "");
+			r = tier_rule(p, true, NPGW_K8S_ACTION_ALLOW);
+			tier_peer(r, NPGW_K8S_NS_NAME_LABEL "=kube-system", "k8s-app=kube-dns");
+			ref_rule_add_port(r, NPGW_PROTO_UDP, 53, 0, NULL);
+			r = tier_rule(p, true, NPGW_K8S_ACTION_DENY);
+			ref_rule_add_ipblock(r, "172.16.0.0/12", "");
+			ref_rule_add_ipblock(r, "192.168.0.0/16", "");
+			break;
+		}
+	}
+	for (size_t i = 0; i < prm->n_baseline; i++) {
+		struct npgw_k8s_policy *p;
+
+		if (i == 0) { /* the one BANP: staging namespaces deny ingress */
+			p = tier_new(c, NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY, NPGW_K8S_TIER_BASELINE,
+				     "default", NPGW_K8S_BANP_PRIORITY, "env=staging", "");
+			tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_DENY), "", NULL);
+			continue;
+		}
+		/* a team namespace admits only itself unless NetworkPolicy says more */
+		snprintf(name, sizeof(name), "team-%zu-baseline-%zu", i % n_ns, i);
+		snprintf(nsel, sizeof(nsel), NPGW_K8S_NS_NAME_LABEL "=team-%zu", i % n_ns);
+		p = tier_new(c, NPGW_K8S_CLUSTER_NETWORK_POLICY, NPGW_K8S_TIER_BASELINE, name,
+			     (uint16_t)i, nsel, "");
+		tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_ALLOW), nsel, NULL);
+		tier_peer(tier_rule(p, false, NPGW_K8S_ACTION_DENY), "", NULL);
+	}
+}
+
 struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params *prm)
 {
 	struct npgw_k8s_cluster *c = ref_cluster_new();
@@ -883,6 +1176,8 @@ struct npgw_k8s_cluster *ref_gen_realistic(const struct ref_gen_realistic_params
 			ref_rule_add_port(r, NPGW_PROTO_TCP, 443, 0, NULL);
 		}
 	}
+	if (n_deps > 0)
+		realistic_tiers(c, &rng, n_ns, deps, n_deps, prm);
 	for (size_t i = 0; i < n_deps; i++) {
 		free(deps[i].ns);
 		free(deps[i].app);

@@ -88,9 +88,11 @@ static void rules_free(struct npgw_k8s_rule *r, size_t n)
 		for (size_t j = 0; j < r[i].n_peers; j++) {
 			ref_selector_free(&r[i].peers[j].pod_selector);
 			ref_selector_free(&r[i].peers[j].ns_selector);
+			ref_selector_free(&r[i].peers[j].node_selector);
 			free(r[i].peers[j].except);
 		}
 		free(r[i].peers);
+		free(r[i].name);
 		for (size_t j = 0; j < r[i].n_ports; j++)
 			free(r[i].ports[j].name);
 		free(r[i].ports);
@@ -106,6 +108,7 @@ void ref_policy_free(struct npgw_k8s_policy *p)
 	free(p->name);
 	free(p->origin.file);
 	ref_selector_free(&p->pod_selector);
+	ref_selector_free(&p->ns_selector);
 	rules_free(p->ingress, p->n_ingress);
 	rules_free(p->egress, p->n_egress);
 	free(p);
@@ -203,6 +206,7 @@ static void sort_rules(struct npgw_k8s_rule *r, size_t n)
 		for (size_t j = 0; j < r[i].n_peers; j++) {
 			sort_selector(&r[i].peers[j].pod_selector);
 			sort_selector(&r[i].peers[j].ns_selector);
+			sort_selector(&r[i].peers[j].node_selector);
 		}
 	}
 }
@@ -252,6 +256,7 @@ void ref_cluster_sort(struct npgw_k8s_cluster *c)
 		struct npgw_k8s_policy *p = c->policies[i];
 
 		sort_selector(&p->pod_selector);
+		sort_selector(&p->ns_selector);
 		sort_rules(p->ingress, p->n_ingress);
 		sort_rules(p->egress, p->n_egress);
 	}
@@ -674,8 +679,104 @@ static void yaml_rules(const struct npgw_k8s_rule *r, size_t n, bool egress, FIL
 	}
 }
 
+/* A tier policy (AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+ * ClusterNetworkPolicy) as its API version writes it. */
+static void yaml_tier_rules(const struct npgw_k8s_rule *r, size_t n, bool egress, bool v1alpha2,
+			    FILE *out)
+{
+	static const char *const act[2][3] = {{"Allow", "Deny", "Pass"}, {"Accept", "Deny", "Pass"}};
+	char buf[64];
+
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  - # rule %zu\n    action: %s\n", i, act[v1alpha2][r[i].action]);
+		if (r[i].name != NULL)
+			fprintf(out, "    name: %s\n", r[i].name);
+		fprintf(out, "    %s:\n", egress ? "to" : "from");
+		for (size_t j = 0; j < r[i].n_peers; j++) {
+			const struct npgw_k8s_peer *p = &r[i].peers[j];
+
+			if (p->has_ip_block) {
+				fprintf(out, "    - networks: [\"%s\"]\n",
+					npgw_prefix_format(&p->cidr, buf, sizeof(buf)));
+			} else if (p->has_node_selector) {
+				fprintf(out, "    - nodes:");
+				yaml_selector(&p->node_selector, "        ", out);
+			} else if (p->has_pod_selector) {
+				fprintf(out, "    - pods:\n        namespaceSelector:");
+				yaml_selector(&p->ns_selector, "          ", out);
+				fprintf(out, "        podSelector:");
+				yaml_selector(&p->pod_selector, "          ", out);
+			} else {
+				fprintf(out, "    - namespaces:");
+				yaml_selector(&p->ns_selector, "        ", out);
+			}
+		}
+		if (r[i].n_ports > 0)
+			fprintf(out, "    %s:\n", v1alpha2 ? "protocols" : "ports");
+		for (size_t j = 0; j < r[i].n_ports; j++) {
+			const struct npgw_k8s_port *pt = &r[i].ports[j];
+
+			if (pt->name != NULL && pt->any_proto && pt->protocol != NPGW_PROTO_TCP)
+				continue; /* one namedPort stands for all three */
+			if (pt->name != NULL)
+				fprintf(out, "    - %s: %s\n",
+					v1alpha2 ? "destinationNamedPort" : "namedPort", pt->name);
+			else if (v1alpha2 && pt->end_port != 0)
+				fprintf(out, "    - %s: {destinationPort: {range: {start: %u, end: %u}}}\n",
+					pt->protocol == NPGW_PROTO_UDP	  ? "udp"
+					: pt->protocol == NPGW_PROTO_SCTP ? "sctp"
+									  : "tcp",
+					pt->port, pt->end_port);
+			else if (v1alpha2)
+				fprintf(out, "    - %s: {destinationPort: {number: %u}}\n",
+					pt->protocol == NPGW_PROTO_UDP	  ? "udp"
+					: pt->protocol == NPGW_PROTO_SCTP ? "sctp"
+									  : "tcp",
+					pt->port);
+			else if (pt->end_port != 0)
+				fprintf(out, "    - portRange: {protocol: %s, start: %u, end: %u}\n",
+					proto_str(pt->protocol), pt->port, pt->end_port);
+			else
+				fprintf(out, "    - portNumber: {protocol: %s, port: %u}\n",
+					proto_str(pt->protocol), pt->port);
+		}
+	}
+}
+
+static void dump_tier_policy_yaml(const struct npgw_k8s_policy *p, FILE *out)
+{
+	bool v1alpha2 = p->kind == NPGW_K8S_CLUSTER_NETWORK_POLICY;
+	const char *kind = p->kind == NPGW_K8S_ADMIN_NETWORK_POLICY ? "AdminNetworkPolicy"
+			   : v1alpha2 ? "ClusterNetworkPolicy"
+				      : "BaselineAdminNetworkPolicy";
+
+	fprintf(out, "apiVersion: policy.networking.k8s.io/%s\nkind: %s\nmetadata:\n  name: %s\n"
+		     "spec:\n",
+		v1alpha2 ? "v1alpha2" : "v1alpha1", kind, p->name);
+	if (v1alpha2)
+		fprintf(out, "  tier: %s\n", p->tier == NPGW_K8S_TIER_ADMIN ? "Admin" : "Baseline");
+	if (p->kind != NPGW_K8S_BASELINE_ADMIN_NETWORK_POLICY)
+		fprintf(out, "  priority: %u\n", p->priority);
+	fprintf(out, "  subject:\n    pods:\n      namespaceSelector:");
+	yaml_selector(&p->ns_selector, "        ", out);
+	fprintf(out, "      podSelector:");
+	yaml_selector(&p->pod_selector, "        ", out);
+	if (p->n_ingress > 0) {
+		fprintf(out, "  ingress:\n");
+		yaml_tier_rules(p->ingress, p->n_ingress, false, v1alpha2, out);
+	}
+	if (p->n_egress > 0) {
+		fprintf(out, "  egress:\n");
+		yaml_tier_rules(p->egress, p->n_egress, true, v1alpha2, out);
+	}
+}
+
 void ref_dump_policy_yaml(const struct npgw_k8s_policy *p, FILE *out)
 {
+	if (p->tier != NPGW_K8S_TIER_NETPOL) {
+		dump_tier_policy_yaml(p, out);
+		return;
+	}
 	fprintf(out, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
 		     "  namespace: %s\n  name: %s\nspec:\n  podSelector:",
 		p->namespace, p->name);
@@ -696,6 +797,19 @@ void ref_dump_policy_yaml(const struct npgw_k8s_policy *p, FILE *out)
 void ref_dump_pod_yaml(const struct npgw_k8s_pod *p, FILE *out)
 {
 	char buf[64];
+
+	if (strcmp(p->namespace, NPGW_K8S_NS_NODE) == 0) {
+		fprintf(out, "apiVersion: v1\nkind: Node\nmetadata:\n  name: %s\n", p->name);
+		if (p->labels.n > 0) {
+			fprintf(out, "  labels:\n");
+			yaml_labels(&p->labels, "    ", out);
+		}
+		fprintf(out, "status:\n  addresses:\n");
+		for (size_t i = 0; i < p->n_addrs; i++)
+			fprintf(out, "  - {type: InternalIP, address: \"%s\"}\n",
+				npgw_addr_format(&p->addrs[i], buf, sizeof(buf)));
+		return;
+	}
 
 	fprintf(out, "apiVersion: v1\nkind: Pod\nmetadata:\n  namespace: %s\n  name: %s\n",
 		p->namespace, p->name);
@@ -907,6 +1021,7 @@ static void shrink_rules(struct shrink *s, struct npgw_k8s_rule *r, size_t *n)
 			if (shrink_hit(s)) {
 				ref_selector_free(&p->pod_selector);
 				ref_selector_free(&p->ns_selector);
+				ref_selector_free(&p->node_selector);
 				free(p->except);
 				remove_at(rule->peers, &rule->n_peers, sizeof(*p), j);
 				return;

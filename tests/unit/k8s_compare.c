@@ -121,7 +121,12 @@ static bool same_peer(struct cmp *c, const char *path, const struct npgw_k8s_pee
 		       b->has_pod_selector) ||
 	    !same_uint(c, sub(p, path, ".has_ns_selector"), a->has_ns_selector,
 		       b->has_ns_selector) ||
-	    !same_uint(c, sub(p, path, ".has_ip_block"), a->has_ip_block, b->has_ip_block))
+	    !same_uint(c, sub(p, path, ".has_ip_block"), a->has_ip_block, b->has_ip_block) ||
+	    !same_uint(c, sub(p, path, ".has_node_selector"), a->has_node_selector,
+		       b->has_node_selector))
+		return false;
+	if (a->has_node_selector && !same_selector(c, sub(p, path, ".nodes"), &a->node_selector,
+						   &b->node_selector))
 		return false;
 	if (a->has_pod_selector &&
 	    !same_selector(c, sub(p, path, ".podSelector"), &a->pod_selector, &b->pod_selector))
@@ -150,7 +155,8 @@ static bool same_port(struct cmp *c, const char *path, const struct npgw_k8s_por
 	       same_uint(c, sub(p, path, ".has_port"), a->has_port, b->has_port) &&
 	       same_uint(c, sub(p, path, ".port"), a->port, b->port) &&
 	       same_uint(c, sub(p, path, ".endPort"), a->end_port, b->end_port) &&
-	       same_str(c, sub(p, path, ".name"), a->name, b->name);
+	       same_str(c, sub(p, path, ".name"), a->name, b->name) &&
+	       same_uint(c, sub(p, path, ".any_proto"), a->any_proto, b->any_proto);
 }
 
 static bool same_rules(struct cmp *c, const char *path, const struct npgw_k8s_rule *a,
@@ -162,7 +168,9 @@ static bool same_rules(struct cmp *c, const char *path, const struct npgw_k8s_ru
 		return false;
 	for (size_t i = 0; i < na; i++) {
 		if (!same_uint(c, sub(p, path, "[%zu].n_peers", i), a[i].n_peers, b[i].n_peers) ||
-		    !same_uint(c, sub(p, path, "[%zu].n_ports", i), a[i].n_ports, b[i].n_ports))
+		    !same_uint(c, sub(p, path, "[%zu].n_ports", i), a[i].n_ports, b[i].n_ports) ||
+		    !same_uint(c, sub(p, path, "[%zu].action", i), a[i].action, b[i].action) ||
+		    !same_str(c, sub(p, path, "[%zu].name", i), a[i].name, b[i].name))
 			return false;
 		for (size_t k = 0; k < a[i].n_peers; k++)
 			if (!same_peer(c, sub(p, path, "[%zu].peers[%zu]", i, k), &a[i].peers[k],
@@ -196,6 +204,12 @@ static bool same_policy(struct cmp *c, const char *path, const struct npgw_k8s_p
 	return same_str(c, sub(p, path, ".namespace"), a->namespace, b->namespace) &&
 	       same_str(c, sub(p, path, ".name"), a->name, b->name) &&
 	       same_origin(c, path, &a->origin, &b->origin) &&
+	       same_uint(c, sub(p, path, ".kind"), a->kind, b->kind) &&
+	       same_uint(c, sub(p, path, ".tier"), a->tier, b->tier) &&
+	       same_uint(c, sub(p, path, ".priority"), a->priority, b->priority) &&
+	       same_uint(c, sub(p, path, ".has_ns_selector"), a->has_ns_selector,
+			 b->has_ns_selector) &&
+	       same_selector(c, sub(p, path, ".nsSelector"), &a->ns_selector, &b->ns_selector) &&
 	       same_selector(c, sub(p, path, ".podSelector"), &a->pod_selector,
 			     &b->pod_selector) &&
 	       same_uint(c, sub(p, path, ".isolates_ingress"), a->isolates_ingress,

@@ -415,7 +415,10 @@ struct coverage {
 		cidr0, cidr_max, port_any, port_num, port_range, port_named, rule_no_peers,
 		rule_no_ports, empty_section, types_eg_only, types_in_only, host_net,
 		terminal, no_ns_object, dual, empty_pod_sel, shared_addr;
-	unsigned int verdicts[2][3];
+	/* verdicts by enum ref_side_verdict (REF_PASS: a Baseline Pass) */
+	unsigned int verdicts[2][4];
+	/* the tiers: sides an Admin, a Baseline rule decided; Admin passes */
+	unsigned int by_admin, by_baseline, admin_pass, nodes;
 };
 
 static void cover_selector(struct coverage *cv, const struct npgw_k8s_selector *s)
@@ -501,7 +504,20 @@ static void test_generator_uses_every_feature(void)
 			ref_verdict(c, &q[i], &r);
 			cv.verdicts[0][r.egress.verdict]++;
 			cv.verdicts[1][r.ingress.verdict]++;
+			for (int k = 0; k < 2; k++) {
+				const struct ref_side *sd = k ? &r.ingress : &r.egress;
+
+				if (sd->policy >= 0) {
+					cv.by_admin += c->policies[sd->policy]->tier ==
+						       NPGW_K8S_TIER_ADMIN;
+					cv.by_baseline += c->policies[sd->policy]->tier ==
+							  NPGW_K8S_TIER_BASELINE;
+				}
+				cv.admin_pass += sd->pass_policy >= 0;
+			}
 		}
+		for (size_t i = 0; i < c->n_pods; i++)
+			cv.nodes += strcmp(c->pods[i]->namespace, NPGW_K8S_NS_NODE) == 0;
 		ref_cluster_free(c);
 	}
 	for (int i = 0; i < 4; i++)
@@ -517,6 +533,9 @@ static void test_generator_uses_every_feature(void)
 	for (int s = 0; s < 2; s++)
 		for (int v = 0; v < 3; v++)
 			CU_ASSERT(cv.verdicts[s][v] > 500);
+	CU_ASSERT(cv.verdicts[0][REF_PASS] + cv.verdicts[1][REF_PASS] > 0);
+	CU_ASSERT(cv.by_admin > 100 && cv.by_baseline > 100 && cv.admin_pass > 100);
+	CU_ASSERT(cv.nodes > 0);
 	printf("\n  verdicts over 30,000 queries: egress %u not-isolated, %u allow, %u deny; "
 	       "ingress %u / %u / %u\n",
 	       cv.verdicts[0][0], cv.verdicts[0][1], cv.verdicts[0][2], cv.verdicts[1][0],

@@ -71,8 +71,28 @@ void k8s_object(struct k8s_ctx *x, const struct npgw_doc_node *root, const char 
 bool k8s_get_meta(struct k8s_ctx *x, const struct npgw_doc_node *root, const char *prefix,
 		  char **ns, char **name);
 
+/* metadata of a cluster-scoped object: name (DNS subdomain); a namespace
+ * is ignored with a warning. */
+bool k8s_get_cluster_meta(struct k8s_ctx *x, const struct npgw_doc_node *root, const char *prefix,
+			  const char *kind, char **name);
+
 /* Record where the object is. false when out of memory. */
 bool k8s_set_origin(struct k8s_ctx *x, struct npgw_k8s_origin *o, const struct npgw_doc_node *root);
+
+/* A label selector (policy.c's field table). */
+void k8s_selector_read(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
+		       struct npgw_k8s_selector *s);
+/* A CIDR (host bits: a warning, read as the network). */
+bool k8s_get_cidr(struct k8s_ctx *x, const struct npgw_doc_node *n, const char *path,
+		  struct npgw_prefix *out);
+
+/* AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
+ * (tier.c): kind is the policy kind; returns the object or NULL. */
+struct npgw_k8s_policy *k8s_tier_policy(struct k8s_ctx *x, const struct npgw_doc_node *root,
+					const char *prefix, unsigned int kind);
+/* v1 Node (tier.c), as a pod of namespace NPGW_K8S_NS_NODE. */
+struct npgw_k8s_pod *k8s_node(struct k8s_ctx *x, const struct npgw_doc_node *root,
+			      const char *prefix);
 
 /* NetworkPolicy (policy.c): returns the object or NULL (errors reported). */
 struct npgw_k8s_policy *k8s_policy(struct k8s_ctx *x, const struct npgw_doc_node *root,
