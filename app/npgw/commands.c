@@ -465,6 +465,7 @@ static int cmd_stats(void *arg, const cJSON *args, struct npgw_ctl_reply *r)
 				cJSON_AddNumberToObject(tw, "dropped", (double)st.ct.tcp_window_drops);
 				cJSON_AddNumberToObject(tw, "passed", (double)st.ct.tcp_window_passed);
 			}
+			cJSON_AddNumberToObject(ct, "sctp_invalid", (double)st.ct.sctp_invalid);
 		}
 	}
 	gw_obs_stats(gw, o);

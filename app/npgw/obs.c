@@ -396,6 +396,10 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 			 (const char *const[]){"action", "dropped", NULL}, st->ct.tcp_window_drops);
 	npgw_metrics_u64(f, "npgw_tcp_out_of_window_total",
 			 (const char *const[]){"action", "passed", NULL}, st->ct.tcp_window_passed);
+	counter(f, "npgw_sctp_invalid_total",
+		"SCTP packets dropped: another verification tag than their association's, a "
+		"chunk after it ended, or bundling SCTP forbids",
+		st->ct.sctp_invalid);
 
 	npgw_metrics_family(f, "npgw_worker_polls_total", "counter",
 			    "poll rounds over the worker's rx queues");

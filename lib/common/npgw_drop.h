@@ -65,7 +65,10 @@
 	  "is left as it was")                                                                \
 	X(STEER_FULL, 35, "steer-full",                                                       \
 	  "a fragment or ICMP error for another worker's flow, and the ring to that worker "  \
-	  "was full")
+	  "was full")                                                                         \
+	X(SCTP_INVALID, 36, "sctp-invalid",                                                   \
+	  "an SCTP packet with another verification tag than its association's, a chunk "     \
+	  "after the association ended, or chunks bundled as SCTP forbids")
 
 enum npgw_drop_reason {
 	NPGW_DROP_NONE = 0,

@@ -35,6 +35,7 @@
 #include <rte_random.h>
 
 #include "ct_private.h"
+#include "ct_sctp.h"
 #include "ct_tcp.h"
 
 _Static_assert(sizeof(struct npgw_conntrack_entry) == 64, "a flow entry is one cache line");
@@ -348,8 +349,21 @@ static inline void entry_update(struct npgw_conntrack *ct, struct npgw_conntrack
 			CT_INC(ct, tcp_window_passed);
 		return;
 	}
-	e->state = (e->flags & NPGW_CONNTRACK_E_SEEN_REPLY) ? NPGW_CONNTRACK_ESTABLISHED
-							     : NPGW_CONNTRACK_NEW;
+	if (proto == NPGW_PROTO_SCTP) {
+		const uint8_t old = e->state;
+
+		e->state = ct_sctp_conntrack_state(&ct->l4[e - ct->e].sctp,
+						   e->flags & NPGW_CONNTRACK_E_SEEN_REPLY);
+		/* an ended association's deadline is set once, as TCP's */
+		if (e->state == NPGW_CONNTRACK_CLOSED) {
+			if (old != NPGW_CONNTRACK_CLOSED)
+				e->deadline = now + ct->to_tcp[NPGW_CONNTRACK_CLOSED];
+			return;
+		}
+	} else {
+		e->state = (e->flags & NPGW_CONNTRACK_E_SEEN_REPLY) ? NPGW_CONNTRACK_ESTABLISHED
+								     : NPGW_CONNTRACK_NEW;
+	}
 	switch (proto) {
 	case NPGW_PROTO_UDP:
 		to = e->state == NPGW_CONNTRACK_ESTABLISHED ? ct->to_udp_stream : ct->to_udp;
@@ -398,6 +412,23 @@ static inline enum ct_tcpw tcp_track(struct npgw_conntrack *ct, unsigned int i, 
 }
 
 /*
+ * The SCTP association's verdict on packet i of the burst (of the entry at
+ * pos, direction dir), moving the association when it is OK. Without its
+ * frame, or when the packet is not whole in it, nothing is checked.
+ */
+static inline enum ct_sctp_verdict sctp_track(struct npgw_conntrack *ct, unsigned int i,
+					      uint32_t pos, unsigned int dir)
+{
+	const struct rte_mbuf *m = ct->pkts != NULL ? ct->pkts[i] : NULL;
+	struct ct_sctp_pkt s;
+
+	if (m == NULL || ct_sctp_read(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				      &ct->info[i], &s) != 0)
+		return CT_SCTP_OK;
+	return ct_sctp_track(&ct->l4[pos].sctp, dir, &s);
+}
+
+/*
  * Phase 1 of a lookup for packet i: what kind of packet, and its key.
  * Returns true when the packet has a key to look up.
  */
@@ -425,6 +456,18 @@ static inline bool classify_pkt(struct npgw_conntrack *ct, unsigned int i, unsig
 			r->flags |= NPGW_CONNTRACK_F_NO_SYN;
 			p->can_open = ct->tcp_loose && !(f & (NPGW_PKT_TCP_RST | NPGW_PKT_TCP_SYN));
 		}
+	} else if (info->proto == NPGW_PROTO_SCTP && pkts != NULL && pkts[i] != NULL) {
+		struct ct_sctp_pkt s;
+		const struct rte_mbuf *m = pkts[i];
+		int rc = ct_sctp_read(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, info, &s);
+
+		if (unlikely(rc == -EINVAL)) {
+			r->kind = NPGW_CONNTRACK_DROP;
+			r->reason = NPGW_DROP_SCTP_INVALID;
+			CT_INC(ct, sctp_invalid);
+			return false;
+		}
+		p->sctp_init = rc == 0 && ct_sctp_is_init(&s);
 	} else if (is_icmp(info)) {
 		uint8_t ty = info->icmp_type;
 		const bool v4 = info->family == 4;
@@ -537,6 +580,10 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 			e->deadline = 0; /* a new connection on a closed one's ports */
 			e = NULL;
 		}
+		if (e != NULL && p->sctp_init && e->state == NPGW_CONNTRACK_CLOSED) {
+			e->deadline = 0; /* a new association on an ended one's ports */
+			e = NULL;
+		}
 		if (e == NULL) {
 			if (p->related) {
 				r->kind = NPGW_CONNTRACK_DROP;
@@ -563,6 +610,14 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 				CT_INC(ct, tcp_window_drops);
 				continue;
 			}
+		} else if (info[i].proto == NPGW_PROTO_SCTP && !p->related &&
+			   unlikely(sctp_track(ct, i, (uint32_t)pos, r->dir) != CT_SCTP_OK)) {
+			/* a spoofed tag, or a chunk after the end: dropped,
+			 * the association unchanged */
+			r->kind = NPGW_CONNTRACK_DROP;
+			r->reason = NPGW_DROP_SCTP_INVALID;
+			CT_INC(ct, sctp_invalid);
+			continue;
 		}
 		if (e->generation != (uint32_t)generation) {
 			r->flags |= NPGW_CONNTRACK_F_STALE;
@@ -777,6 +832,8 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 		res->flags &= (uint8_t)~NPGW_CONNTRACK_F_NO_SYN;
 		/* an out-of-window RST or FIN here (it came in the burst that
 		 * created the flow) passes, but changes nothing */
+		if (k->proto == NPGW_PROTO_SCTP)
+			(void)sctp_track(ct, i, (uint32_t)pos, res->dir); /* fails: unchanged */
 		entry_update(ct, e, &ct->info[i], k->proto, res->dir, now,
 			     k->proto == NPGW_PROTO_TCP ? tcp_track(ct, i, (uint32_t)pos, e, res->dir)
 							: CT_TCPW_OK);
@@ -825,6 +882,8 @@ enum npgw_conntrack_action npgw_conntrack_commit(struct npgw_conntrack *ct, unsi
 	e->generation = (uint32_t)generation;
 	e->egress = v->egress;
 	e->ingress = v->ingress;
+	if (k->proto == NPGW_PROTO_SCTP)
+		(void)sctp_track(ct, i, (uint32_t)pos, NPGW_CONNTRACK_DIR_ORIG); /* a new one: OK */
 	entry_update(ct, e, &ct->info[i], k->proto, NPGW_CONNTRACK_DIR_ORIG, now,
 		     k->proto == NPGW_PROTO_TCP
 			     ? tcp_track(ct, i, (uint32_t)pos, e, NPGW_CONNTRACK_DIR_ORIG)
@@ -1084,6 +1143,7 @@ void npgw_conntrack_get_stats(const struct npgw_conntrack *ct, struct npgw_connt
 	st->no_syn = LD(no_syn);
 	st->tcp_window_drops = LD(tcp_window_drops);
 	st->tcp_window_passed = LD(tcp_window_passed);
+	st->sctp_invalid = LD(sctp_invalid);
 	st->denied_capacity = ct->denied_capacity;
 	st->denied_in_use = LD(denied_in_use);
 	st->denied_inserts = LD(denied_inserts);

@@ -11,7 +11,9 @@
  *    (the echo id standing in for both ports); any other IP protocol by
  *    its address pair. Entries carry the flow's state, the verdict it was
  *    allowed with and the generation that verdict came from, a deadline,
- *    and packet/byte counters per direction;
+ *    and packet/byte counters per direction; TCP flows their sequence
+ *    windows, SCTP flows their association's verification tags and state
+ *    (lib/conntrack/README.md);
  *  - related ICMP/ICMPv6 errors: the embedded header names the flow;
  *  - fragments: later fragments follow the verdict of their datagram's
  *    first fragment (see "Fragments" below).
@@ -198,8 +200,10 @@ enum npgw_conntrack_kind {
 	/* A non-first fragment: npgw_conntrack_frag_later decides. */
 	NPGW_CONNTRACK_FRAGMENT,
 	/* Drop with `reason` (TCP_INVALID, ICMP_UNRELATED, TCP_OUT_OF_WINDOW:
-	 * an RST or FIN outside its flow's sequence window, which changed
-	 * nothing; `entry` and `dir` are set for that one). */
+	 * an RST or FIN outside its flow's sequence window, SCTP_INVALID: a
+	 * wrong verification tag, a chunk after the association ended, or
+	 * bundling SCTP forbids; the flow is unchanged, and `entry` and
+	 * `dir` are set when there is one). */
 	NPGW_CONNTRACK_DROP,
 	/* A flow denied under this generation, in the direction it was
 	 * denied: drop it with the verdict its entry holds (`entry`: read its
@@ -523,6 +527,9 @@ struct npgw_conntrack_stats {
 					       window, dropped (TCP_OUT_OF_WINDOW) */
 	uint64_t tcp_window_passed;         /* other segments outside the window:
 					       forwarded, nothing learned */
+	uint64_t sctp_invalid;              /* SCTP packets dropped: a wrong
+					       verification tag, a chunk after the
+					       end, bundling SCTP forbids */
 	uint64_t denied_capacity, denied_in_use; /* denied flows (see above) */
 	uint64_t denied_inserts, denied_hits, denied_evicted;
 	uint64_t denied_skipped;            /* not remembered: admission (below) */

@@ -565,6 +565,7 @@ static void stats_raw(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 			st->ct.denied_skipped += cs.denied_skipped;
 			st->ct.tcp_window_drops += cs.tcp_window_drops;
 			st->ct.tcp_window_passed += cs.tcp_window_passed;
+			st->ct.sctp_invalid += cs.sctp_invalid;
 			st->ct.bytes += cs.bytes;
 		}
 	}
@@ -602,6 +603,7 @@ void npgw_dp_get_stats(const struct npgw_dp *dp, struct npgw_dp_stats *st)
 	st->ct.denied_skipped -= b->ct.denied_skipped;
 	st->ct.tcp_window_drops -= b->ct.tcp_window_drops;
 	st->ct.tcp_window_passed -= b->ct.tcp_window_passed;
+	st->ct.sctp_invalid -= b->ct.sctp_invalid;
 	st->generation = rs ? npgw_ruleset_generation(rs) : 0;
 	st->swaps = dp->swaps;
 }

@@ -102,6 +102,7 @@ struct npgw_dp_stats {
 		/* TCP segments outside their flow's window: RSTs and FINs
 		 * dropped (tcp-out-of-window), others forwarded unlearned */
 		uint64_t tcp_window_drops, tcp_window_passed;
+		uint64_t sctp_invalid; /* SCTP packets dropped (sctp-invalid) */
 		size_t bytes; /* memory of the flow tables */
 	} ct; /* connection tracking */
 };

@@ -16,7 +16,7 @@ import argparse
 import json
 import random
 
-from scapy.all import ARP, IP, SCTP, TCP, UDP, Ether, IPv6, Raw, wrpcap
+from scapy.all import ARP, IP, SCTP, TCP, UDP, Ether, IPv6, Raw, SCTPChunkData, wrpcap
 
 NS = {"x": 1, "y": 2, "z": 3}
 POD = {"a": 1, "b": 2, "c": 3}
@@ -53,11 +53,13 @@ def main():
         proto = rnd.choice(["TCP", "TCP", "UDP", "SCTP"])
         port = rnd.choice([53, 80, 81, 443])
         l3 = IP(src=src, dst=dst) if family == 4 else IPv6(src=src, dst=dst)
-        l4 = {"TCP": TCP(sport=40000 + i % 1000, dport=port, flags="S"),
-              "UDP": UDP(sport=40000 + i % 1000, dport=port),
-              "SCTP": SCTP(sport=40000 + i % 1000, dport=port)}[proto]
-        frames.append(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / l3 / l4 /
-                      Raw(b"npgw%06d" % i))
+        data = b"npgw%06d" % i
+        # SCTP: the data in a DATA chunk (bytes after the common header are
+        # chunks, and npgw drops SCTP whose chunks do not fit the packet)
+        l4 = {"TCP": TCP(sport=40000 + i % 1000, dport=port, flags="S") / Raw(data),
+              "UDP": UDP(sport=40000 + i % 1000, dport=port) / Raw(data),
+              "SCTP": SCTP(sport=40000 + i % 1000, dport=port) / SCTPChunkData(data=data)}[proto]
+        frames.append(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / l3 / l4)
         queries.append({"from": src, "to": dst, "protocol": proto, "port": port})
     wrpcap(a.pcap, frames)
     with open(a.queries, "w") as f:

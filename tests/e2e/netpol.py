@@ -27,6 +27,7 @@ import argparse
 import copy
 import errno
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
@@ -632,6 +633,141 @@ def revoke_reset(t):
     revoke(t, "reset")
 
 
+def ctl_json(t, *args):
+    """npgwctl ARGS -o json through the harness: the reply's result."""
+    out = t.harness("ctl", *args, "-o", "json")
+    return json.loads(out)
+
+
+def window_counters(t):
+    """(tcp-out-of-window drops, flows.tcp_window.dropped) from npgwctl stats."""
+    st = ctl_json(t, "stats")
+    return (st.get("drops", {}).get("tcp-out-of-window", 0),
+            st.get("flows", {}).get("tcp_window", {}).get("dropped", 0))
+
+
+def flow_states(t, port):
+    """The states of the tracked TCP flows with port at either end (the
+    client's ephemeral port names one connection)."""
+    fl = ctl_json(t, "flows", "--port", str(port), "--protocol", "TCP")
+    return sorted(f["state"] for f in fl.get("flows", []))
+
+
+def sniff_segment(netns, sport):
+    """In netns, wait for one TCP segment with data from port sport; return
+    (its Ethernet src, dst, dport, the sender's next sequence number, its
+    ack), or None after 3 s."""
+    from scapy.all import TCP, Ether, sniff  # noqa: E402  (Debian's python3-scapy)
+    with pods.Home():
+        pods.enter(netns)
+        got = sniff(iface="eth0", count=1, timeout=3,
+                    lfilter=lambda p: TCP in p and p[TCP].sport == sport and len(bytes(p[TCP].payload)) > 0)
+    if not got:
+        return None
+    p = got[0]
+    return (p[Ether].src, p[Ether].dst, p[TCP].dport, (p[TCP].seq + len(bytes(p[TCP].payload))) & 0xffffffff,
+            p[TCP].ack)
+
+
+def send_segment(netns, smac, dmac, src, dst, sport, dport, flags, seq, ack):
+    """Send one TCP segment from netns's eth0, as crafted (scapy)."""
+    from scapy.all import IP, TCP, Ether, sendp  # noqa: E402
+    with pods.Home():
+        pods.enter(netns)
+        sendp(Ether(src=smac, dst=dmac) / IP(src=src, dst=dst) /
+              TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=502),
+              iface="eth0", verbose=False)
+
+
+@case("spoofed-rst", needs="conntrack (TCP sequence windows)")
+def spoofed_rst(t):
+    """A long connection y/a -> x/a:82, the only way x/a's replies reach
+    y/a (both namespaces deny ingress): an RST and a FIN with its tuple but
+    a sequence number far outside the window, sent from the server's pod
+    as a spoofer would, are dropped and counted, and the flow stays
+    established; an RST at the sequence number the client expects closes
+    the flow, and the client sees the reset."""
+    if importlib.util.find_spec("scapy") is None:
+        t.fail("spoofed-rst needs scapy (python3-scapy)")
+        return
+    for ns in ("x", "y"):
+        t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny-ingress, namespace: "%s"}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+""" % ns)
+    t.apply_yaml("""
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-talk, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {ns: "y"}}
+      podSelector: {matchLabels: {pod: a}}
+""")
+    srv, cli = t.addr["x/a"][4], t.addr["y/a"][4]
+    talk = pods.Talk(t.netns["y/a"], t.netns["x/a"], srv, 82, interval=0.5)
+    try:
+        try:
+            talk.start()
+        except OSError as e:
+            t.fail("the connection y/a -> x/a:82 did not connect: %s" % e)
+            return
+        end = time.monotonic() + 5
+        while talk.echoes < 3 and time.monotonic() < end:
+            time.sleep(0.05)
+        if talk.echoes < 3:
+            t.fail("the connection does not talk (%d echoes in 5 s, %s)" % (talk.echoes, talk.error))
+            return
+        drops0, ct0 = window_counters(t)
+        seg = sniff_segment(t.netns["y/a"], 82)
+        if seg is None:
+            t.fail("no echo seen in y/a for 3 s")
+            return
+        smac, dmac, cport, nxt, ack = seg
+        far = (nxt + 0x40000000) & 0xffffffff
+        send_segment(t.netns["x/a"], smac, dmac, srv, cli, 82, cport, "RA", far, ack)
+        send_segment(t.netns["x/a"], smac, dmac, srv, cli, 82, cport, "FA", far, ack)
+        e0 = talk.echoes
+        time.sleep(1.5)
+        drops1, ct1 = window_counters(t)
+        states = flow_states(t, cport)
+        print("spoofed RST and FIN (seq %u, the server's next is %u): tcp-out-of-window drops +%d, "
+              "flows.tcp_window.dropped +%d, %d echoes since, connection %s, flow %s"
+              % (far, nxt, drops1 - drops0, ct1 - ct0, talk.echoes - e0, talk.error or "open", states))
+        if drops1 - drops0 != 2 or ct1 - ct0 != 2:
+            t.fail("the spoofed RST and FIN should be counted as 2 tcp-out-of-window drops "
+                   "(+%d drops, +%d flows.tcp_window.dropped)" % (drops1 - drops0, ct1 - ct0))
+        if talk.error is not None or talk.echoes - e0 < 2 or states != ["established"]:
+            t.fail("the connection should go on, its flow established (%s, %d echoes, flow %s)"
+                   % (talk.error or "open", talk.echoes - e0, states))
+        # the genuine article: an RST where the client expects the next byte
+        seg = sniff_segment(t.netns["y/a"], 82)
+        if seg is None:
+            t.fail("no echo seen in y/a for 3 s")
+            return
+        smac, dmac, cport, nxt, ack = seg
+        send_segment(t.netns["x/a"], smac, dmac, srv, cli, 82, cport, "RA", nxt, ack)
+        end = time.monotonic() + 3
+        while talk.error is None and time.monotonic() < end:
+            time.sleep(0.05)
+        drops2, _ = window_counters(t)
+        states = flow_states(t, cport)
+        print("RST at the expected sequence number %u: connection %s, flow %s, tcp-out-of-window drops +%d"
+              % (nxt, talk.error or "open", states, drops2 - drops1))
+        if talk.error != "reset" or states != ["closed"] or drops2 != drops1:
+            t.fail("an RST in the window should close the flow and reset the client "
+                   "(connection %s, flow %s)" % (talk.error or "open", states))
+        else:
+            print("ok: spoofed RST and FIN dropped and counted, the connection went on; "
+                  "the in-window RST closed it")
+    finally:
+        talk.stop()
 def pod_mac(name):
     """The MAC harness.sh gives a pod's eth0: 02:00:00:00:0N:0M."""
     ns, pod = name.split("/")

@@ -71,7 +71,7 @@ CONTRACT = {
     "npgw_denied_flows_active": "gauge", "npgw_denied_flows_created_total": "counter",
     "npgw_denied_flows_hits_total": "counter", "npgw_denied_flows_evicted_total": "counter",
     "npgw_denied_flows_skipped_total": "counter",
-    "npgw_tcp_out_of_window_total": "counter",
+    "npgw_tcp_out_of_window_total": "counter", "npgw_sctp_invalid_total": "counter",
     "npgw_worker_polls_total": "counter", "npgw_worker_busy_polls_total": "counter",
     "npgw_events_total": "counter", "npgw_events_lost_total": "counter",
 }

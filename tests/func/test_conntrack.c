@@ -1729,33 +1729,10 @@ static void test_memory_per_entry_at_the_default_capacity(void)
 
 /* ---- TCP windows ---- */
 
-/* A TCP segment with every field the window reads: seq, ack, window,
- * plen bytes of payload, and a window scale option when wscale >= 0. */
 static size_t tcpw(const char *s, uint16_t sp, const char *d, uint16_t dp, uint8_t flags,
 		   uint32_t seq, uint32_t ack, uint16_t win, int wscale, size_t plen)
 {
-	uint8_t l4[CTF_MAX];
-	size_t hl = wscale >= 0 ? 24 : 20;
-	struct npgw_addr a;
-
-	npgw_addr_parse(s, &a);
-	memset(l4, 0, hl + plen);
-	ctf_wr16(l4, sp);
-	ctf_wr16(l4 + 2, dp);
-	ctf_wr32(l4 + 4, seq);
-	ctf_wr32(l4 + 8, ack);
-	l4[12] = (uint8_t)(hl / 4) << 4;
-	l4[13] = flags;
-	ctf_wr16(l4 + 14, win);
-	if (wscale >= 0) {
-		l4[20] = 1; /* no-op, then kind 3 length 3 */
-		l4[21] = 3;
-		l4[22] = 3;
-		l4[23] = (uint8_t)wscale;
-	}
-	struct ctf_ip o = {.src = s, .dst = d, .proto = NPGW_PROTO_TCP};
-
-	return ctf_wrap(&o, l4, hl + plen, fb);
+	return ctf_tcp_seg(s, sp, d, dp, flags, seq, ack, win, wscale, plen, fb);
 }
 
 /* The client (A, port 40000) and server (B, port 80) of the window tests,
@@ -1987,6 +1964,196 @@ static void test_tcp_window_needs_the_frame(void)
 	drop_table();
 }
 
+/* ---- SCTP associations ---- */
+
+enum { S_DATA = 0, S_INIT = 1, S_INIT_ACK = 2, S_SACK = 3, S_ABORT = 6, S_SHUTDOWN = 7,
+       S_SHUTDOWN_ACK = 8, S_COOKIE_ECHO = 10, S_COOKIE_ACK = 11, S_SHUTDOWN_COMPLETE = 14 };
+
+static size_t sctpc(const char *s, uint16_t sp, const char *d, uint16_t dp, uint32_t vtag,
+		    const struct ctf_sctp_chunk *c, unsigned int n)
+{
+	return ctf_sctp(s, sp, d, dp, vtag, c, n, fb);
+}
+
+#define TAG_A 0x11111111u /* the tag A's INIT chose: what B's packets carry */
+#define TAG_B 0x22222222u /* the tag B's INIT-ACK chose: what A's packets carry */
+
+/* From A (port 3868) to B (port 3868), one chunk; and back. */
+static enum npgw_conntrack_action sa(uint32_t vtag, uint8_t type, uint8_t flags, uint32_t itag)
+{
+	struct ctf_sctp_chunk c = {type, flags, itag};
+
+	return one(fb, sctpc(A4, 3868, B4, 3868, vtag, &c, 1), 1, &allow);
+}
+
+static enum npgw_conntrack_action sb(uint32_t vtag, uint8_t type, uint8_t flags, uint32_t itag)
+{
+	struct ctf_sctp_chunk c = {type, flags, itag};
+
+	return one(fb, sctpc(B4, 3868, A4, 3868, vtag, &c, 1), 1, &deny);
+}
+
+static void sctp_handshake(void)
+{
+	CU_ASSERT_EQUAL(sa(0, S_INIT, 0, TAG_A), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(sb(TAG_A, S_INIT_ACK, 0, TAG_B), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(sa(TAG_B, S_COOKIE_ECHO, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_SYN_RECV);
+	CU_ASSERT_EQUAL(sb(TAG_A, S_COOKIE_ACK, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	CU_ASSERT_EQUAL(sa(TAG_B, S_DATA, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(sb(TAG_A, S_SACK, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+}
+
+/* The packet of the last one() was dropped as SCTP_INVALID and the entry
+ * is as it was. */
+static void assert_sctp_dropped(const struct npgw_conntrack_entry *before, uint32_t e)
+{
+	const struct npgw_conntrack_entry *x = npgw_conntrack_entry(ct, e);
+
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	CU_ASSERT_EQUAL(x->state, before->state);
+	CU_ASSERT_EQUAL(x->pkts[0], before->pkts[0]);
+	CU_ASSERT_EQUAL(x->pkts[1], before->pkts[1]);
+	CU_ASSERT_EQUAL(x->deadline, before->deadline);
+}
+
+static void test_sctp_association_from_init_to_shutdown(void)
+{
+	make_table(1024, NULL);
+	sctp_handshake();
+	CU_ASSERT_EQUAL(sa(TAG_B, S_SHUTDOWN, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+	CU_ASSERT_EQUAL(sb(TAG_A, S_SHUTDOWN_ACK, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(sa(TAG_B, S_SHUTDOWN_COMPLETE, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(entry0()->deadline, now + 10 * SEC);
+	/* the association is gone: its data is out of state */
+	now += SEC;
+	sb(TAG_A, S_DATA, 0, 0);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	/* a new INIT on the same ports is a new association */
+	CU_ASSERT_EQUAL(sa(0, S_INIT, 0, 0x33333333), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_NEW);
+	CU_ASSERT_EQUAL(stats().sctp_invalid, 1);
+	drop_table();
+}
+
+static void test_sctp_wrong_verification_tag_is_dropped(void)
+{
+	struct npgw_conntrack_entry before;
+	uint32_t e;
+
+	make_table(1024, NULL);
+	sctp_handshake();
+	e = res[0].entry;
+	before = *entry0();
+	/* the right addresses and ports, a guessed tag */
+	sa(0x12345678, S_DATA, 0, 0);
+	assert_sctp_dropped(&before, e);
+	sb(TAG_B, S_ABORT, 0, 0); /* A's tag from B, without the T bit */
+	assert_sctp_dropped(&before, e);
+	sb(TAG_A, S_ABORT, 1, 0); /* the T bit says "my own tag": B's is TAG_B */
+	assert_sctp_dropped(&before, e);
+	sa(0, S_SHUTDOWN_COMPLETE, 0, 0);
+	assert_sctp_dropped(&before, e);
+	/* an INIT-ACK nobody asked for */
+	sb(0x55555555, S_INIT_ACK, 0, 0x66666666);
+	assert_sctp_dropped(&before, e);
+	CU_ASSERT_EQUAL(stats().sctp_invalid, 5);
+	/* the real ABORT, with the T bit and B's own tag */
+	CU_ASSERT_EQUAL(sb(TAG_B, S_ABORT, 1, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	drop_table();
+
+	make_table(1024, NULL);
+	sctp_handshake();
+	CU_ASSERT_EQUAL(sa(TAG_B, S_ABORT, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	drop_table();
+}
+
+/* What SCTP forbids whatever the association: dropped by the lookup, no
+ * entry made. */
+static void test_sctp_chunks_sctp_forbids(void)
+{
+	const struct ctf_sctp_chunk init_data[2] = {{S_INIT, 0, TAG_A}, {S_DATA, 0, 0}};
+	const struct ctf_sctp_chunk init = {S_INIT, 0, TAG_A}, init0 = {S_INIT, 0, 0};
+	size_t n;
+
+	make_table(1024, NULL);
+	/* an INIT with a tag; bundled; with initiate tag 0 */
+	one(fb, sctpc(A4, 1, B4, 2, 7, &init, 1), 1, &allow);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_DROP);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	one(fb, sctpc(A4, 1, B4, 2, 0, init_data, 2), 1, &allow);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	one(fb, sctpc(A4, 1, B4, 2, 0, &init0, 1), 1, &allow);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	/* a chunk longer than the packet */
+	n = sctpc(A4, 1, B4, 2, 0, &init, 1);
+	fb[14 + 20 + 12 + 3] = 200;
+	one(fb, n, 1, &allow);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	CU_ASSERT_EQUAL(stats().in_use, 0);
+	CU_ASSERT_EQUAL(stats().sctp_invalid, 4);
+	drop_table();
+}
+
+/* An association first seen mid-way (after a flush) learns each side's
+ * tag from its first packet, and holds it from then on. */
+static void test_sctp_pickup_learns_the_tags(void)
+{
+	struct npgw_conntrack_entry before;
+
+	make_table(1024, NULL);
+	CU_ASSERT_EQUAL(sa(TAG_B, S_DATA, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT(res[0].flags & NPGW_CONNTRACK_F_CREATED);
+	CU_ASSERT_EQUAL(sb(TAG_A, S_SACK, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	before = *entry0();
+	sb(TAG_B, S_DATA, 0, 0);
+	assert_sctp_dropped(&before, res[0].entry);
+	CU_ASSERT_EQUAL(sa(TAG_B, S_DATA, 0, 0), NPGW_CONNTRACK_PASS);
+	drop_table();
+}
+
+/* A restart (INIT on a live association): the new tags are accepted
+ * beside the old ones, and replace them at the new COOKIE-ACK; a spoofed
+ * INIT alone changes nothing for the live association. */
+static void test_sctp_restart(void)
+{
+	const uint32_t ta = 0x33333333, tb = 0x44444444;
+
+	make_table(1024, NULL);
+	sctp_handshake();
+	CU_ASSERT_EQUAL(sa(0, S_INIT, 0, ta), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(sb(TAG_A, S_SACK, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(sa(TAG_B, S_DATA, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(sb(ta, S_INIT_ACK, 0, tb), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(sa(tb, S_COOKIE_ECHO, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(sb(ta, S_COOKIE_ACK, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_ESTABLISHED);
+	/* the old tags are gone, the new ones hold */
+	sa(TAG_B, S_DATA, 0, 0);
+	CU_ASSERT_EQUAL(res[0].reason, NPGW_DROP_SCTP_INVALID);
+	CU_ASSERT_EQUAL(sa(tb, S_DATA, 0, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	drop_table();
+}
+
 /* The EAL's arguments: rte_eal_init takes char **, so writable storage. */
 static char *eal_argv[] = {(char[]){"test_conntrack"}, (char[]){"--no-huge"}, (char[]){"-m"},
 	(char[]){"256"}, (char[]){"--no-pci"}, (char[]){"--no-shconf"}, (char[]){"--no-telemetry"},
@@ -2033,6 +2200,15 @@ int npgw_test_register(void)
 		{"no frame, no window check", test_tcp_window_needs_the_frame},
 		{NULL, NULL},
 	};
+	static const CU_TestInfo sctp[] = {
+		{"an association from INIT to SHUTDOWN-COMPLETE",
+		 test_sctp_association_from_init_to_shutdown},
+		{"a wrong verification tag is dropped", test_sctp_wrong_verification_tag_is_dropped},
+		{"chunks SCTP forbids", test_sctp_chunks_sctp_forbids},
+		{"pickup learns the tags", test_sctp_pickup_learns_the_tags},
+		{"restart", test_sctp_restart},
+		{NULL, NULL},
+	};
 	static const CU_TestInfo frags[] = {
 		{"in order", test_fragments_in_order},
 		{"out of order: held, then released", test_fragments_out_of_order_are_held_then_released},
@@ -2071,6 +2247,7 @@ int npgw_test_register(void)
 	if (npgw_test_add_suite("conntrack flows", flows) != 0 ||
 	    npgw_test_add_suite("conntrack policy", policy) != 0 ||
 	    npgw_test_add_suite("conntrack TCP window", tcpwin) != 0 ||
+	    npgw_test_add_suite("conntrack SCTP", sctp) != 0 ||
 	    npgw_test_add_suite("conntrack fragments", frags) != 0 ||
 	    npgw_test_add_suite("conntrack in the worker's loop", example) != 0 ||
 	    npgw_test_add_suite("conntrack control", control) != 0)

@@ -1,6 +1,8 @@
 /*
- * fuzz_ct.c: libFuzzer target for lib/conntrack's ICMP-quote and fragment
- * paths, driven the way a worker drives them (lib/dataplane/worker.c):
+ * fuzz_ct.c: libFuzzer target for lib/conntrack's ICMP-quote, fragment,
+ * TCP window and SCTP association paths (the frames are given to the
+ * lookup, so TCP headers and SCTP chunks are read from them), driven the
+ * way a worker drives them (lib/dataplane/worker.c):
  * frames in bursts, parsed, looked up, committed or rechecked, fragments
  * through frag_later / frag_first, housekeeping with a clock that moves.
  * The pure helpers run on every frame as well: the ICMP quote parser, the

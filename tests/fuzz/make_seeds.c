@@ -2,7 +2,8 @@
  * make_seeds.c: writes the binary seed corpora of fuzz_pkt (one frame per
  * file) and fuzz_ct (records of [control][length LE16][frame], see
  * fuzz_ct.c) with the frame builders of the conntrack tests
- * (tests/unit/ct_frames.h): TCP handshakes, UDP, SCTP, ICMP echo and
+ * (tests/unit/ct_frames.h): TCP handshakes and sequence windows, UDP, SCTP
+ * associations, ICMP echo and
  * errors quoting a flow, VLAN tags, in-order and out-of-order fragments of
  * both families. The files are kept in tests/fuzz/seeds; run
  * `build/tests/fuzz/make_seeds tests/fuzz/seeds` to write them again.
@@ -134,6 +135,55 @@ int main(int argc, char **argv)
 	n = ctf_tcp("10.0.2.1", 80, "10.0.1.1", 40000, 0x11, f);
 	rec_add(&r, 0x33, f, n);
 	put("ct", "tcp4-handshake-close", r.b, r.n);
+
+	/* TCP windows: a handshake with window scaling, data, then a spoofed
+	 * RST and FIN far outside the window (dropped), an RST in the window
+	 * but not where expected (kept), and the real RST. */
+	r.n = 0;
+	n = ctf_tcp_seg("10.0.1.1", 40000, "10.0.2.1", 80, 0x02, 100000, 0, 1000, 7, 0, f);
+	rec_add(&r, 0x03, f, n);
+	n = ctf_tcp_seg("10.0.2.1", 80, "10.0.1.1", 40000, 0x12, 7000000, 100001, 1000, 7, 0, f);
+	rec_add(&r, 0x03, f, n);
+	n = ctf_tcp_seg("10.0.1.1", 40000, "10.0.2.1", 80, 0x18, 100001, 7000001, 1000, -1, 100, f);
+	rec_add(&r, 0x01, f, n);
+	n = ctf_tcp_seg("10.0.2.1", 80, "10.0.1.1", 40000, 0x10, 7000001, 100101, 1000, -1, 0, f);
+	rec_add(&r, 0x03, f, n);
+	n = ctf_tcp_seg("10.0.2.1", 80, "10.0.1.1", 40000, 0x14, 0x87000001, 100101, 0, -1, 0, f);
+	rec_add(&r, 0x01, f, n);
+	n = ctf_tcp_seg("10.0.2.1", 80, "10.0.1.1", 40000, 0x11, 7000001 + 300000000, 100101,
+			1000, -1, 0, f);
+	rec_add(&r, 0x03, f, n);
+	n = ctf_tcp_seg("10.0.2.1", 80, "10.0.1.1", 40000, 0x14, 7000301, 100101, 0, -1, 0, f);
+	rec_add(&r, 0x07, f, n);
+	n = ctf_tcp_seg("10.0.2.1", 80, "10.0.1.1", 40000, 0x14, 7000001, 100101, 0, -1, 0, f);
+	rec_add(&r, 0x03, f, n);
+	put("ct", "tcp4-window-spoofed-rst", r.b, r.n);
+
+	/* An SCTP association: INIT .. COOKIE-ACK, data, an ABORT with a
+	 * guessed tag (dropped), the real ABORT (T bit, the sender's tag). */
+	{
+		const struct ctf_sctp_chunk init = {1, 0, 0x11111111},
+					    init_ack = {2, 0, 0x22222222}, echo = {10, 0, 0},
+					    cack = {11, 0, 0}, data2[2] = {{0, 0, 0}, {3, 0, 0}},
+					    abort = {6, 0, 0}, abort_t = {6, 1, 0};
+
+		r.n = 0;
+		n = ctf_sctp("10.0.1.1", 3868, "10.0.2.1", 3868, 0, &init, 1, f);
+		rec_add(&r, 0x03, f, n);
+		n = ctf_sctp("10.0.2.1", 3868, "10.0.1.1", 3868, 0x11111111, &init_ack, 1, f);
+		rec_add(&r, 0x03, f, n);
+		n = ctf_sctp("10.0.1.1", 3868, "10.0.2.1", 3868, 0x22222222, &echo, 1, f);
+		rec_add(&r, 0x01, f, n);
+		n = ctf_sctp("10.0.2.1", 3868, "10.0.1.1", 3868, 0x11111111, &cack, 1, f);
+		rec_add(&r, 0x03, f, n);
+		n = ctf_sctp("10.0.1.1", 3868, "10.0.2.1", 3868, 0x22222222, data2, 2, f);
+		rec_add(&r, 0x03, f, n);
+		n = ctf_sctp("10.0.2.1", 3868, "10.0.1.1", 3868, 0x12345678, &abort, 1, f);
+		rec_add(&r, 0x03, f, n);
+		n = ctf_sctp("10.0.2.1", 3868, "10.0.1.1", 3868, 0x22222222, &abort_t, 1, f);
+		rec_add(&r, 0x03, f, n);
+		put("ct", "sctp4-association-abort", r.b, r.n);
+	}
 
 	/* A UDP flow, then an ICMP error quoting it, then one quoting nothing. */
 	r.n = 0;

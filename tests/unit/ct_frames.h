@@ -199,6 +199,73 @@ static inline size_t ctf_tcp(const char *src, uint16_t sport, const char *dst, u
 	return ctf_packet(src, dst, &s, out);
 }
 
+/* A TCP segment with every field the window reads: seq, ack, window,
+ * plen zero bytes of payload, and a window scale option when wscale >= 0. */
+static inline size_t ctf_tcp_seg(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+				 uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win, int wscale,
+				 size_t plen, uint8_t *out)
+{
+	uint8_t l4[CTF_MAX];
+	size_t hl = wscale >= 0 ? 24 : 20;
+	struct ctf_ip o = {.src = src, .dst = dst, .proto = NPGW_PROTO_TCP};
+
+	memset(l4, 0, hl + plen);
+	ctf_wr16(l4, sport);
+	ctf_wr16(l4 + 2, dport);
+	ctf_wr32(l4 + 4, seq);
+	ctf_wr32(l4 + 8, ack);
+	l4[12] = (uint8_t)((hl / 4) << 4);
+	l4[13] = flags;
+	ctf_wr16(l4 + 14, win);
+	if (wscale >= 0) {
+		l4[20] = 1; /* no-op, then kind 3, length 3 */
+		l4[21] = 3;
+		l4[22] = 3;
+		l4[23] = (uint8_t)wscale;
+	}
+	return ctf_wrap(&o, l4, hl + plen, out);
+}
+
+/* One chunk of an SCTP packet. */
+struct ctf_sctp_chunk {
+	uint8_t type, flags;
+	uint32_t init_tag; /* INIT, INIT-ACK */
+};
+
+/* An SCTP packet with verification tag vtag and chunks c[0..n), each as
+ * long as its type needs (INIT and INIT-ACK with their fixed fields, DATA
+ * with 4 bytes of data). */
+static inline size_t ctf_sctp(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+			      uint32_t vtag, const struct ctf_sctp_chunk *c, unsigned int n,
+			      uint8_t *out)
+{
+	uint8_t l4[CTF_MAX];
+	size_t off = 12;
+	struct ctf_ip o = {.src = src, .dst = dst, .proto = NPGW_PROTO_SCTP};
+
+	memset(l4, 0, sizeof(l4));
+	ctf_wr16(l4, sport);
+	ctf_wr16(l4 + 2, dport);
+	ctf_wr32(l4 + 4, vtag);
+	for (unsigned int i = 0; i < n && off + 20 <= sizeof(l4); i++) {
+		const uint8_t t = c[i].type;
+		const size_t len = t == 0 || t == 1 || t == 2 ? 20 : t == 7 || t == 10 ? 8 : 4;
+
+		l4[off] = t;
+		l4[off + 1] = c[i].flags;
+		ctf_wr16(l4 + off + 2, (uint16_t)len);
+		if (t == 1 || t == 2) {
+			ctf_wr32(l4 + off + 4, c[i].init_tag);
+			ctf_wr32(l4 + off + 8, 65536); /* a_rwnd */
+			ctf_wr16(l4 + off + 12, 10);   /* streams out, in */
+			ctf_wr16(l4 + off + 14, 10);
+			ctf_wr32(l4 + off + 16, 1);    /* initial TSN */
+		}
+		off += len;
+	}
+	return ctf_wrap(&o, l4, off, out);
+}
+
 /* A UDP packet with plen bytes of payload. */
 static inline size_t ctf_udp(const char *src, uint16_t sport, const char *dst, uint16_t dport,
 			     uint8_t *out)

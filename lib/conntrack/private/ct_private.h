@@ -216,10 +216,12 @@ struct ct_tcp_dir {
 
 /* SCTP association of one flow (sctp.c). */
 struct ct_sctp {
-	uint32_t vtag[2];   /* the verification tag each direction's packets
-			       carry (per enum npgw_conntrack_dir), 0: unknown */
-	uint8_t state;      /* enum ct_sctp_state */
-	uint8_t pad[23];
+	uint32_t vtag[2];     /* the verification tag each direction's packets
+				 carry (per enum npgw_conntrack_dir), 0: unknown */
+	uint32_t init_tag[2]; /* a restart's tags, also accepted until its
+				 COOKIE-ACK makes them the tags; 0: none */
+	uint8_t state;        /* enum ct_sctp_state (ct_sctp.h) */
+	uint8_t pad[15];
 };
 
 /*
@@ -245,6 +247,7 @@ struct ct_counters {
 	uint64_t expired, revoked, kept, flushed;
 	uint64_t no_syn;
 	uint64_t tcp_window_drops, tcp_window_passed;
+	uint64_t sctp_invalid;
 	uint64_t denied_in_use, denied_inserts, denied_hits, denied_evicted, denied_skipped;
 	uint64_t frag_in_use, frag_held;
 	uint64_t frag_datagrams, frag_passed, frag_overlaps, frag_floods, frag_timeouts;
@@ -262,6 +265,7 @@ struct ct_pkt {
 	uint8_t from;     /* which key endpoint sent the packet */
 	uint8_t can_open; /* may create an entry */
 	uint8_t related;  /* ICMP error: the key is the quoted flow's */
+	uint8_t sctp_init; /* an SCTP INIT: may reopen an ended association */
 };
 
 struct npgw_conntrack {
