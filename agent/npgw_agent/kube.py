@@ -14,11 +14,20 @@ informer adds on top (client-go's reflector):
   server restart) is resumed from the last resourceVersion; 410 Gone (an
   ERROR event with a 410 Status, or a 410 reply) means that version is too
   old, and the resource is listed again;
-- failures back off exponentially with jitter.
+- failures back off exponentially with jitter;
+- a kind the API server does not serve (a 404 on its list: the tier CRDs
+  not installed) has no objects: the reconciler is handed an empty list
+  once, the agent logs it once, and the list is tried again with backoff,
+  so that a CRD installed later is picked up. A 403 on the list of a tier
+  kind or of Nodes (a ClusterRole from before the agent watched them) is
+  handled alike until that kind was listed once; after that it is an error
+  like any other (npgw keeps what it has). Neither stops the other kinds,
+  nor the agent's readiness.
 Each Watcher runs in its own thread and hands slimmed objects to the
 reconciler's queue; it never talks to npgw.
 """
 
+import functools
 import http
 import json
 import logging
@@ -34,6 +43,8 @@ from . import objects
 log = logging.getLogger("npgw-agent")
 
 GONE = http.HTTPStatus.GONE  # 410
+NOT_FOUND = http.HTTPStatus.NOT_FOUND  # 404
+FORBIDDEN = http.HTTPStatus.FORBIDDEN  # 403
 PAGE = 500  # list page size, as client-go's pager
 
 
@@ -60,6 +71,13 @@ def list_function(api, resource, **kw):
         return client.CoreV1Api(api).list_pod_for_all_namespaces
     if resource == "networkpolicies":
         return client.NetworkingV1Api(api).list_network_policy_for_all_namespaces
+    if resource == "nodes":
+        return client.CoreV1Api(api).list_node
+    if resource in objects.CRDS:
+        group, version = objects.CRDS[resource]
+        # watch.Watch.stream calls it with watch=True, as the typed ones
+        return functools.partial(client.CustomObjectsApi(api).list_cluster_custom_object,
+                                 group, version, resource)
     raise ValueError(resource)
 
 
@@ -84,6 +102,15 @@ class Gone(Exception):
     """410: the resourceVersion is too old; list again."""
 
 
+class NotServed(Exception):
+    """404 (the CRD is not installed) or, before a first list, 403 (no RBAC
+    for it) on an optional kind: it has no objects for now."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+
+
 class Watcher(threading.Thread):
     """List and watch one resource for ever, putting on queue q:
       ("list", resource, {key: text}, rv, t)      after every (re)list
@@ -98,8 +125,12 @@ class Watcher(threading.Thread):
         self.backoff = Backoff(cap=backoff_cap)
         self.watch_timeout = watch_timeout
         self.fn = list_function(api, resource)
+        self.optional = resource in objects.TIERS
+        self.listed = False  # listed once: a 403 is an error from then on
+        # served: None until known; False while a 404 (or 403) says it is not
         self.stats = {"lists": 0, "watches": 0, "events": 0, "bookmarks": 0, "gone": 0,
-                      "errors": 0, "rv": None, "connected": False, "last_error": None}
+                      "errors": 0, "rv": None, "connected": False, "last_error": None,
+                      "served": None, "not_served": 0}
 
     def _state(self, **kw):
         self.stats.update(kw)
@@ -112,7 +143,11 @@ class Watcher(threading.Thread):
             kw = {"limit": PAGE, "_preload_content": False, "_request_timeout": (10, 60)}
             if cont:
                 kw["_continue"] = cont
-            resp = self.fn(**kw)
+            try:
+                resp = self.fn(**kw)
+            except client.exceptions.ApiException as e:
+                self._not_served(e)
+                raise
             try:
                 body = resp.data
             finally:
@@ -128,13 +163,45 @@ class Watcher(threading.Thread):
         if not rv:
             raise RuntimeError("%s list has no metadata.resourceVersion" % self.resource)
         self.q.put(("list", self.resource, items, rv, time.time()))
-        self._state(lists=self.stats["lists"] + 1, rv=rv, connected=True)
+        if self.stats["served"] is False:
+            log.info("%s: served now", self.resource)
+        self.listed = True
+        self._state(lists=self.stats["lists"] + 1, rv=rv, connected=True, served=True,
+                    last_error=None)
         log.info("%s: listed %d at resourceVersion %s", self.resource, len(items), rv)
         return rv
 
+    def _not_served(self, e):
+        """Raise NotServed for a 404 (or a 403 before the first list) of an
+        optional kind."""
+        if not self.optional:
+            return
+        if e.status == NOT_FOUND or (e.status == FORBIDDEN and not self.listed):
+            raise NotServed(e.status, (e.reason or "").strip()) from None
+
+    def on_not_served(self, e):
+        """The kind has no objects for now: an empty list for the reconciler
+        (once: it is then in sync without it), logged once."""
+        first = self.stats["served"] is not False
+        if e.status == NOT_FOUND:
+            msg = "HTTP 404: the API server does not serve %s (its CRD is not installed?)" % \
+                objects.KINDS[self.resource][1]
+        else:
+            msg = "HTTP 403: not allowed to list %s (the ClusterRole lacks list/watch on " \
+                "them)" % self.resource
+        if first:
+            log.warning("%s: %s: taken as none of them; trying again with backoff",
+                        self.resource, msg)
+            self.q.put(("list", self.resource, {}, None, time.time()))
+        else:
+            log.debug("%s: still not served (%s)", self.resource, msg)
+        self._state(served=False, not_served=self.stats["not_served"] + 1, last_error=msg,
+                    connected=False, rv=None)
+
     def watch_once(self, rv):
         """One watch from rv until the server ends it; returns the last
-        resourceVersion seen. Raises Gone on 410."""
+        resourceVersion seen. Raises Gone on 410, NotServed on a 404 of an
+        optional kind."""
         lo, hi = self.watch_timeout
         timeout = int(random.uniform(lo, hi))
         w = watch.Watch(return_type="object")  # events as dicts, no models
@@ -163,6 +230,8 @@ class Watcher(threading.Thread):
         except client.exceptions.ApiException as e:
             if e.status == GONE:
                 raise Gone(e.reason) from None
+            # the CRD went away under the watch: none of them any more
+            self._not_served(e)
             raise
         return rv
 
@@ -181,6 +250,9 @@ class Watcher(threading.Thread):
                 if time.monotonic() - t0 >= 1.0:
                     continue
                 log.debug("%s: the watch ended at once", self.resource)
+            except NotServed as e:
+                rv = None
+                self.on_not_served(e)
             except Gone as e:
                 log.info("%s: resourceVersion %s is too old (%s): listing again",
                          self.resource, rv, e)

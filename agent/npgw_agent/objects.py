@@ -7,35 +7,80 @@ instead of the API's several kilobytes. What npgw reads (lib/k8s):
 - Pod: metadata.{name, namespace, labels}, spec.hostNetwork,
   spec.containers[].ports[].{name, containerPort, protocol},
   status.{phase, podIP, podIPs};
-- NetworkPolicy: metadata.{name, namespace}, the whole spec.
+- NetworkPolicy: metadata.{name, namespace}, the whole spec;
+- Node: metadata.{name, labels}, status.addresses[].{type, address} (the
+  conditions and heartbeats, which change every few seconds, are left out,
+  so that a Node's status updates send nothing to npgw);
+- AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy
+  (cluster-scoped): metadata.name, the whole spec.
 """
 
 import json
 
-# resource -> (kind, apiVersion)
+# resource -> (kind, apiVersion). A list response of the typed APIs carries
+# neither on its items: slim() sets them from here.
 KINDS = {
     "namespaces": ("Namespace", "v1"),
     "pods": ("Pod", "v1"),
     "networkpolicies": ("NetworkPolicy", "networking.k8s.io/v1"),
+    "nodes": ("Node", "v1"),
+    "adminnetworkpolicies": ("AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1"),
+    "baselineadminnetworkpolicies": ("BaselineAdminNetworkPolicy",
+                                     "policy.networking.k8s.io/v1alpha1"),
+    "clusternetworkpolicies": ("ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2"),
 }
+# The kinds every cluster serves, and those of the cluster-wide tiers: the
+# three CRDs of sig-network's network-policy-api and the Nodes their `nodes`
+# peers match (npgw uses Nodes for nothing else). --no-tiers leaves TIERS out.
+BASE = ("namespaces", "pods", "networkpolicies")
+TIERS = ("nodes", "adminnetworkpolicies", "baselineadminnetworkpolicies",
+         "clusternetworkpolicies")
 # The order a replace lists them in (the loader does not care; people do).
-ORDER = ("namespaces", "pods", "networkpolicies")
-# The kind names npgw's delete command takes.
-DELETE_KIND = {"namespaces": "Namespace", "pods": "Pod", "networkpolicies": "NetworkPolicy"}
+ORDER = BASE + TIERS
+# Custom resources: resource -> (group, version), for
+# CustomObjectsApi.list_cluster_custom_object. A 404 on their list means
+# the CRD is not installed: no objects of that kind (kube.py).
+CRDS = {r: tuple(KINDS[r][1].split("/")) for r in TIERS if r != "nodes"}
+CLUSTER_SCOPED = frozenset(("namespaces",) + TIERS)
+# How npgw's delete names an object: (kind, namespace). npgw holds a tier
+# policy in its policy list and a Node in its pod list, under a
+# pseudo-namespace named after the kind (lib/k8s/npgw_k8s.h NPGW_K8S_NS_*,
+# as npgwctl delete sends them).
+DELETE_KIND = {
+    "namespaces": ("Namespace", None),
+    "pods": ("Pod", ""),
+    "networkpolicies": ("NetworkPolicy", ""),
+    "nodes": ("Pod", "Node"),
+    "adminnetworkpolicies": ("NetworkPolicy", "AdminNetworkPolicy"),
+    "baselineadminnetworkpolicies": ("NetworkPolicy", "BaselineAdminNetworkPolicy"),
+    "clusternetworkpolicies": ("NetworkPolicy", "ClusterNetworkPolicy"),
+}
 
 
 def key_of(resource, obj):
     """(resource, namespace or "", name) of an API object (a dict)."""
     md = obj.get("metadata") or {}
-    ns = "" if resource == "namespaces" else (md.get("namespace") or "default")
+    ns = "" if resource in CLUSTER_SCOPED else (md.get("namespace") or "default")
     return (resource, ns, md.get("name") or "")
+
+
+def delete_object(key):
+    """The object of npgw's delete command for key: {kind, namespace?, name}."""
+    resource, ns, name = key
+    kind, pseudo = DELETE_KIND[resource]
+    obj = {"kind": kind, "name": name}
+    if pseudo is None:
+        return obj
+    obj["namespace"] = pseudo or ns
+    return obj
 
 
 def doc_name(key):
     """The document name npgw reports errors against: pods/NS/NAME,
-    networkpolicies/NS/NAME, namespaces/NAME. Refusals map back by it."""
+    networkpolicies/NS/NAME, namespaces/NAME, nodes/NAME,
+    adminnetworkpolicies/NAME... Refusals map back by it."""
     resource, ns, name = key
-    return "%s/%s" % (resource, name) if resource == "namespaces" else \
+    return "%s/%s" % (resource, name) if resource in CLUSTER_SCOPED else \
         "%s/%s/%s" % (resource, ns, name)
 
 
@@ -58,11 +103,19 @@ def list_document(docs):
 
 def _meta(resource, md):
     out = {"name": md.get("name")}
-    if resource != "namespaces":
+    if resource not in CLUSTER_SCOPED:
         out["namespace"] = md.get("namespace") or "default"
-    if resource != "networkpolicies" and md.get("labels"):
+    if resource in ("namespaces", "pods", "nodes") and md.get("labels"):
         out["labels"] = md["labels"]
     return out
+
+
+def _node_status(st):
+    """status.addresses, each {type, address}: npgw matches the InternalIP
+    and ExternalIP ones (and skips the names, Hostname and *DNS)."""
+    addrs = [{k: a[k] for k in ("type", "address") if a.get(k) is not None}
+             for a in st.get("addresses") or [] if isinstance(a, dict)]
+    return {"addresses": addrs} if addrs else {}
 
 
 def _pod_spec(spec):
@@ -108,6 +161,8 @@ def slim(resource, obj):
     if resource == "pods":
         out["spec"] = _pod_spec(obj.get("spec") or {})
         out["status"] = _pod_status(obj.get("status") or {})
-    elif resource == "networkpolicies":
+    elif resource == "nodes":
+        out["status"] = _node_status(obj.get("status") or {})
+    elif resource != "namespaces":  # NetworkPolicy, the tiers: npgw reads all the spec
         out["spec"] = obj.get("spec") or {}
     return json.dumps(out, sort_keys=True, separators=(",", ":"))

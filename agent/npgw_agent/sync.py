@@ -68,12 +68,14 @@ def percentile(v, p):
 
 class Reconciler:
     def __init__(self, socket_path, q, stop, status_path=None, trace_path=None,
-                 backoff_cap=30.0):
+                 backoff_cap=30.0, resources=objects.ORDER):
         self.socket_path, self.q, self.stop = socket_path, q, stop
+        # the kinds watched, in objects.ORDER's order (--no-tiers: BASE)
+        self.resources = tuple(r for r in objects.ORDER if r in resources)
         self.status_path = status_path
         self.trace = open(trace_path, "a", buffering=1) if trace_path else None
         self.t_start = time.time()
-        self.cache = {r: {} for r in objects.ORDER}
+        self.cache = {r: {} for r in self.resources}
         self.synced = set()
         self.held = {}
         self.expect = {}
@@ -92,7 +94,7 @@ class Reconciler:
         self.generation = None
         self.initial_sync_ms = None
         self.npgw_error = "not connected yet"
-        self.watch = {r: {} for r in objects.ORDER}
+        self.watch = {r: {} for r in self.resources}
         self.lags = collections.deque(maxlen=10000)  # received -> live, seconds
         self.c = collections.Counter()
         self.dirty = True
@@ -227,10 +229,10 @@ class Reconciler:
 
     def _maybe_replace(self):
         if (self.conn is None or not self.need_replace or self.inflight or
-                len(self.synced) < len(objects.ORDER)):
+                len(self.synced) < len(self.resources)):
             return
         docs = {}
-        for r in objects.ORDER:
+        for r in self.resources:
             for key, text in self.cache[r].items():
                 ref = self.refused.get(key)
                 # a refused object stays out until it changes (or, refused
@@ -266,12 +268,8 @@ class Reconciler:
                     self._trace_live(evs, None, "unchanged")
                 continue
             if want is None:
-                kind = objects.DELETE_KIND[key[0]]
-                obj = {"kind": kind, "name": key[2]}
-                if key[0] != "namespaces":
-                    obj["namespace"] = key[1]
                 c = Cmd(None, "delete", key=key, events=evs)
-                if not self._send("delete", {"objects": [obj]}, c):
+                if not self._send("delete", {"objects": [objects.delete_object(key)]}, c):
                     return
                 self.expect.pop(key, None)
                 self.c["deletes_sent"] += 1
@@ -382,11 +380,8 @@ class Reconciler:
 
     def _delete_refused(self, key):
         """Send a delete of what npgw holds of a refused object."""
-        kind = objects.DELETE_KIND[key[0]]
-        obj = {"kind": kind, "name": key[2]}
-        if key[0] != "namespaces":
-            obj["namespace"] = key[1]
-        if self._send("delete", {"objects": [obj]}, Cmd(None, "delete", key=key)):
+        if self._send("delete", {"objects": [objects.delete_object(key)]},
+                      Cmd(None, "delete", key=key)):
             self.expect.pop(key, None)
             self.c["deletes_sent"] += 1
 
@@ -422,10 +417,10 @@ class Reconciler:
     def status(self):
         lags = list(self.lags)
         in_sync = (self.conn is not None and not self.need_replace and not self.inflight and
-                   not self.pending and len(self.synced) == len(objects.ORDER))
+                   not self.pending and len(self.synced) == len(self.resources))
         st = {
             "state": ("synced" if in_sync else
-                      "listing" if len(self.synced) < len(objects.ORDER) else
+                      "listing" if len(self.synced) < len(self.resources) else
                       "npgw-unreachable" if self.conn is None else "syncing"),
             "synced": in_sync,
             "since_start_s": round(time.time() - self.t_start, 3),
@@ -434,7 +429,11 @@ class Reconciler:
             "npgw": {"socket": self.socket_path, "connected": self.conn is not None,
                      "error": self.npgw_error, "in_flight": len(self.inflight),
                      "waiting": len(self.pending)},
-            "objects": {r: len(self.cache[r]) for r in objects.ORDER},
+            "objects": {r: len(self.cache[r]) for r in self.resources},
+            # kinds the API server does not serve (a 404: the CRD is not
+            # installed) or lets the agent list (403): taken as none
+            "not_served": sorted(r for r in self.resources
+                                 if self.watch.get(r, {}).get("served") is False),
             "held": len(self.held),
             "resources": self.watch,
             "counters": dict(self.c),
