@@ -11,7 +11,8 @@ groups). What is checked instead:
   client's models (python3-kubernetes, API 1.22 schema): every field name
   known at its place, every value of its type, required fields present;
 - what the issue asks of them: the ClusterRole grants get, list and watch
-  on pods, namespaces and networkpolicies and nothing else; the DaemonSet
+  on pods, namespaces, nodes, networkpolicies and the three tier kinds
+  (policy.networking.k8s.io) and nothing else; the DaemonSet
   runs npgw and the agent in one pod with hostNetwork, a node selector,
   hugepages, no privileged container, only the agent with a token;
 - the ConfigMap's npgw.yaml is deploy/npgw-node.yaml, and `npgw --check`
@@ -145,11 +146,15 @@ def main():
             for res in r["resources"]:
                 for v in r["verbs"]:
                     grants.add((g, res, v))
-    want = {(g, r, v) for g, r in [("", "pods"), ("", "namespaces"),
-                                   ("networking.k8s.io", "networkpolicies")]
+    tiers = "policy.networking.k8s.io"
+    want = {(g, r, v) for g, r in [("", "pods"), ("", "namespaces"), ("", "nodes"),
+                                   ("networking.k8s.io", "networkpolicies"),
+                                   (tiers, "adminnetworkpolicies"),
+                                   (tiers, "baselineadminnetworkpolicies"),
+                                   (tiers, "clusternetworkpolicies")]
             for v in ("get", "list", "watch")}
-    check(grants == want, "ClusterRole: get, list, watch on pods, namespaces, networkpolicies "
-          "only", str(sorted(grants ^ want)))
+    check(grants == want, "ClusterRole: get, list, watch on pods, namespaces, nodes, "
+          "networkpolicies and the three tier kinds only", str(sorted(grants ^ want)))
     sa = by_kind["ServiceAccount"][0]["metadata"]
     binding = by_kind["ClusterRoleBinding"][0]
     check(binding["roleRef"]["name"] == role["metadata"]["name"] and
