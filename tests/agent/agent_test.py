@@ -38,6 +38,19 @@ scenarios, in order (all by default):
                    reconnects, relists, resyncs
   npgw-restart     npgw killed with SIGKILL, objects changed, npgw
                    restarted: the agent notices, waits and resyncs
+  crd-missing      the three tier CRDs are not served (404) from the start
+                   (the store holds tier objects all the same): the agent
+                   says so once, syncs and reports synced, and Namespaces,
+                   Pods, NetworkPolicies and Nodes go on reaching npgw; once
+                   the CRDs are served, their objects reach npgw without a
+                   restart; a CRD served no more takes its objects out
+  tiers            Nodes, AdminNetworkPolicies, BaselineAdminNetworkPolicies
+                   and ClusterNetworkPolicies created, updated and deleted
+                   reach npgw, as apply and delete, not a replace; a Node's
+                   heartbeat (conditions only) sends nothing
+  no-tiers         the agent restarted with --no-tiers: npgw holds no tier
+                   policy and no Node, the rest stays, and the agent asks the
+                   API for none of them
 
 Prints one line per check and "N passed, N failed"; exit 0 when none
 failed. Timing figures go to --report (JSON) and stdout; they are
@@ -61,7 +74,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apiserver  # noqa: E402
 
 ALL = ["initial-sync", "churn", "address-reuse", "refused-policy", "bookmark", "gone-410",
-       "apiserver-restart", "npgw-restart"]
+       "apiserver-restart", "npgw-restart", "crd-missing", "tiers", "no-tiers"]
+TIER_KINDS = {  # resource -> npgwctl get's name
+    "adminnetworkpolicies": "adminnetworkpolicies",
+    "baselineadminnetworkpolicies": "baselineadminnetworkpolicies",
+    "clusternetworkpolicies": "clusternetworkpolicies",
+}
 TOKEN = "npgw-test-token"
 
 
@@ -107,6 +125,41 @@ class Cluster:
             d += 1
         for i in range(n_policies):
             self.st.create("networkpolicies", self.policy(i))
+        # the cluster-wide part: Nodes, one policy of each tier kind
+        for i in range(3):
+            store.create("nodes", self.node_obj("node-%d" % i, {"role": "worker" if i else "infra"},
+                                                "192.0.2.%d" % (10 + i)))
+        store.create("adminnetworkpolicies", self.anp("guard", 10, ["deny-team-a"]))
+        store.create("baselineadminnetworkpolicies", self.banp(["default-deny"]))
+        store.create("clusternetworkpolicies", self.cnp("infra", 20, ["no-infra-nodes"]))
+
+    def node_obj(self, name, labels, ip):
+        return {"metadata": {"name": name, "labels": labels, "uid": "u-" + name},
+                "spec": {"podCIDR": "10.244.0.0/24"},
+                "status": {"addresses": [{"type": "InternalIP", "address": ip},
+                                         {"type": "Hostname", "address": name}],
+                           "conditions": [{"type": "Ready", "status": "True",
+                                           "lastHeartbeatTime": "2026-12-05T12:00:00Z"}],
+                           "nodeInfo": {"kubeletVersion": "v1.31.0"}}}
+
+    def anp(self, name, priority, rules):
+        team = {"namespaces": {"matchLabels": {"team": "a"}}}
+        return {"metadata": {"name": name, "labels": {"owner": "sec"}},
+                "spec": {"priority": priority, "subject": {"namespaces": {}},
+                         "ingress": [{"name": r, "action": "Deny", "from": [team]}
+                                     for r in rules]}}
+
+    def banp(self, rules):
+        return {"metadata": {"name": "default"},
+                "spec": {"subject": {"namespaces": {}},
+                         "ingress": [{"name": r, "action": "Deny", "from": [{"namespaces": {}}]}
+                                     for r in rules]}}
+
+    def cnp(self, name, priority, rules, tier="Admin"):
+        return {"metadata": {"name": name},
+                "spec": {"tier": tier, "priority": priority, "subject": {"namespaces": {}},
+                         "egress": [{"name": r, "action": "Deny", "to": [
+                             {"nodes": {"matchLabels": {"role": "infra"}}}]} for r in rules]}}
 
     def address(self):
         if self.free:
@@ -186,10 +239,35 @@ class Cluster:
         return self.delete_pod(key)
 
 
-def api_state(store):
-    """The store as npgw would hold it, for comparison."""
-    out = {"pods": {}, "namespaces": {}, "policies": set()}
+def tier_summary(kind, o):
+    """What the test compares of a tier policy: its tier, its priority, its
+    rules' names and actions (npgwctl get shows them as applied)."""
+    spec = o.get("spec") or {}
+    return (kind, spec.get("tier"), spec.get("priority"),
+            tuple((r.get("name"), r.get("action")) for r in spec.get("ingress") or []),
+            tuple((r.get("name"), r.get("action")) for r in spec.get("egress") or []))
+
+
+def node_summary(o):
+    st = o.get("status") or {}
+    return (json.dumps(o["metadata"].get("labels") or {}, sort_keys=True),
+            tuple(sorted(a["address"] for a in st.get("addresses") or []
+                         if a.get("type") in ("InternalIP", "ExternalIP"))))
+
+
+def api_state(store, tiers=True):
+    """The store as npgw would hold it, for comparison. A kind the store
+    does not serve has no objects; tiers=False (the agent's --no-tiers):
+    neither tier policies nor Nodes."""
+    out = {"pods": {}, "namespaces": {}, "policies": set(), "nodes": {}, "tiers": {}}
     with store.lock:
+        for r in (TIER_KINDS if tiers else ()):
+            if r in store.served:
+                for (_, name), o in store.objs[r].items():
+                    out["tiers"][(r, name)] = tier_summary(apiserver.KIND[r][0], o)
+        if tiers:
+            for (_, name), o in store.objs["nodes"].items():
+                out["nodes"][name] = node_summary(o)
         for (ns, name), o in store.objs["pods"].items():
             st = o.get("status") or {}
             ips = sorted(e["ip"] for e in st.get("podIPs") or [])
@@ -238,6 +316,7 @@ class Env:
                 '"npgw-agent-test-%d", "--log-level", "error"]' % os.getpid(),
             ]) + "\n")
         self.npgw = self.agent = None
+        self.tiers = True  # the agent runs without --no-tiers
         self.npgw_log = open(os.path.join(tmp, "npgw.log"), "a")
         self.agent_log = open(os.path.join(tmp, "agent.log"), "a")
 
@@ -253,13 +332,27 @@ class Env:
             time.sleep(0.1)
         raise RuntimeError("npgw did not start")
 
-    def start_agent(self):
+    def start_agent(self, *extra):
         env = dict(os.environ, NPGW_AGENT_STATUS=self.status_path,
                    NPGW_AGENT_TRACE=self.trace_path, NPGW_AGENT_BACKOFF_MAX="4")
         self.t_agent = time.time()
+        self.tiers = "--no-tiers" not in extra
         self.agent = subprocess.Popen(["/usr/bin/python3", self.a.agent, "--kubeconfig",
-                                       self.kubeconfig, "--socket", self.sock],
+                                       self.kubeconfig, "--socket", self.sock] + list(extra),
                                       stdout=self.agent_log, stderr=subprocess.STDOUT, env=env)
+
+    def stop_agent(self):
+        self.agent.send_signal(signal.SIGTERM)
+        self.agent.wait(30)
+        try:
+            os.unlink(self.status_path)
+        except OSError:
+            pass
+
+    def agent_log_text(self):
+        self.agent_log.flush()
+        with open(os.path.join(self.tmp, "agent.log")) as f:
+            return f.read()
 
     def stop(self):
         for p in (self.agent, self.npgw):
@@ -286,7 +379,12 @@ class Env:
             return {}
 
     def npgw_state(self):
-        out = {"pods": {}, "namespaces": {}, "policies": set()}
+        out = {"pods": {}, "namespaces": {}, "policies": set(), "nodes": {}, "tiers": {}}
+        for r, get in TIER_KINDS.items():
+            for o in json.loads(self.ctl("get", get, "-o", "json").stdout)["items"]:
+                out["tiers"][(r, o["metadata"]["name"])] = tier_summary(o["kind"], o)
+        for o in json.loads(self.ctl("get", "nodes", "-o", "json").stdout)["items"]:
+            out["nodes"][o["metadata"]["name"]] = node_summary(o)
         for o in json.loads(self.ctl("get", "pods", "-A", "-o", "json").stdout)["items"]:
             st = o.get("status") or {}
             ips = sorted(e["ip"] for e in st.get("podIPs") or [])
@@ -306,7 +404,7 @@ class Env:
         t0 = time.time()
         diff = ""
         while True:
-            want = api_state(self.store)
+            want = api_state(self.store, self.tiers)
             for k in leave_out:
                 want["policies"].discard(k)
                 want["pods"].pop(k, None)
@@ -325,7 +423,7 @@ class Env:
 
 def describe(want, have):
     out = []
-    for kind in ("namespaces", "pods", "policies"):
+    for kind in ("namespaces", "pods", "policies", "nodes", "tiers"):
         w, h = want[kind], have[kind]
         wk, hk = set(w), set(h)
         if wk - hk:
@@ -452,6 +550,9 @@ def run(a, env, c, todo, report):
     t0 = time.time()
     cl = Cluster(env.store, a.pods, a.policies)
     report["generate_s"] = round(time.time() - t0, 2)
+    if "crd-missing" in todo:  # the tier CRDs not installed when the agent starts
+        for r in apiserver.CRDS:
+            env.store.unserve(r)
     env.start_npgw()
     env.start_agent()
     ok, secs, diff = env.wait_equal(600)
@@ -643,12 +744,158 @@ def run(a, env, c, todo, report):
                 "npgw-restart: the agent reconnected and resynced (replaces %s -> %s)" % (
                     st0["counters"].get("replaces_ok"), st["counters"].get("replaces_ok")))
 
+    if "crd-missing" in todo:
+        crd_missing(env, c, cl)
+    if "tiers" in todo:
+        tiers(env, c, cl)
+    if "no-tiers" in todo:
+        no_tiers(env, c)
+
     c.check(env.agent.poll() is None, "the agent is still running")
     st = wait_for(lambda: (lambda s: s if s.get("synced") else None)(env.status()), 10) or \
         env.status()
     report["lag_agent"] = st.get("lag_ms")
     c.check(st.get("synced") is True, "the agent's status says synced",
             json.dumps({k: st.get(k) for k in ("state", "npgw")}))
+
+
+
+def crd_missing(env, c, cl):
+    crds = sorted(apiserver.CRDS)
+    # a few tries of the lists, with backoff, and still synced
+    st = wait_for(lambda: (lambda s: s if s.get("synced") and all(
+        s["resources"][r].get("not_served", 0) >= 3 for r in crds) else None)(env.status()),
+        60) or env.status()
+    c.check(st.get("synced") is True and st.get("not_served") == crds and
+            all(st["resources"][r].get("served") is False for r in crds),
+            "crd-missing: 404 on the three tier CRDs: the agent is synced and reports them "
+            "not served", json.dumps({k: st.get(k) for k in ("state", "synced", "not_served")}))
+    c.check(all(st["resources"][r].get("not_served", 0) >= 3 for r in crds) and
+            all(st["resources"][r].get("errors", 0) == 0 for r in crds),
+            "crd-missing: their lists are tried again with backoff, not counted as errors",
+            json.dumps({r: st["resources"][r] for r in crds}))
+    log_text = env.agent_log_text()
+    once = {r: log_text.count("WARNING: %s: HTTP 404" % r) for r in crds}
+    c.check(all(n == 1 for n in once.values()), "crd-missing: each logged once", str(once))
+    # the rest goes on: a namespace, a pod, a policy, a Node changed
+    env.store.create("namespaces", {"metadata": {"name": "late", "labels": {
+        "kubernetes.io/metadata.name": "late", "team": "a"}}})
+    cl.add_pod("late", "app-late", "web", running=True)
+    env.store.create("networkpolicies", {"metadata": {"namespace": "late", "name": "deny"},
+                                         "spec": {"podSelector": {}}})
+    node = env.store.get("nodes", "", "node-1")
+    node["metadata"]["labels"]["zone"] = "b"
+    env.store.update("nodes", node)
+    ok, secs, diff = env.wait_equal(60)
+    st = env.status()
+    c.check(ok and st.get("synced") is True, "crd-missing: Namespaces, Pods, NetworkPolicies "
+            "and Nodes go on reaching npgw (%.1f s)" % secs, diff)
+    # the CRDs installed (their objects already there): picked up, no restart
+    for r in crds:
+        env.store.serve(r)
+    ok, secs, diff = env.wait_equal(60)
+    st = wait_for(lambda: (lambda s: s if s.get("synced") and not s.get("not_served") else None)(
+        env.status()), 20) or env.status()
+    held = env.npgw_state()["tiers"]
+    c.check(ok and len(held) == 3 and not st.get("not_served") and
+            all(st["resources"][r].get("served") is True for r in crds),
+            "crd-missing: the CRDs installed later: their objects reach npgw within the backoff "
+            "(%.1f s): %s" % (secs, sorted(held)), diff)
+    # a CRD removed: none of its objects any more (the API server deletes
+    # them with it); served again, they are back
+    env.store.unserve("clusternetworkpolicies")
+    ok, secs, diff = env.wait_equal(60)
+    ok = ok and not any(r == "clusternetworkpolicies" for r, _ in env.npgw_state()["tiers"])
+    c.check(ok, "crd-missing: the ClusterNetworkPolicy CRD removed: npgw holds none of them "
+            "(%.1f s)" % secs, diff)
+    env.store.serve("clusternetworkpolicies")
+    ok, secs, diff = env.wait_equal(60)
+    c.check(ok, "crd-missing: installed again: back in npgw (%.1f s)" % secs, diff)
+    st = wait_for(lambda: (lambda s: s if s.get("synced") else None)(env.status()), 20) or {}
+    c.check(st.get("synced") is True and not st.get("refused"),
+            "crd-missing: synced, nothing refused", json.dumps(st.get("refused")))
+
+
+def tiers(env, c, cl):
+    time.sleep(1.5)  # the status is rewritten at most once a second: a fresh one
+    st0 = wait_for(lambda: (lambda s: s if s.get("synced") else None)(env.status()), 30) or \
+        env.status()
+    k0 = st0.get("counters", {})
+    # a Node's heartbeat (conditions only) sends nothing to npgw
+    node = env.store.get("nodes", "", "node-2")
+    node["status"]["conditions"][0]["lastHeartbeatTime"] = "2026-12-05T12:00:40Z"
+    env.store.update("nodes", node)
+    st = wait_for(lambda: (lambda s: s if s["counters"].get("events", 0) >
+                           k0.get("events", 0) and s.get("synced") else None)(
+        env.status()), 20) or env.status()
+    k = st.get("counters", {})
+    c.check(k.get("applies_sent", 0) == k0.get("applies_sent", 0) and
+            k.get("events_unchanged", 0) > k0.get("events_unchanged", 0),
+            "tiers: a Node's heartbeat sends nothing to npgw",
+            json.dumps({x: (k0.get(x), k.get(x)) for x in ("applies_sent", "events_unchanged")}))
+    # created and updated: each kind
+    env.store.create("nodes", cl.node_obj("node-9", {"role": "infra"}, "192.0.2.99"))
+    node = env.store.get("nodes", "", "node-1")
+    node["metadata"]["labels"]["role"] = "infra"
+    node["status"]["addresses"].append({"type": "ExternalIP", "address": "198.51.100.1"})
+    env.store.update("nodes", node)
+    env.store.create("adminnetworkpolicies", cl.anp("guard2", 11, ["deny-a"]))
+    env.store.update("adminnetworkpolicies", cl.anp("guard", 12, ["deny-team-a", "more"]))
+    env.store.update("baselineadminnetworkpolicies", cl.banp(["default-deny", "and-more"]))
+    env.store.create("clusternetworkpolicies", cl.cnp("base", 3, ["b"], tier="Baseline"))
+    env.store.update("clusternetworkpolicies", cl.cnp("infra", 21, ["no-infra-nodes", "x"]))
+    ok, secs, diff = env.wait_equal(60)
+    have = env.npgw_state()
+    c.check(ok and have["tiers"][("adminnetworkpolicies", "guard")][2] == 12 and
+            have["nodes"]["node-1"][1] == ("192.0.2.11", "198.51.100.1") and
+            ("clusternetworkpolicies", "base") in have["tiers"],
+            "tiers: Nodes, AdminNetworkPolicies, the BaselineAdminNetworkPolicy and "
+            "ClusterNetworkPolicies created and updated reach npgw (%.1f s)" % secs, diff)
+    # deleted: each kind
+    env.store.delete("nodes", "", "node-9")
+    env.store.delete("adminnetworkpolicies", "", "guard2")
+    env.store.delete("baselineadminnetworkpolicies", "", "default")
+    env.store.delete("clusternetworkpolicies", "", "base")
+    ok, secs, diff = env.wait_equal(60)
+    have = env.npgw_state()
+    c.check(ok and "node-9" not in have["nodes"] and
+            not any(r == "baselineadminnetworkpolicies" for r, _ in have["tiers"]) and
+            ("adminnetworkpolicies", "guard") in have["tiers"],
+            "tiers: a Node and one policy of each tier kind deleted: gone from npgw (%.1f s)" %
+            secs, diff)
+    # the status is rewritten at most once a second: wait for the deletes
+    st = wait_for(lambda: (lambda s: s if s.get("synced") and s["counters"].get(
+        "deletes_ok", 0) - k0.get("deletes_ok", 0) >= 4 else None)(env.status()), 20) or \
+        env.status()
+    k = st.get("counters", {})
+    c.check(k.get("replaces_ok") == k0.get("replaces_ok") and
+            k.get("applys_ok", 0) - k0.get("applys_ok", 0) >= 7 and
+            k.get("deletes_ok", 0) - k0.get("deletes_ok", 0) >= 4 and not st.get("refused"),
+            "tiers: as applies and deletes, no replace, nothing refused",
+            json.dumps({x: (k0.get(x), k.get(x)) for x in ("replaces_ok", "applys_ok",
+                                                            "deletes_ok")}) +
+            json.dumps(st.get("refused")))
+    # the one BaselineAdminNetworkPolicy back, for what follows
+    env.store.create("baselineadminnetworkpolicies", cl.banp(["default-deny"]))
+    ok, secs, diff = env.wait_equal(60)
+    c.check(ok, "tiers: the BaselineAdminNetworkPolicy created again", diff)
+
+
+def no_tiers(env, c):
+    env.stop_agent()
+    before = dict(env.server.by_resource)
+    env.start_agent("--no-tiers")
+    ok, secs, diff = env.wait_equal(60)
+    have = env.npgw_state()
+    st = wait_for(lambda: (lambda s: s if s.get("synced") else None)(env.status()), 20) or \
+        env.status()
+    c.check(ok and not have["tiers"] and not have["nodes"] and have["pods"],
+            "no-tiers: with --no-tiers npgw holds no tier policy and no Node; the rest stays "
+            "(%.1f s)" % secs, diff)
+    asked = {r: env.server.by_resource[r] - before[r] for r in ("nodes",) + tuple(TIER_KINDS)}
+    c.check(not any(asked.values()) and
+            sorted(st.get("objects") or {}) == ["namespaces", "networkpolicies", "pods"],
+            "no-tiers: the agent asked the API for none of them", str(asked))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 It serves, over plain HTTP/1.1 with a bearer token, what npgw-agent asks
 of a real API server, following the protocol exactly:
-- GET /api/v1/namespaces, /api/v1/pods,
-  /apis/networking.k8s.io/v1/networkpolicies: a JSON list (kind
-  NamespaceList etc.) whose metadata.resourceVersion is the store's
+- GET /api/v1/namespaces, /api/v1/pods, /api/v1/nodes,
+  /apis/networking.k8s.io/v1/networkpolicies and the tier CRDs'
+  /apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies,
+  .../v1alpha1/baselineadminnetworkpolicies and
+  .../v1alpha2/clusternetworkpolicies: a JSON list (kind
+  NamespaceList etc.; items without kind and apiVersion, as the typed
+  APIs send them) whose metadata.resourceVersion is the store's
   current version; limit/continue pages, from one snapshot; a continue
   token older than the compacted version is 410 Gone (Status, reason
   Expired), as etcd compaction makes it;
@@ -17,7 +21,10 @@ of a real API server, following the protocol exactly:
   the server ends every watch after min(timeoutSeconds, watch_max_s) with
   the terminating chunk, as the API server's own request timeout does;
 - resourceVersions are one counter across all kinds (etcd's revision),
-  sent as strings; the store keeps a bounded history.
+  sent as strings; the store keeps a bounded history;
+- a kind the store does not serve (a CRD not installed: Store.unserve)
+  is 404 NotFound, on its list and on its watch, and its open watches end,
+  as the API server ends them when a CRD is deleted.
 
 The test drives the store in process (create, update, delete, compact,
 expire_watches, kill, start) and reads when each change was made
@@ -40,13 +47,24 @@ PATHS = {
     "/api/v1/pods": ("pods", "Pod", "v1"),
     "/apis/networking.k8s.io/v1/networkpolicies": ("networkpolicies", "NetworkPolicy",
                                                    "networking.k8s.io/v1"),
+    "/api/v1/nodes": ("nodes", "Node", "v1"),
+    "/apis/policy.networking.k8s.io/v1alpha1/adminnetworkpolicies": (
+        "adminnetworkpolicies", "AdminNetworkPolicy", "policy.networking.k8s.io/v1alpha1"),
+    "/apis/policy.networking.k8s.io/v1alpha1/baselineadminnetworkpolicies": (
+        "baselineadminnetworkpolicies", "BaselineAdminNetworkPolicy",
+        "policy.networking.k8s.io/v1alpha1"),
+    "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies": (
+        "clusternetworkpolicies", "ClusterNetworkPolicy", "policy.networking.k8s.io/v1alpha2"),
 }
 KIND = {r: (k, v) for _, (r, k, v) in PATHS.items()}
+CLUSTER_SCOPED = {"namespaces", "nodes", "adminnetworkpolicies",
+                  "baselineadminnetworkpolicies", "clusternetworkpolicies"}
+CRDS = ("adminnetworkpolicies", "baselineadminnetworkpolicies", "clusternetworkpolicies")
 
 
 def key_of(resource, obj):
     md = obj["metadata"]
-    return ("" if resource == "namespaces" else md.get("namespace", "default"), md["name"])
+    return ("" if resource in CLUSTER_SCOPED else md.get("namespace", "default"), md["name"])
 
 
 def parse_bool(v):
@@ -72,6 +90,7 @@ class Store:
         self.max_history = history
         self.committed = {}  # rv -> time.time() of the change
         self.expire_gen = {r: 0 for r in KIND}  # bumped to end open watches with 410
+        self.served = set(KIND)  # kinds whose list and watch are not 404
 
     def _change(self, resource, typ, obj):
         self.rv += 1
@@ -124,6 +143,20 @@ class Store:
             self.compacted = self.rv + 1
             self.history = []
 
+    def unserve(self, resource):
+        """Stop serving a kind (its CRD deleted, or never installed): its
+        list and watch are 404 and its open watches end. The objects stay
+        in the store, to be served again by serve()."""
+        with self.lock:
+            self.served.discard(resource)
+            self.lock.notify_all()
+
+    def serve(self, resource):
+        """Serve a kind (its CRD installed)."""
+        with self.lock:
+            self.served.add(resource)
+            self.lock.notify_all()
+
     def expire_watches(self, resource):
         """410 in the middle of the open watches of resource (after a
         compaction, so that resuming from their version is 410 too)."""
@@ -147,7 +180,9 @@ class Server:
         self.conns = set()
         self.conns_lock = threading.Lock()
         self.snapshots = {}  # continue token id -> (rv, items)
-        self.requests = {"list": 0, "watch": 0, "watch_410": 0, "unauthorized": 0}
+        self.requests = {"list": 0, "watch": 0, "watch_410": 0, "unauthorized": 0,
+                         "not_found": 0}
+        self.by_resource = {r: 0 for r in KIND}  # requests (lists, watches) per kind
         self.alive = False
 
     def start(self):
@@ -221,10 +256,13 @@ class Server:
         if h.headers.get("Authorization") != "Bearer " + self.token:
             self.requests["unauthorized"] += 1
             return self.send_json(h, 401, status(401, "Unauthorized", "Unauthorized"))
-        if u.path not in PATHS:
+        resource = PATHS[u.path][0] if u.path in PATHS else None
+        if resource is not None:
+            self.by_resource[resource] += 1
+        if resource is None or resource not in self.store.served:
+            self.requests["not_found"] += 1
             return self.send_json(h, 404, status(404, "NotFound", "the server could not "
                                                  "find the requested resource"))
-        resource = PATHS[u.path][0]
         if parse_bool(q.get("watch", "")):
             return self.watch(h, resource, q)
         return self.list(h, resource, q)
@@ -301,7 +339,9 @@ class Server:
         last_bookmark = time.time()
         while self.alive:
             with st.lock:
-                if st.expire_gen[resource] != expire:
+                if resource not in st.served:
+                    out = "end"
+                elif st.expire_gen[resource] != expire:
                     out = "gone"
                 elif pos + 1 < st.compacted:
                     out = "gone"
@@ -316,6 +356,8 @@ class Server:
                 cur = st.rv
             if out == "gone":
                 gone(pos)
+                break
+            if out == "end":  # its CRD was deleted
                 break
             for rv, t, o in out:
                 chunk({"type": t, "object": o})
