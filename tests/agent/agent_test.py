@@ -48,6 +48,10 @@ scenarios, in order (all by default):
                    and ClusterNetworkPolicies created, updated and deleted
                    reach npgw, as apply and delete, not a replace; a Node's
                    heartbeat (conditions only) sends nothing
+  rbac-missing     the agent restarted while its ClusterRole lacks nodes
+                   and adminnetworkpolicies (403): the rest syncs and the
+                   agent is ready; granted, they reach npgw; a 403 after
+                   they were listed is an error and npgw keeps them
   no-tiers         the agent restarted with --no-tiers: npgw holds no tier
                    policy and no Node, the rest stays, and the agent asks the
                    API for none of them
@@ -74,7 +78,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apiserver  # noqa: E402
 
 ALL = ["initial-sync", "churn", "address-reuse", "refused-policy", "bookmark", "gone-410",
-       "apiserver-restart", "npgw-restart", "crd-missing", "tiers", "no-tiers"]
+       "apiserver-restart", "npgw-restart", "crd-missing", "tiers", "rbac-missing", "no-tiers"]
 TIER_KINDS = {  # resource -> npgwctl get's name
     "adminnetworkpolicies": "adminnetworkpolicies",
     "baselineadminnetworkpolicies": "baselineadminnetworkpolicies",
@@ -262,10 +266,10 @@ def api_state(store, tiers=True):
     out = {"pods": {}, "namespaces": {}, "policies": set(), "nodes": {}, "tiers": {}}
     with store.lock:
         for r in (TIER_KINDS if tiers else ()):
-            if r in store.served:
+            if r in store.served and r not in store.forbidden:
                 for (_, name), o in store.objs[r].items():
                     out["tiers"][(r, name)] = tier_summary(apiserver.KIND[r][0], o)
-        if tiers:
+        if tiers and "nodes" not in store.forbidden:
             for (_, name), o in store.objs["nodes"].items():
                 out["nodes"][name] = node_summary(o)
         for (ns, name), o in store.objs["pods"].items():
@@ -748,6 +752,8 @@ def run(a, env, c, todo, report):
         crd_missing(env, c, cl)
     if "tiers" in todo:
         tiers(env, c, cl)
+    if "rbac-missing" in todo:
+        rbac_missing(env, c)
     if "no-tiers" in todo:
         no_tiers(env, c)
 
@@ -879,6 +885,45 @@ def tiers(env, c, cl):
     env.store.create("baselineadminnetworkpolicies", cl.banp(["default-deny"]))
     ok, secs, diff = env.wait_equal(60)
     c.check(ok, "tiers: the BaselineAdminNetworkPolicy created again", diff)
+
+
+def rbac_missing(env, c):
+    env.stop_agent()
+    for r in ("nodes", "adminnetworkpolicies"):
+        env.store.forbid(r)
+    env.start_agent()
+    ok, secs, diff = env.wait_equal(60)
+    st = wait_for(lambda: (lambda s: s if s.get("synced") and s.get("not_served") == [
+        "adminnetworkpolicies", "nodes"] else None)(env.status()), 20) or env.status()
+    have = env.npgw_state()
+    c.check(ok and st.get("synced") is True and not have["nodes"] and have["pods"] and
+            not any(r == "adminnetworkpolicies" for r, _ in have["tiers"]) and
+            any(r == "clusternetworkpolicies" for r, _ in have["tiers"]),
+            "rbac-missing: 403 on nodes and adminnetworkpolicies from the start: the rest "
+            "syncs, the agent is ready (%.1f s)" % secs,
+            diff + json.dumps({k: st.get(k) for k in ("state", "not_served")}))
+    log_text = env.agent_log_text()
+    c.check("WARNING: nodes: HTTP 403" in log_text, "rbac-missing: logged")
+    for r in ("nodes", "adminnetworkpolicies"):
+        env.store.forbid(r, False)
+    ok, secs, diff = env.wait_equal(60)
+    have = env.npgw_state()
+    c.check(ok and have["nodes"] and
+            any(r == "adminnetworkpolicies" for r, _ in have["tiers"]),
+            "rbac-missing: granted: they reach npgw without a restart (%.1f s)" % secs, diff)
+    # listed once, a 403 is an error like any other: npgw keeps what it has
+    st0 = env.status()
+    env.store.forbid("nodes")
+    time.sleep(env.server.watch_max_s + 3)  # the open watch ends; the next is 403
+    st = env.status()
+    have = env.npgw_state()
+    c.check(have["nodes"] and st["resources"]["nodes"].get("served") is True and
+            st["resources"]["nodes"]["errors"] > st0["resources"]["nodes"]["errors"],
+            "rbac-missing: a 403 after the first list is an error, npgw keeps the Nodes",
+            json.dumps(st["resources"]["nodes"]))
+    env.store.forbid("nodes", False)
+    ok, secs, diff = env.wait_equal(60)
+    c.check(ok, "rbac-missing: granted again, in sync", diff)
 
 
 def no_tiers(env, c):

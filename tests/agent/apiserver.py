@@ -24,7 +24,10 @@ of a real API server, following the protocol exactly:
   sent as strings; the store keeps a bounded history;
 - a kind the store does not serve (a CRD not installed: Store.unserve)
   is 404 NotFound, on its list and on its watch, and its open watches end,
-  as the API server ends them when a CRD is deleted.
+  as the API server ends them when a CRD is deleted;
+- a kind the agent may not list (Store.forbid: its ClusterRole lacks it)
+  is 403 Forbidden on new requests; open watches go on, as RBAC is checked
+  when a request starts.
 
 The test drives the store in process (create, update, delete, compact,
 expire_watches, kill, start) and reads when each change was made
@@ -91,6 +94,7 @@ class Store:
         self.committed = {}  # rv -> time.time() of the change
         self.expire_gen = {r: 0 for r in KIND}  # bumped to end open watches with 410
         self.served = set(KIND)  # kinds whose list and watch are not 404
+        self.forbidden = set()  # kinds whose list and watch are 403
 
     def _change(self, resource, typ, obj):
         self.rv += 1
@@ -151,6 +155,11 @@ class Store:
             self.served.discard(resource)
             self.lock.notify_all()
 
+    def forbid(self, resource, forbidden=True):
+        """Refuse (or, forbidden=False, allow again) new requests for a kind."""
+        with self.lock:
+            (self.forbidden.add if forbidden else self.forbidden.discard)(resource)
+
     def serve(self, resource):
         """Serve a kind (its CRD installed)."""
         with self.lock:
@@ -181,7 +190,7 @@ class Server:
         self.conns_lock = threading.Lock()
         self.snapshots = {}  # continue token id -> (rv, items)
         self.requests = {"list": 0, "watch": 0, "watch_410": 0, "unauthorized": 0,
-                         "not_found": 0}
+                         "not_found": 0, "forbidden": 0}
         self.by_resource = {r: 0 for r in KIND}  # requests (lists, watches) per kind
         self.alive = False
 
@@ -263,6 +272,12 @@ class Server:
             self.requests["not_found"] += 1
             return self.send_json(h, 404, status(404, "NotFound", "the server could not "
                                                  "find the requested resource"))
+        if resource in self.store.forbidden:
+            self.requests["forbidden"] += 1
+            return self.send_json(h, 403, status(
+                403, "Forbidden", '%s is forbidden: User "system:serviceaccount:npgw-system:'
+                'npgw-agent" cannot list resource "%s" at the cluster scope' % (
+                    resource, resource)))
         if parse_bool(q.get("watch", "")):
             return self.watch(h, resource, q)
         return self.list(h, resource, q)
