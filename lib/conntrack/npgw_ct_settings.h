@@ -39,13 +39,17 @@ enum npgw_conntrack_revoke {
 	NPGW_CONNTRACK_REVOKE_N
 };
 
+/* The most out-of-order fragments a table holds (a 16-bit count). */
+#define NPGW_CONNTRACK_FRAG_HOLD_MAX 65535u
+
 struct npgw_conntrack_settings {
 	bool enabled;
 	uint32_t capacity;        /* allowed flows per worker */
 	uint32_t denied_capacity; /* denied flows remembered per worker; 0: none */
 	enum npgw_conntrack_revoke revoke;
 	bool tcp_loose;           /* pick up TCP flows mid-stream */
-	uint32_t frag_hold;       /* out-of-order fragments held per worker; 0 drops */
+	uint32_t frag_hold;       /* out-of-order fragments held per worker; 0 drops;
+				     at most NPGW_CONNTRACK_FRAG_HOLD_MAX */
 	struct npgw_conntrack_timeouts timeouts;
 };
 

@@ -1725,6 +1725,15 @@ static void test_memory_per_entry_at_the_default_capacity(void)
 	cfg.capacity = 4;
 	CU_ASSERT_PTR_NULL(npgw_conntrack_create(&cfg, &err));
 	CU_ASSERT_EQUAL(err, -EINVAL);
+	/* the config's bound for frag_hold is the table's */
+	cfg.capacity = 8;
+	cfg.frag_hold = NPGW_CONNTRACK_FRAG_HOLD_MAX;
+	big = npgw_conntrack_create(&cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL(big);
+	npgw_conntrack_free(big);
+	cfg.frag_hold = NPGW_CONNTRACK_FRAG_HOLD_MAX + 1;
+	CU_ASSERT_PTR_NULL(npgw_conntrack_create(&cfg, &err));
+	CU_ASSERT_EQUAL(err, -EINVAL);
 }
 
 /* ---- TCP windows ---- */

@@ -449,6 +449,9 @@ static void test_conntrack_section(void)
 		     "avx2, avx512x16 or avx512x32)");
 	refused_with(BASE "acl_max_mib: 65537\n",
 		     "t.yaml:6:14: acl_max_mib: 65537 is outside 0..65536");
+	/* the table's own bound: a config --check passes starts */
+	refused_with(BASE "conntrack: {frag_hold: 65536}\n",
+		     "t.yaml:6:24: conntrack.frag_hold: 65536 is outside 0..65535");
 	refused_with(BASE "conntrack: {denied_capacity: -1}\n",
 		     "t.yaml:6:30: conntrack.denied_capacity: -1 is outside 0..16777216");
 }
