@@ -449,5 +449,34 @@ kill -TERM $pid
 wait $pid
 pid=
 
+# issue 18: an apply of 100,000 Namespaces (6 MB) was parsed, compiled and
+# built, then refused at save; with the journal it is accepted, and it is
+# all back after a restart
+sed -i "s/^state_dir: stategen/state_dir: state100k/" "$tmp/npgw.yaml"
+/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(100000):
+        f.write("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns%d}\n" % i)
+' "$tmp/ns100k.yaml"
+: >"$tmp/npgw.log"
+start
+if ctl apply -f "$tmp/ns100k.yaml" >"$tmp/out" 2>&1 && grep -qx "objects: 100000" "$tmp/out"; then
+	ok "an apply of 100,000 Namespaces is accepted"
+else
+	bad "apply of 100,000 Namespaces"
+	head -5 "$tmp/out"
+fi
+kill -TERM $pid
+wait $pid
+start
+n=$(ctl get namespaces -o json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+if [ "$n" = 100000 ]; then ok "100,000 Namespaces are back after a restart"; else
+	bad "after a restart: $n Namespaces, expected 100000"
+fi
+kill -TERM $pid
+wait $pid
+pid=
+
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]
