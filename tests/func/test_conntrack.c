@@ -1858,6 +1858,29 @@ static void test_tcp_window_spoofed_rst_and_fin_are_dropped(void)
 	drop_table();
 }
 
+static void seq_check_off(struct npgw_conntrack_config *c)
+{
+	c->tcp_seq_check = false;
+}
+
+/* tcp_seq_check off (a path whose sequence numbers a middlebox rewrites):
+ * a FIN or RST outside the window is forwarded and acted on, counted as
+ * passed; nothing is dropped as out of window. */
+static void test_tcp_window_not_enforced_when_seq_check_is_off(void)
+{
+	make_table(1024, seq_check_off);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	CU_ASSERT_EQUAL(srv(FIN | ACK, SRV_ISN + 101 + 70000, CLI_ISN + 101, 0),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 50000000, CLI_ISN + 101, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(stats().tcp_window_drops, 0);
+	CU_ASSERT_EQUAL(stats().tcp_window_passed, 2);
+	drop_table();
+}
+
 /* The answer to a SYN must acknowledge it: an RST|ACK with another ack is
  * spoofed, whatever its sequence number. */
 static void test_tcp_window_rst_answering_a_syn(void)
@@ -2203,6 +2226,8 @@ int npgw_test_register(void)
 		 test_tcp_window_rst_where_expected_closes},
 		{"spoofed RST and FIN are dropped, the flow stays",
 		 test_tcp_window_spoofed_rst_and_fin_are_dropped},
+		{"tcp_seq_check off: out-of-window FIN and RST forwarded and acted on",
+		 test_tcp_window_not_enforced_when_seq_check_is_off},
 		{"an RST answering a SYN must acknowledge it", test_tcp_window_rst_answering_a_syn},
 		{"window scaling", test_tcp_window_scaling},
 		{"sequence numbers wrap around", test_tcp_window_sequence_wraparound},
