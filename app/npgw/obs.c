@@ -341,6 +341,10 @@ static void render_snap(FILE *f, const struct obs_snap *s)
 	}
 	counter(f, "npgw_non_ip_packets_total", "non-IP frames forwarded (ARP, neighbour discovery)",
 		st->non_ip);
+	counter(f, "npgw_steered_packets_total",
+		"fragments and ICMP errors handed to the worker that holds their flow "
+		"(several workers)",
+		st->steered);
 
 	npgw_metrics_family(f, "npgw_policy_rule_hits_total", "counter",
 			    "new flows (or untracked packets) each rule decided, over every "

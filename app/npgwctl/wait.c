@@ -61,7 +61,8 @@ static int wait_main(int argc, char **argv)
 	gen = strtoull(argv[optind], &end, 10);
 	if (errno || *end || end == argv[optind] || argv[optind][0] == '-' ||
 	    gen > (1ULL << 53)) {
-		fprintf(stderr, "npgwctl wait: '%s' is not a generation number\n", argv[optind]);
+		fprintf(stderr, "npgwctl wait: '%s' is not a generation number (0 to 2^53)\n",
+			argv[optind]);
 		return NPGWCTL_EXIT_USAGE;
 	}
 	int timeout_ms = (int)(timeout * 1000);

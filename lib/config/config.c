@@ -618,7 +618,9 @@ static const struct npgw_doc_field conntrack_fields[] = {
 	U32("denied_capacity", struct npgw_conntrack_settings, denied_capacity, 0, 16u << 20),
 	{.key = "revoke", .read = rd_revoke},
 	BOOL("tcp_loose", struct npgw_conntrack_settings, tcp_loose),
-	U32("frag_hold", struct npgw_conntrack_settings, frag_hold, 0, 65536),
+	BOOL("tcp_seq_check", struct npgw_conntrack_settings, tcp_seq_check),
+	U32("frag_hold", struct npgw_conntrack_settings, frag_hold, 0,
+	    NPGW_CONNTRACK_FRAG_HOLD_MAX),
 	{.key = "timeouts", .read = read_ct_timeouts,
 	 .off = offsetof(struct npgw_conntrack_settings, timeouts)},
 };

@@ -67,6 +67,7 @@ void npgw_conntrack_config_defaults(struct npgw_conntrack_config *cfg)
 	cfg->sweep = 32;
 	cfg->snapshot_max = 4096;
 	cfg->tcp_loose = s.tcp_loose;
+	cfg->tcp_seq_check = s.tcp_seq_check;
 	cfg->timeouts = s.timeouts;
 }
 
@@ -128,7 +129,7 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	if (cfg == NULL || cfg->capacity < 8 || cfg->capacity > (1u << 30) ||
 	    cfg->denied_capacity > (1u << 28) || cfg->hz == 0 ||
 	    cfg->frag_capacity < CT_FRAG_WAYS || cfg->frag_capacity > (1u << 24) ||
-	    cfg->frag_hold > UINT16_MAX || cfg->sweep == 0 || cfg->snapshot_max == 0) {
+	    cfg->frag_hold > NPGW_CONNTRACK_FRAG_HOLD_MAX || cfg->sweep == 0 || cfg->snapshot_max == 0) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -202,6 +203,7 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 		goto fail;
 	ct->sweep = cfg->sweep < ct->slots ? cfg->sweep : ct->slots;
 	ct->tcp_loose = cfg->tcp_loose;
+	ct->tcp_seq_check = cfg->tcp_seq_check;
 	ct->to_tcp[NPGW_CONNTRACK_NEW] = (uint64_t)cfg->timeouts.tcp_syn * cfg->hz;
 	ct->to_tcp[NPGW_CONNTRACK_SYN_RECV] = (uint64_t)cfg->timeouts.tcp_syn * cfg->hz;
 	ct->to_tcp[NPGW_CONNTRACK_ESTABLISHED] = (uint64_t)cfg->timeouts.tcp_established * cfg->hz;
@@ -601,6 +603,12 @@ unsigned int npgw_conntrack_lookup_burst(struct npgw_conntrack *ct, struct rte_m
 		tw = CT_TCPW_OK;
 		if (info[i].proto == NPGW_PROTO_TCP && !p->related) {
 			tw = tcp_track(ct, i, (uint32_t)pos, e, r->dir);
+			if (unlikely(tw != CT_TCPW_OK) && !ct->tcp_seq_check) {
+				/* not enforced: forwarded and acted on */
+				if (tw == CT_TCPW_OUT)
+					CT_INC(ct, tcp_window_passed);
+				tw = CT_TCPW_OK;
+			}
 			if (unlikely(tw == CT_TCPW_OUT) &&
 			    (info[i].tcp_flags & (NPGW_PKT_TCP_RST | NPGW_PKT_TCP_FIN))) {
 				/* an RST or FIN outside the window: spoofed or

@@ -77,6 +77,9 @@ struct npgw_conntrack_config {
 				   lets an attacker aim collisions) */
 	bool tcp_loose;         /* create entries for allowed TCP packets
 				   without SYN (mid-stream pickup) */
+	bool tcp_seq_check;     /* drop an RST or FIN outside its window;
+				   false: forward and act on it (counted as
+				   tcp_window_passed) */
 	struct npgw_conntrack_timeouts timeouts;
 };
 

@@ -39,13 +39,22 @@ enum npgw_conntrack_revoke {
 	NPGW_CONNTRACK_REVOKE_N
 };
 
+/* The most out-of-order fragments a table holds (a 16-bit count). */
+#define NPGW_CONNTRACK_FRAG_HOLD_MAX 65535u
+
 struct npgw_conntrack_settings {
 	bool enabled;
 	uint32_t capacity;        /* allowed flows per worker */
 	uint32_t denied_capacity; /* denied flows remembered per worker; 0: none */
 	enum npgw_conntrack_revoke revoke;
 	bool tcp_loose;           /* pick up TCP flows mid-stream */
-	uint32_t frag_hold;       /* out-of-order fragments held per worker; 0 drops */
+	bool tcp_seq_check;       /* TCP sequence windows enforced (default);
+				     false: a segment outside its window is
+				     forwarded and acted on, counted as passed
+				     (OVS's tcp-seq-chk off, Linux's
+				     nf_conntrack_tcp_be_liberal) */
+	uint32_t frag_hold;       /* out-of-order fragments held per worker; 0 drops;
+				     at most NPGW_CONNTRACK_FRAG_HOLD_MAX */
 	struct npgw_conntrack_timeouts timeouts;
 };
 
@@ -58,6 +67,7 @@ static inline void npgw_conntrack_settings_defaults(struct npgw_conntrack_settin
 		.denied_capacity = 65536,
 		.revoke = NPGW_CONNTRACK_REVOKE_DROP,
 		.tcp_loose = false,
+		.tcp_seq_check = true,
 		.frag_hold = 64,
 		.timeouts = {
 			.tcp_syn = 30,

@@ -186,6 +186,7 @@ static int conntrack_setup(struct npgw_dp *dp, struct dp_worker *wk)
 	c.denied_capacity = cs->denied_capacity;
 	c.frag_hold = cs->frag_hold;
 	c.tcp_loose = cs->tcp_loose;
+	c.tcp_seq_check = cs->tcp_seq_check;
 	c.timeouts = cs->timeouts;
 	wk->ct = npgw_conntrack_create(&c, &err);
 	if (wk->ct == NULL) {

@@ -25,7 +25,7 @@ struct dp_ev_history {
 static const char *const type_names[NPGW_DP_EV_N_TYPES] = {
 	[NPGW_DP_EV_NEW_ALLOWED] = "new-allowed",   [NPGW_DP_EV_NEW_DENIED] = "new-denied",
 	[NPGW_DP_EV_REVOKED] = "revoked",	    [NPGW_DP_EV_ICMP_DROPPED] = "icmp-dropped",
-	[NPGW_DP_EV_MALFORMED] = "malformed",
+	[NPGW_DP_EV_MALFORMED] = "malformed",	    [NPGW_DP_EV_INVALID] = "invalid",
 };
 
 const char *npgw_dp_event_type_name(unsigned int type)

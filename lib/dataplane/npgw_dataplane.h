@@ -193,10 +193,15 @@ enum npgw_dp_event_type {
 	NPGW_DP_EV_REVOKED = 3, /* a tracked flow the live policies no longer allow */
 	NPGW_DP_EV_ICMP_DROPPED = 4, /* an ICMP error that quotes no tracked flow */
 	NPGW_DP_EV_MALFORMED = 5, /* a frame the parser refused */
+	NPGW_DP_EV_INVALID = 6, /* a packet its flow's tracking refuses: TCP flags
+				   (tcp-invalid), outside the TCP window
+				   (tcp-out-of-window), SCTP chunks or tags
+				   (sctp-invalid) */
 	NPGW_DP_EV_N_TYPES
 };
 
-/* "new-allowed", "new-denied", "revoked", "icmp-dropped", "malformed";
+/* "new-allowed", "new-denied", "revoked", "icmp-dropped", "malformed",
+ * "invalid";
  * NULL for others. */
 const char *npgw_dp_event_type_name(unsigned int type);
 

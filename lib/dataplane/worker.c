@@ -346,11 +346,15 @@ static unsigned int decide_tracked(struct dp_worker *w, const struct dp_gen *g, 
 		return fv == NPGW_CONNTRACK_FRAG_PASS ? NPGW_DROP_NONE : why;
 	}
 	default: /* DROP, and DENIED (its reason set after the lookup) */
-		if (r->reason == NPGW_DROP_ICMP_UNRELATED || r->reason == NPGW_DROP_TCP_INVALID)
-			dp_event(w->ev, now, &w->info[k],
-				 r->reason == NPGW_DROP_ICMP_UNRELATED ? NPGW_DP_EV_ICMP_DROPPED
-								       : NPGW_DP_EV_MALFORMED,
-				 r->reason, 0, gen, NPGW_DP_EV_STATE_NONE, in);
+		if (r->reason == NPGW_DROP_ICMP_UNRELATED)
+			dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_ICMP_DROPPED, r->reason, 0,
+				 gen, NPGW_DP_EV_STATE_NONE, in);
+		else if (r->reason == NPGW_DROP_TCP_INVALID || r->reason == NPGW_DROP_SCTP_INVALID)
+			dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_INVALID, r->reason, 0, gen,
+				 NPGW_DP_EV_STATE_NONE, in);
+		else if (r->reason == NPGW_DROP_TCP_OUT_OF_WINDOW) /* its flow goes on */
+			dp_event(w->ev, now, &w->info[k], NPGW_DP_EV_INVALID, r->reason, 0, gen,
+				 npgw_conntrack_entry(w->ct, r->entry)->state, in);
 		return r->reason;
 	}
 }

@@ -12,7 +12,8 @@
 # policies in one generation; a second daemon on the state directory is
 # kept out; ownership: in socket mode SIGHUP changes nothing, in file mode
 # the socket's changes are refused and SIGHUP reloads the files; SIGTERM
-# exits 0 with the counters.
+# exits 0 with the counters; generations near 2^53 print exactly and never
+# wrap.
 set -u
 npgw=$1
 ctl_bin=$2
@@ -383,6 +384,99 @@ if [ $rc != 0 ] && grep -q 'the argument "--vdev=net_tap0" is not key=value' "$t
 	bad "--check with --vdev= in a device string: rc=$rc"
 	cat "$tmp/out"
 fi
+
+# issue 18: generations near 2^53 are printed exactly and never wrap. A
+# journal whose one record is generation 2^53 - 1 (written here, with its
+# CRC32C) is restored; the next change goes live as 2^53, the one after is
+# refused (generation-limit) and changes nothing.
+kill -TERM $pid
+wait $pid
+sed -i "s/^desired_state: files/desired_state: socket/; /^policies: \[policies\]/d; s/^state_dir: state/state_dir: stategen/" "$tmp/npgw.yaml"
+mkdir -m 700 "$tmp/stategen"
+/usr/bin/python3 - "$tmp/stategen/journal.000001" 9007199254740991 <<'PY'
+import json, sys
+def crc32c(b):
+    crc = 0xffffffff
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xffffffff
+payload = json.dumps({"generation": sys.argv[2], "changes": [{"items": [
+    {"apiVersion": "v1", "kind": "Namespace",
+     "metadata": {"name": "g", "labels": {"kubernetes.io/metadata.name": "g"}}}]}]},
+    separators=(",", ":")).encode()
+with open(sys.argv[1], "wb") as f:
+    f.write(b"R %08x %d " % (crc32c(payload), len(payload)) + payload + b"\n")
+PY
+chmod 600 "$tmp/stategen/journal.000001"
+: >"$tmp/npgw.log"
+start
+if ctl status | grep -qx "generation: 9007199254740991" &&
+	ctl status -o json | grep -q '"generation": 9007199254740991,' && ctl get namespaces | grep -q "^g "; then
+	ok "a journal at generation 2^53 - 1 is restored, its generation printed exactly"
+else
+	bad "restore at 2^53 - 1"
+	ctl status
+fi
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: h}\n' >"$tmp/ns-h.yaml"
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: i}\n' >"$tmp/ns-i.yaml"
+if ctl apply -f "$tmp/ns-h.yaml" >"$tmp/out" 2>&1 && [ "$(gen)" = 9007199254740992 ] &&
+	ctl wait 9007199254740992 >/dev/null; then
+	ok "the change after 2^53 - 1 goes live as 2^53, and wait accepts it"
+else
+	bad "apply at 2^53 - 1: generation $(gen)"
+	cat "$tmp/out"
+fi
+ctl apply -f "$tmp/ns-i.yaml" >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "generation-limit: generation 9007199254740992 is the last" "$tmp/out" &&
+	[ "$(gen)" = 9007199254740992 ] && ! ctl get namespaces | grep -q "^i "; then
+	ok "a change past 2^53 is refused (generation-limit), nothing changed, no wrap"
+else
+	bad "apply past 2^53: rc=$rc, generation $(gen)"
+	cat "$tmp/out"
+fi
+"$ctl_bin" --socket "$tmp/npgw.sock" wait 9007199254740993 >"$tmp/out" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q "is not a generation number" "$tmp/out"; then
+	ok "wait refuses a generation above 2^53"
+else
+	bad "wait 2^53 + 1: rc=$rc"
+	cat "$tmp/out"
+fi
+kill -TERM $pid
+wait $pid
+pid=
+
+# issue 18: an apply of 100,000 Namespaces (6 MB) was parsed, compiled and
+# built, then refused at save; with the journal it is accepted, and it is
+# all back after a restart
+sed -i "s/^state_dir: stategen/state_dir: state100k/" "$tmp/npgw.yaml"
+/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(100000):
+        f.write("---\napiVersion: v1\nkind: Namespace\nmetadata: {name: ns%d}\n" % i)
+' "$tmp/ns100k.yaml"
+: >"$tmp/npgw.log"
+start
+if ctl apply -f "$tmp/ns100k.yaml" >"$tmp/out" 2>&1 && grep -qx "objects: 100000" "$tmp/out"; then
+	ok "an apply of 100,000 Namespaces is accepted"
+else
+	bad "apply of 100,000 Namespaces"
+	head -5 "$tmp/out"
+fi
+kill -TERM $pid
+wait $pid
+start
+n=$(ctl get namespaces -o json | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+if [ "$n" = 100000 ]; then ok "100,000 Namespaces are back after a restart"; else
+	bad "after a restart: $n Namespaces, expected 100000"
+fi
+kill -TERM $pid
+wait $pid
+pid=
 
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]

@@ -233,6 +233,22 @@ grep -q '"rule":0,"rule_path":"spec.ingress\[0\]","file":"'"$ex"'/02-namespace-i
 	{ echo "FAIL: explain json location"; cat "$out"; fails=$((fails + 1)); }
 expect 0 "explain --offline -o yaml" -- explain --offline -f "$ex" --from y/a --to y/b --port 80 -o yaml
 has "$out" "  rule_path: \"spec.ingress[0]\""
+# issue 16: an Admin Pass is shown before the NetworkPolicy rule that
+# decided; a side no Admin rule matched says so
+cat >"$dir/pass.yaml" <<'EOF'
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: hand-over}
+spec:
+  priority: 5
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: x}}}
+  ingress:
+  - {name: y-to-netpol, action: Pass, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: "y"}}}]}
+EOF
+expect 0 "explain --offline shows an Admin Pass, then the NetworkPolicy decision" -- explain --offline -f "$ex/cluster.yaml" -f "$ex/01-default-deny-ingress.yaml" -f "$dir/pass.yaml" --from y/a --to x/b --port 80
+has "$out" "  ingress x/b: Admin tier passed it on: AdminNetworkPolicy/hand-over priority 5 rule \"y-to-netpol\" spec.ingress[0] ($dir/pass.yaml:8)"
+has "$out" "  ingress x/b: denied: policy x/default-deny-ingress ($ex/01-default-deny-ingress.yaml:8) isolates it for ingress, and no ingress rule of any policy selecting it allows TCP/80 from 10.0.2.1"
+has "$out" "  egress  y/a: Admin tier: no rule matched (or no Admin policy selects it)"
 
 echo "== one file size limit (lib/doc's), checked before sending =="
 head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' '#' >"$dir/big.yaml"

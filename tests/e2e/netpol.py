@@ -746,6 +746,18 @@ spec:
         if talk.error is not None or talk.echoes - e0 < 2 or states != ["established"]:
             t.fail("the connection should go on, its flow established (%s, %d echoes, flow %s)"
                    % (talk.error or "open", talk.echoes - e0, states))
+        # both are drop events: type invalid, reason tcp-out-of-window,
+        # the flow's state (observe's events are drained every 100 ms)
+        out = t.harness("ctl", "observe", "--verdict", "denied", "--protocol", "TCP",
+                        "--port", str(cport), "-o", "json")
+        evs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        inv = [e for e in evs if e.get("type") == "invalid"
+               and e.get("reason") == "tcp-out-of-window" and e.get("state") == "established"]
+        print("observe: %d events to port %d, %d invalid tcp-out-of-window in state established"
+              % (len(evs), cport, len(inv)))
+        if len(inv) != 2:
+            t.fail("observe should show the spoofed RST and FIN as 2 invalid events "
+                   "(tcp-out-of-window, state established): %s" % evs)
         # the genuine article: an RST where the client expects the next byte
         seg = sniff_segment(t.netns["y/a"], 82)
         if seg is None:

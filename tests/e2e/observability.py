@@ -65,6 +65,7 @@ CONTRACT = {
     "npgw_port_link_up": "gauge",
     "npgw_packets_total": "counter", "npgw_drops_total": "counter",
     "npgw_non_ip_packets_total": "counter", "npgw_policy_rule_hits_total": "counter",
+    "npgw_steered_packets_total": "counter",
     "npgw_flows_active": "gauge", "npgw_flow_table_capacity": "gauge",
     "npgw_flows_created_total": "counter", "npgw_flows_refused_full_total": "counter",
     "npgw_flows_expired_total": "counter", "npgw_flows_revoked_total": "counter",

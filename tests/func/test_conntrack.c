@@ -1725,6 +1725,15 @@ static void test_memory_per_entry_at_the_default_capacity(void)
 	cfg.capacity = 4;
 	CU_ASSERT_PTR_NULL(npgw_conntrack_create(&cfg, &err));
 	CU_ASSERT_EQUAL(err, -EINVAL);
+	/* the config's bound for frag_hold is the table's */
+	cfg.capacity = 8;
+	cfg.frag_hold = NPGW_CONNTRACK_FRAG_HOLD_MAX;
+	big = npgw_conntrack_create(&cfg, &err);
+	CU_ASSERT_PTR_NOT_NULL(big);
+	npgw_conntrack_free(big);
+	cfg.frag_hold = NPGW_CONNTRACK_FRAG_HOLD_MAX + 1;
+	CU_ASSERT_PTR_NULL(npgw_conntrack_create(&cfg, &err));
+	CU_ASSERT_EQUAL(err, -EINVAL);
 }
 
 /* ---- TCP windows ---- */
@@ -1846,6 +1855,29 @@ static void test_tcp_window_spoofed_rst_and_fin_are_dropped(void)
 	CU_ASSERT_EQUAL(srv(FIN | ACK, SRV_ISN + 101, CLI_ISN + 102, 0), NPGW_CONNTRACK_PASS);
 	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
 	CU_ASSERT_EQUAL(stats().tcp_window_drops, 5);
+	drop_table();
+}
+
+static void seq_check_off(struct npgw_conntrack_config *c)
+{
+	c->tcp_seq_check = false;
+}
+
+/* tcp_seq_check off (a path whose sequence numbers a middlebox rewrites):
+ * a FIN or RST outside the window is forwarded and acted on, counted as
+ * passed; nothing is dropped as out of window. */
+static void test_tcp_window_not_enforced_when_seq_check_is_off(void)
+{
+	make_table(1024, seq_check_off);
+	handshake_and_data(CLI_ISN, SRV_ISN);
+	CU_ASSERT_EQUAL(srv(FIN | ACK, SRV_ISN + 101 + 70000, CLI_ISN + 101, 0),
+			NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(res[0].kind, NPGW_CONNTRACK_HIT);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSING);
+	CU_ASSERT_EQUAL(srv(RST | ACK, SRV_ISN + 50000000, CLI_ISN + 101, 0), NPGW_CONNTRACK_PASS);
+	CU_ASSERT_EQUAL(entry0()->state, NPGW_CONNTRACK_CLOSED);
+	CU_ASSERT_EQUAL(stats().tcp_window_drops, 0);
+	CU_ASSERT_EQUAL(stats().tcp_window_passed, 2);
 	drop_table();
 }
 
@@ -2169,7 +2201,8 @@ int npgw_test_register(void)
 		{"SYN and SYN-ACK in one burst", test_syn_and_synack_in_one_burst},
 		{"mid-stream ACK is new without SYN", test_mid_stream_ack_is_new_without_syn},
 		{"invalid TCP flags are dropped", test_invalid_tcp_flags_are_dropped},
-		{"UDP, SCTP, ICMP echo tracked by tuple", test_udp_sctp_icmp_echo_tracked_by_tuple},
+		{"UDP, ICMP echo, and chunkless SCTP by tuple (SCTP states: suite sctp)",
+		 test_udp_sctp_icmp_echo_tracked_by_tuple},
 		{"timeouts with an injected clock", test_timeouts_with_an_injected_clock},
 		{"expiry reclaim is bounded per call", test_expiry_reclaim_is_bounded_per_call},
 		{"capacity + 1 is refused, never evicting",
@@ -2193,6 +2226,8 @@ int npgw_test_register(void)
 		 test_tcp_window_rst_where_expected_closes},
 		{"spoofed RST and FIN are dropped, the flow stays",
 		 test_tcp_window_spoofed_rst_and_fin_are_dropped},
+		{"tcp_seq_check off: out-of-window FIN and RST forwarded and acted on",
+		 test_tcp_window_not_enforced_when_seq_check_is_off},
 		{"an RST answering a SYN must acknowledge it", test_tcp_window_rst_answering_a_syn},
 		{"window scaling", test_tcp_window_scaling},
 		{"sequence numbers wrap around", test_tcp_window_sequence_wraparound},

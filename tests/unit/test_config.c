@@ -419,16 +419,19 @@ static void test_conntrack_section(void)
 	CU_ASSERT_EQUAL(c->conntrack.capacity, 262144);
 	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_CONNTRACK_REVOKE_DROP);
 	CU_ASSERT_EQUAL(c->conntrack.timeouts.tcp_established, 86400);
+	CU_ASSERT_TRUE(c->conntrack.tcp_seq_check);
 	npgw_config_free(c);
 	c = accept("npgw.yaml",
 		   BASE "conntrack: {enabled: false, capacity: 1024, revoke: keep, tcp_loose: true,\n"
-			"  frag_hold: 0, denied_capacity: 0, timeouts: {udp: 5, tcp_syn: 7, denied: 9}}\n",
+			"  tcp_seq_check: false, frag_hold: 0, denied_capacity: 0,\n"
+			"  timeouts: {udp: 5, tcp_syn: 7, denied: 9}}\n",
 		   NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_FALSE(c->conntrack.enabled);
 	CU_ASSERT_EQUAL(c->conntrack.capacity, 1024);
 	CU_ASSERT_EQUAL(c->conntrack.revoke, NPGW_CONNTRACK_REVOKE_KEEP);
 	CU_ASSERT_TRUE(c->conntrack.tcp_loose);
+	CU_ASSERT_FALSE(c->conntrack.tcp_seq_check);
 	CU_ASSERT_EQUAL(c->conntrack.frag_hold, 0);
 	CU_ASSERT_EQUAL(c->conntrack.timeouts.udp, 5);
 	CU_ASSERT_EQUAL(c->conntrack.timeouts.tcp_syn, 7);
@@ -449,6 +452,9 @@ static void test_conntrack_section(void)
 		     "avx2, avx512x16 or avx512x32)");
 	refused_with(BASE "acl_max_mib: 65537\n",
 		     "t.yaml:6:14: acl_max_mib: 65537 is outside 0..65536");
+	/* the table's own bound: a config --check passes starts */
+	refused_with(BASE "conntrack: {frag_hold: 65536}\n",
+		     "t.yaml:6:24: conntrack.frag_hold: 65536 is outside 0..65535");
 	refused_with(BASE "conntrack: {denied_capacity: -1}\n",
 		     "t.yaml:6:30: conntrack.denied_capacity: -1 is outside 0..16777216");
 }

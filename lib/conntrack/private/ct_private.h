@@ -292,6 +292,7 @@ struct npgw_conntrack {
 	uint32_t sweep_cursor;
 	uint16_t epoch; /* flush epoch; entries of another one are dead */
 	bool tcp_loose;
+	bool tcp_seq_check;
 	uint64_t to_tcp[NPGW_CONNTRACK_N_STATES]; /* timeouts in ticks */
 	uint64_t to_udp, to_udp_stream, to_icmp, to_sctp, to_other, to_denied;
 	size_t bytes;
