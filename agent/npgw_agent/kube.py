@@ -184,8 +184,8 @@ class Watcher(threading.Thread):
         (once: it is then in sync without it), logged once."""
         first = self.stats["served"] is not False
         if e.status == NOT_FOUND:
-            msg = "HTTP 404: the API server does not serve %s (its CRD is not installed?)" % \
-                objects.KINDS[self.resource][1]
+            msg = "HTTP 404: the API server does not serve %s/%s (its CRD is not " \
+                "installed?)" % (objects.KINDS[self.resource][1], self.resource)
         else:
             msg = "HTTP 403: not allowed to list %s (the ClusterRole lacks list/watch on " \
                 "them)" % self.resource
