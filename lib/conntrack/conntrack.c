@@ -129,7 +129,8 @@ struct npgw_conntrack *npgw_conntrack_create(const struct npgw_conntrack_config 
 	if (cfg == NULL || cfg->capacity < 8 || cfg->capacity > (1u << 30) ||
 	    cfg->denied_capacity > (1u << 28) || cfg->hz == 0 ||
 	    cfg->frag_capacity < CT_FRAG_WAYS || cfg->frag_capacity > (1u << 24) ||
-	    cfg->frag_hold > NPGW_CONNTRACK_FRAG_HOLD_MAX || cfg->sweep == 0 || cfg->snapshot_max == 0) {
+	    cfg->frag_hold > NPGW_CONNTRACK_FRAG_HOLD_MAX || cfg->sweep == 0 ||
+	    cfg->snapshot_max == 0) {
 		*err = -EINVAL;
 		return NULL;
 	}
